@@ -1,0 +1,473 @@
+/*
+ * theta_backend.h -- the Theta backend plugin ABI (plain C).
+ *
+ * A backend is a shared object that exports one function,
+ *
+ *     const theta_backend_api* theta_backend_get_api(void);
+ *
+ * returning a static table of function pointers. Theta's loader dlopens the
+ * library, calls the entry point, checks the table's header (size and ABI
+ * version) and then calls only through the table. Nothing C++ crosses this
+ * boundary: no exceptions, no std:: types, no C++ ownership.
+ *
+ * Versioning. The table starts with `struct_size` (sizeof the table the plugin
+ * was built with) and an ABI major/minor version. A loader accepts a plugin
+ * only when the majors are equal; within one major, fields are only ever
+ * appended, so a loader reads a field only when `struct_size` covers it
+ * (THETA_API_HAS). A plugin older than the loader lacks the newest fields; the
+ * loader refuses it when a field it needs is missing, and never reads past
+ * `struct_size`. Argument structs also start with `struct_size` and grow the
+ * same way. Optional features that need no table slot are reached by name
+ * through `get_extension`.
+ *
+ * Errors. Every fallible function returns `theta_status*`: NULL means
+ * success; otherwise a plugin-owned object with a code and a message, which
+ * the caller must release with `status_free` exactly once. Every function is
+ * noexcept: the plugin catches everything at its edge.
+ *
+ * Memory and addresses. Buffers are allocated on a device and released by
+ * `buffer_free`. `buffer_data` gives the buffer's device address: a pointer
+ * that kernels and copies accept, with byte arithmetic allowed inside the
+ * buffer, but that the host may dereference only when the plugin's device is
+ * host memory (the CPU plugin). Every object a function returns is owned by
+ * the plugin and lives until the matching destroy/free/close call; strings
+ * returned in the table live as long as the library stays loaded.
+ *
+ * Streams. Copies and kernels are enqueued on a stream and may run
+ * asynchronously with respect to the host; work on one stream runs in order.
+ * Host memory passed to a copy must stay valid, and must not be read (device
+ * to host) or written (host to device), until `stream_synchronize` returns.
+ * Errors detected while a kernel runs asynchronously are returned by the next
+ * `stream_synchronize` on that stream.
+ *
+ * Threads. Every function may be called from any thread. Calls that enqueue
+ * work on the same stream must not run concurrently; distinct streams may be
+ * used concurrently. Objects must not be destroyed while another thread uses
+ * them.
+ *
+ * Arrays. Kernels describe tensors with `theta_array`: a device address of
+ * element (0, ..., 0), a dtype, a rank up to THETA_MAX_DIMS, a shape and
+ * strides counted in elements (not bytes). Strides may be zero (broadcast) or
+ * any positive value; negative strides are not allowed. Rank 0 is a scalar.
+ * Unless a function says otherwise, an output must not overlap any input.
+ */
+#ifndef THETA_BACKENDS_API_THETA_BACKEND_H_
+#define THETA_BACKENDS_API_THETA_BACKEND_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#define THETA_NOEXCEPT noexcept
+#else
+#define THETA_NOEXCEPT
+#endif
+
+#if defined(_WIN32)
+#define THETA_BACKEND_EXPORT __declspec(dllexport)
+#else
+#define THETA_BACKEND_EXPORT __attribute__((visibility("default")))
+#endif
+
+/* ABI version of this header. Bump the major for any incompatible change;
+ * bump the minor when appending fields to the table or to an args struct. */
+#define THETA_BACKEND_ABI_MAJOR 1
+#define THETA_BACKEND_ABI_MINOR 0
+
+/* The one symbol every plugin exports. */
+#define THETA_BACKEND_ENTRY_POINT "theta_backend_get_api"
+
+/* Largest rank a kernel accepts. */
+#define THETA_MAX_DIMS 8
+
+/* True when a table (or args struct) of `struct_size` bytes contains FIELD. */
+#define THETA_API_HAS(ptr, TYPE, FIELD) \
+  ((ptr)->struct_size >= offsetof(TYPE, FIELD) + sizeof(((TYPE*)0)->FIELD))
+
+/* ------------------------------------------------------------------------ */
+/* Status                                                                   */
+/* ------------------------------------------------------------------------ */
+
+typedef enum theta_status_code {
+  THETA_STATUS_OK = 0, /* never carried by a status object */
+  THETA_STATUS_INVALID_ARGUMENT = 1, /* bad shape, dtype, index, alignment */
+  THETA_STATUS_OUT_OF_MEMORY = 2,
+  THETA_STATUS_UNAVAILABLE = 3, /* no device, no driver */
+  THETA_STATUS_UNIMPLEMENTED = 4, /* a valid request this plugin lacks */
+  THETA_STATUS_INTERNAL = 5, /* a bug or an unexpected library error */
+  THETA_STATUS_FAILED_PRECONDITION = 6 /* wrong call order, closed object */
+} theta_status_code;
+
+/* Opaque error object; NULL means success. */
+typedef struct theta_status theta_status;
+
+/* ------------------------------------------------------------------------ */
+/* Data types                                                               */
+/* ------------------------------------------------------------------------ */
+
+typedef enum theta_dtype {
+  THETA_DTYPE_F32 = 0,
+  THETA_DTYPE_F64 = 1,
+  THETA_DTYPE_I32 = 2,
+  THETA_DTYPE_I64 = 3,
+  THETA_DTYPE_U8 = 4,
+  THETA_DTYPE_BOOL = 5 /* one byte, 0 or 1 */
+} theta_dtype;
+
+typedef struct theta_array {
+  void* data; /* device address of element (0, ..., 0); const for inputs */
+  theta_dtype dtype;
+  int32_t ndim; /* 0 .. THETA_MAX_DIMS */
+  const int64_t* shape; /* ndim entries, each >= 0 */
+  const int64_t* strides; /* ndim entries, in elements, each >= 0 */
+} theta_array;
+
+/* ------------------------------------------------------------------------ */
+/* Opaque handles, all owned by the plugin                                  */
+/* ------------------------------------------------------------------------ */
+
+typedef struct theta_plugin theta_plugin; /* one initialised instance */
+typedef struct theta_device theta_device;
+typedef struct theta_stream theta_stream;
+typedef struct theta_buffer theta_buffer;
+
+typedef struct theta_device_info {
+  size_t struct_size; /* set by the caller to sizeof(theta_device_info) */
+  char name[128]; /* NUL-terminated */
+  uint64_t total_memory_bytes;
+  uint64_t free_memory_bytes;
+} theta_device_info;
+
+/* ------------------------------------------------------------------------ */
+/* Kernel arguments                                                         */
+/* ------------------------------------------------------------------------ */
+
+/* Strided batched GEMM, row-major:
+ *   for i in [0, batch): C_i = alpha * op(A_i) * op(B_i) + beta * C_i
+ * with X_i = X + i * stride_x elements, op(X) = X or X^T. op(A_i) is m x k,
+ * op(B_i) is k x n, C_i is m x n. Leading dimensions are row strides in
+ * elements: A_i is (trans_a ? k x m : m x k) with row stride lda >= its
+ * column count, likewise B. When beta == 0, C is not read (NaN in C does not
+ * propagate). m, n or batch of 0 is a no-op; k == 0 gives C = beta * C.
+ * C must not overlap A or B. dtype is F32 or F64. */
+typedef struct theta_gemm_args {
+  size_t struct_size;
+  theta_dtype dtype;
+  int32_t trans_a;
+  int32_t trans_b;
+  int64_t m, n, k;
+  double alpha;
+  double beta;
+  const void* a;
+  int64_t lda;
+  int64_t stride_a;
+  const void* b;
+  int64_t ldb;
+  int64_t stride_b;
+  void* c;
+  int64_t ldc;
+  int64_t stride_c;
+  int64_t batch;
+} theta_gemm_args;
+
+/* The fused elementwise program: a straight-line bytecode evaluated once per
+ * element of an index space `shape` (rank ndim). Registers hold values of
+ * `compute_dtype` (F32, F64, I32 or I64). Inputs and outputs are arrays with
+ * the program's shape and their own dtype and strides (a broadcast input has
+ * stride 0 along the broadcast dimensions). Loads convert the input's dtype
+ * to the compute dtype; stores convert to the output's dtype (float to
+ * integer truncates toward zero; any value to BOOL stores value != 0).
+ *
+ * Instruction fields: `op` is a theta_ew_opcode; `dst` is the destination
+ * register (for STORE: the output index); `a`, `b`, `c` are source
+ * registers (for LOAD: the input index; for PARAM: the parameter index).
+ * Unary ops read `a`, binary `a` and `b`, ternary `a`, `b` and `c`.
+ *
+ * Semantics of each opcode, in every compute dtype, are defined by the
+ * reference implementation in elementwise_semantics.h. Every output element
+ * is written exactly once; an output may be the same array as an input
+ * (identical data and strides: in place), any other overlap is undefined. */
+typedef enum theta_ew_opcode {
+  /* data movement */
+  THETA_EW_LOAD = 0, /* r[dst] = input[a] */
+  THETA_EW_PARAM = 1, /* r[dst] = params[a] */
+  THETA_EW_STORE = 2, /* output[dst] = r[a] */
+  THETA_EW_COPY = 3, /* r[dst] = r[a] */
+  /* unary */
+  THETA_EW_NEG = 10,
+  THETA_EW_ABS = 11,
+  THETA_EW_SIGN = 12,
+  THETA_EW_EXP = 13,
+  THETA_EW_LOG = 14,
+  THETA_EW_LOG1P = 15,
+  THETA_EW_EXPM1 = 16,
+  THETA_EW_SQRT = 17,
+  THETA_EW_RSQRT = 18,
+  THETA_EW_SQUARE = 19,
+  THETA_EW_RECIPROCAL = 20,
+  THETA_EW_TANH = 21,
+  THETA_EW_SIGMOID = 22,
+  THETA_EW_SOFTPLUS = 23,
+  THETA_EW_RELU = 24,
+  THETA_EW_SIN = 25,
+  THETA_EW_COS = 26,
+  THETA_EW_FLOOR = 27,
+  THETA_EW_CEIL = 28,
+  THETA_EW_ROUND = 29, /* half to even */
+  THETA_EW_TRUNC = 30,
+  THETA_EW_NOT = 31, /* logical: a == 0 */
+  THETA_EW_ERF = 32,
+  THETA_EW_ISNAN = 33,
+  THETA_EW_ISINF = 34,
+  /* binary */
+  THETA_EW_ADD = 50,
+  THETA_EW_SUB = 51,
+  THETA_EW_MUL = 52,
+  THETA_EW_DIV = 53, /* floats: a / b; integers: floor division, x / 0 = 0 */
+  THETA_EW_MOD = 54, /* floor modulo (sign of b); integers: x % 0 = 0 */
+  THETA_EW_POW = 55,
+  THETA_EW_MAX = 56, /* NaN if either is NaN */
+  THETA_EW_MIN = 57, /* NaN if either is NaN */
+  THETA_EW_EQ = 58, /* comparisons give 1 or 0 */
+  THETA_EW_NE = 59,
+  THETA_EW_LT = 60,
+  THETA_EW_LE = 61,
+  THETA_EW_GT = 62,
+  THETA_EW_GE = 63,
+  THETA_EW_AND = 64, /* logical: (a != 0) && (b != 0) */
+  THETA_EW_OR = 65,
+  THETA_EW_XOR = 66,
+  THETA_EW_ATAN2 = 67,
+  /* ternary */
+  THETA_EW_SELECT = 80, /* a != 0 ? b : c */
+  THETA_EW_CLIP = 81 /* min(max(a, b), c), NaN in a propagates */
+} theta_ew_opcode;
+
+typedef struct theta_ew_instr {
+  uint16_t op;
+  uint16_t dst;
+  uint16_t a;
+  uint16_t b;
+  uint16_t c;
+} theta_ew_instr;
+
+typedef struct theta_ew_program {
+  size_t struct_size;
+  theta_dtype compute_dtype;
+  uint32_t num_registers; /* registers are 0 .. num_registers-1 */
+  uint32_t num_instrs;
+  const theta_ew_instr* instrs;
+} theta_ew_program;
+
+/* An operand of the elementwise kernel: its strides follow the program's
+ * index space (ndim entries). */
+typedef struct theta_ew_operand {
+  void* data; /* const for inputs */
+  theta_dtype dtype;
+  const int64_t* strides;
+} theta_ew_operand;
+
+typedef struct theta_elementwise_args {
+  size_t struct_size;
+  const theta_ew_program* program;
+  int32_t ndim;
+  const int64_t* shape;
+  int32_t num_inputs;
+  const theta_ew_operand* inputs;
+  int32_t num_outputs;
+  const theta_ew_operand* outputs;
+  int32_t num_params;
+  const double* params; /* host memory, read before the call returns */
+} theta_elementwise_args;
+
+typedef enum theta_reduce_op {
+  THETA_REDUCE_SUM = 0,
+  THETA_REDUCE_PROD = 1,
+  THETA_REDUCE_MAX = 2, /* NaN propagates */
+  THETA_REDUCE_MIN = 3, /* NaN propagates */
+  THETA_REDUCE_ARGMAX = 4, /* first maximum; first NaN wins */
+  THETA_REDUCE_ARGMIN = 5 /* first minimum; first NaN wins */
+} theta_reduce_op;
+
+/* Reduction of `input` over the dimensions in `axes_mask` (bit d set reduces
+ * dimension d). `output` has the input's rank with every reduced dimension of
+ * size 1, and the input's dtype, except ARGMAX/ARGMIN: exactly one axis, and
+ * an I64 output. Over an empty set: SUM gives 0, PROD 1, MAX -inf (floats)
+ * or the lowest integer, MIN the reverse; ARGMAX/ARGMIN of an empty axis is
+ * INVALID_ARGUMENT. F32 sums may accumulate in higher precision. */
+typedef struct theta_reduce_args {
+  size_t struct_size;
+  theta_reduce_op op;
+  theta_array input;
+  uint32_t axes_mask;
+  theta_array output;
+} theta_reduce_args;
+
+/* Softmax (log_softmax when `log` is nonzero) along the last dimension of a
+ * rank >= 1 floating array, max-subtracted for stability. `output` has the
+ * input's shape and dtype; it may be the same array as the input. */
+typedef struct theta_softmax_args {
+  size_t struct_size;
+  int32_t log;
+  theta_array input;
+  theta_array output;
+} theta_softmax_args;
+
+/* Gather along an axis (take):
+ *   output[i_0..i_{a-1}, j_0..j_{q-1}, i_{a+1}..] =
+ *       source[i_0..i_{a-1}, indices[j_0..j_{q-1}], i_{a+1}..]
+ * output has rank source.ndim - 1 + indices.ndim and the source's dtype.
+ * indices are I32 or I64; a negative index counts from the end; an index out
+ * of [-size, size) is INVALID_ARGUMENT (possibly from the next synchronize).
+ *
+ * Scatter-add is its adjoint: destination[.., indices[j..], ..] += source[..,
+ * j.., ..], duplicates accumulating. destination must not overlap source or
+ * indices. */
+typedef struct theta_gather_args {
+  size_t struct_size;
+  int32_t axis;
+  theta_array source;
+  theta_array indices;
+  theta_array output; /* gather: written; scatter_add: the destination */
+} theta_gather_args;
+
+/* Strided copy between two arrays of the same shape and dtype (transpose,
+ * slicing, concatenation are copies with suitable strides). The arrays must
+ * not overlap unless they are identical. */
+typedef struct theta_copy_args {
+  size_t struct_size;
+  theta_array source;
+  theta_array destination;
+} theta_copy_args;
+
+/* Counter-based random numbers: Philox4x32-10. Element e (in row-major
+ * order of `output`) is drawn from counter n = offset + e:
+ *   UNIFORM, F32: word (n mod 4) of philox(key = seed, counter = n / 4),
+ *                 u = (word >> 8) * 2^-24 in [0, 1), value = a + (b - a) u.
+ *   UNIFORM, F64: words 2(n mod 2), 2(n mod 2)+1 of philox(counter = n / 2),
+ *                 u = (hi << 21 | lo >> 11) * 2^-53, value = a + (b - a) u.
+ *   NORMAL:       words 2(n mod 2), 2(n mod 2)+1 of philox(counter = n / 2),
+ *                 u1 = ((w0 >> 8) + 1) * 2^-24, u2 = (w1 >> 8) * 2^-24,
+ *                 value = a + b * sqrt(-2 ln u1) cos(2 pi u2)   (a = mean,
+ *                 b = standard deviation), computed in double and rounded.
+ * The counter is 128 bits (low 64 bits = n / 4 or n / 2, high 64 bits 0) and
+ * the key the 64-bit seed. Every backend produces the same uniform numbers
+ * bit for bit; normal numbers agree to the last bit of the platform's
+ * log/cos (within 2 ulp). The output dtype is F32 or F64. */
+typedef enum theta_rng_distribution {
+  THETA_RNG_UNIFORM = 0,
+  THETA_RNG_NORMAL = 1
+} theta_rng_distribution;
+
+typedef struct theta_rng_args {
+  size_t struct_size;
+  theta_rng_distribution distribution;
+  uint64_t seed;
+  uint64_t offset;
+  double a;
+  double b;
+  theta_array output;
+} theta_rng_args;
+
+/* ------------------------------------------------------------------------ */
+/* The table                                                                */
+/* ------------------------------------------------------------------------ */
+
+typedef struct theta_backend_api {
+  /* Header: fixed for every ABI version. */
+  size_t struct_size; /* sizeof(theta_backend_api) in the plugin's build */
+  uint32_t abi_major;
+  uint32_t abi_minor;
+  const char* name; /* short backend name, e.g. "cpu"; static */
+  const char* version; /* the plugin's own version; static */
+
+  /* Status objects. */
+  theta_status_code (*status_code)(const theta_status* status) THETA_NOEXCEPT;
+  /* Valid until status_free(status). */
+  const char* (*status_message)(const theta_status* status) THETA_NOEXCEPT;
+  void (*status_free)(theta_status* status) THETA_NOEXCEPT;
+
+  /* Plugin instance. plugin_create initialises the backend's libraries and
+   * fails with UNAVAILABLE when the hardware or driver is missing (the
+   * message says why). Instances are independent; destroy each once, after
+   * closing its devices. */
+  theta_status* (*plugin_create)(theta_plugin** out) THETA_NOEXCEPT;
+  void (*plugin_destroy)(theta_plugin* plugin) THETA_NOEXCEPT;
+
+  /* Optional features by name: returns NULL when the plugin lacks `name`.
+   * The returned pointer's type and lifetime are defined by the feature's
+   * documentation; it is valid while `plugin` lives. */
+  void* (*get_extension)(theta_plugin* plugin, const char* name) THETA_NOEXCEPT;
+
+  /* Devices. */
+  theta_status* (*device_count)(theta_plugin* plugin,
+                                int32_t* count) THETA_NOEXCEPT;
+  theta_status* (*device_get_info)(theta_plugin* plugin, int32_t index,
+                                   theta_device_info* info) THETA_NOEXCEPT;
+  theta_status* (*device_open)(theta_plugin* plugin, int32_t index,
+                               theta_device** out) THETA_NOEXCEPT;
+  /* Close after freeing its buffers and destroying its streams. */
+  void (*device_close)(theta_device* device) THETA_NOEXCEPT;
+
+  /* Streams: ordered queues of copies and kernels on one device. */
+  theta_status* (*stream_create)(theta_device* device,
+                                 theta_stream** out) THETA_NOEXCEPT;
+  void (*stream_destroy)(theta_stream* stream) THETA_NOEXCEPT;
+  /* Waits for everything enqueued so far; returns its first error. */
+  theta_status* (*stream_synchronize)(theta_stream* stream) THETA_NOEXCEPT;
+
+  /* Buffers. A buffer of 0 bytes is valid (its data address may be NULL).
+   * Device addresses are aligned to at least 64 bytes. buffer_free must not
+   * be called while enqueued work still uses the buffer (synchronize
+   * first). */
+  theta_status* (*buffer_alloc)(theta_device* device, uint64_t bytes,
+                                theta_buffer** out) THETA_NOEXCEPT;
+  void (*buffer_free)(theta_buffer* buffer) THETA_NOEXCEPT;
+  void* (*buffer_data)(theta_buffer* buffer) THETA_NOEXCEPT;
+
+  /* Copies of `bytes` bytes; `dst`/`src` device addresses, host pointers
+   * where named host. Regions must not overlap (device_to_device too). */
+  theta_status* (*copy_host_to_device)(theta_stream* stream, void* dst,
+                                       const void* host_src,
+                                       uint64_t bytes) THETA_NOEXCEPT;
+  theta_status* (*copy_device_to_host)(theta_stream* stream, void* host_dst,
+                                       const void* src,
+                                       uint64_t bytes) THETA_NOEXCEPT;
+  theta_status* (*copy_device_to_device)(theta_stream* stream, void* dst,
+                                         const void* src,
+                                         uint64_t bytes) THETA_NOEXCEPT;
+  theta_status* (*memset)(theta_stream* stream, void* dst, uint8_t value,
+                          uint64_t bytes) THETA_NOEXCEPT;
+
+  /* Kernels; each args struct documents shapes and aliasing. */
+  theta_status* (*gemm)(theta_stream* stream,
+                        const theta_gemm_args* args) THETA_NOEXCEPT;
+  theta_status* (*elementwise)(
+      theta_stream* stream, const theta_elementwise_args* args) THETA_NOEXCEPT;
+  theta_status* (*reduce)(theta_stream* stream,
+                          const theta_reduce_args* args) THETA_NOEXCEPT;
+  theta_status* (*softmax)(theta_stream* stream,
+                           const theta_softmax_args* args) THETA_NOEXCEPT;
+  theta_status* (*gather)(theta_stream* stream,
+                          const theta_gather_args* args) THETA_NOEXCEPT;
+  theta_status* (*scatter_add)(theta_stream* stream,
+                               const theta_gather_args* args) THETA_NOEXCEPT;
+  theta_status* (*copy)(theta_stream* stream,
+                        const theta_copy_args* args) THETA_NOEXCEPT;
+  /* Sets every element of `array` to `value` converted to its dtype. */
+  theta_status* (*fill)(theta_stream* stream, const theta_array* array,
+                        double value) THETA_NOEXCEPT;
+  theta_status* (*rng)(theta_stream* stream,
+                       const theta_rng_args* args) THETA_NOEXCEPT;
+} theta_backend_api;
+
+/* Type of the entry point. The returned table is static: valid until the
+ * library is unloaded, never NULL for a working plugin. */
+typedef const theta_backend_api* (*theta_backend_get_api_fn)(void);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* THETA_BACKENDS_API_THETA_BACKEND_H_ */
