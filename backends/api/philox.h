@@ -21,8 +21,7 @@ struct Block {
 };
 
 THETA_PHILOX_HD inline Block Philox4x32_10(uint64_t counter_lo,
-                                           uint64_t counter_hi,
-                                           uint64_t key) {
+                                           uint64_t counter_hi, uint64_t key) {
   constexpr uint32_t kM0 = 0xD2511F53u, kM1 = 0xCD9E8D57u;
   constexpr uint32_t kW0 = 0x9E3779B9u, kW1 = 0xBB67AE85u;
   uint32_t c0 = static_cast<uint32_t>(counter_lo);

@@ -90,12 +90,12 @@ extern "C" {
 /* ------------------------------------------------------------------------ */
 
 typedef enum theta_status_code {
-  THETA_STATUS_OK = 0, /* never carried by a status object */
+  THETA_STATUS_OK = 0,               /* never carried by a status object */
   THETA_STATUS_INVALID_ARGUMENT = 1, /* bad shape, dtype, index, alignment */
   THETA_STATUS_OUT_OF_MEMORY = 2,
-  THETA_STATUS_UNAVAILABLE = 3, /* no device, no driver */
+  THETA_STATUS_UNAVAILABLE = 3,   /* no device, no driver */
   THETA_STATUS_UNIMPLEMENTED = 4, /* a valid request this plugin lacks */
-  THETA_STATUS_INTERNAL = 5, /* a bug or an unexpected library error */
+  THETA_STATUS_INTERNAL = 5,      /* a bug or an unexpected library error */
   THETA_STATUS_FAILED_PRECONDITION = 6 /* wrong call order, closed object */
 } theta_status_code;
 
@@ -118,8 +118,8 @@ typedef enum theta_dtype {
 typedef struct theta_array {
   void* data; /* device address of element (0, ..., 0); const for inputs */
   theta_dtype dtype;
-  int32_t ndim; /* 0 .. THETA_MAX_DIMS */
-  const int64_t* shape; /* ndim entries, each >= 0 */
+  int32_t ndim;           /* 0 .. THETA_MAX_DIMS */
+  const int64_t* shape;   /* ndim entries, each >= 0 */
   const int64_t* strides; /* ndim entries, in elements, each >= 0 */
 } theta_array;
 
@@ -134,7 +134,7 @@ typedef struct theta_buffer theta_buffer;
 
 typedef struct theta_device_info {
   size_t struct_size; /* set by the caller to sizeof(theta_device_info) */
-  char name[128]; /* NUL-terminated */
+  char name[128];     /* NUL-terminated */
   uint64_t total_memory_bytes;
   uint64_t free_memory_bytes;
 } theta_device_info;
@@ -190,10 +190,10 @@ typedef struct theta_gemm_args {
  * (identical data and strides: in place), any other overlap is undefined. */
 typedef enum theta_ew_opcode {
   /* data movement */
-  THETA_EW_LOAD = 0, /* r[dst] = input[a] */
+  THETA_EW_LOAD = 0,  /* r[dst] = input[a] */
   THETA_EW_PARAM = 1, /* r[dst] = params[a] */
   THETA_EW_STORE = 2, /* output[dst] = r[a] */
-  THETA_EW_COPY = 3, /* r[dst] = r[a] */
+  THETA_EW_COPY = 3,  /* r[dst] = r[a] */
   /* unary */
   THETA_EW_NEG = 10,
   THETA_EW_ABS = 11,
@@ -229,7 +229,7 @@ typedef enum theta_ew_opcode {
   THETA_EW_POW = 55,
   THETA_EW_MAX = 56, /* NaN if either is NaN */
   THETA_EW_MIN = 57, /* NaN if either is NaN */
-  THETA_EW_EQ = 58, /* comparisons give 1 or 0 */
+  THETA_EW_EQ = 58,  /* comparisons give 1 or 0 */
   THETA_EW_NE = 59,
   THETA_EW_LT = 60,
   THETA_EW_LE = 61,
@@ -241,7 +241,7 @@ typedef enum theta_ew_opcode {
   THETA_EW_ATAN2 = 67,
   /* ternary */
   THETA_EW_SELECT = 80, /* a != 0 ? b : c */
-  THETA_EW_CLIP = 81 /* min(max(a, b), c), NaN in a propagates */
+  THETA_EW_CLIP = 81    /* min(max(a, b), c), NaN in a propagates */
 } theta_ew_opcode;
 
 typedef struct theta_ew_instr {
@@ -284,10 +284,10 @@ typedef struct theta_elementwise_args {
 typedef enum theta_reduce_op {
   THETA_REDUCE_SUM = 0,
   THETA_REDUCE_PROD = 1,
-  THETA_REDUCE_MAX = 2, /* NaN propagates */
-  THETA_REDUCE_MIN = 3, /* NaN propagates */
+  THETA_REDUCE_MAX = 2,    /* NaN propagates */
+  THETA_REDUCE_MIN = 3,    /* NaN propagates */
   THETA_REDUCE_ARGMAX = 4, /* first maximum; first NaN wins */
-  THETA_REDUCE_ARGMIN = 5 /* first minimum; first NaN wins */
+  THETA_REDUCE_ARGMIN = 5  /* first minimum; first NaN wins */
 } theta_reduce_op;
 
 /* Reduction of `input` over the dimensions in `axes_mask` (bit d set reduces
@@ -379,87 +379,87 @@ typedef struct theta_backend_api {
   size_t struct_size; /* sizeof(theta_backend_api) in the plugin's build */
   uint32_t abi_major;
   uint32_t abi_minor;
-  const char* name; /* short backend name, e.g. "cpu"; static */
+  const char* name;    /* short backend name, e.g. "cpu"; static */
   const char* version; /* the plugin's own version; static */
 
   /* Status objects. */
   theta_status_code (*status_code)(const theta_status* status) THETA_NOEXCEPT;
   /* Valid until status_free(status). */
-  const char* (*status_message)(const theta_status* status) THETA_NOEXCEPT;
+  const char* (*status_message)(const theta_status* status)THETA_NOEXCEPT;
   void (*status_free)(theta_status* status) THETA_NOEXCEPT;
 
   /* Plugin instance. plugin_create initialises the backend's libraries and
    * fails with UNAVAILABLE when the hardware or driver is missing (the
    * message says why). Instances are independent; destroy each once, after
    * closing its devices. */
-  theta_status* (*plugin_create)(theta_plugin** out) THETA_NOEXCEPT;
+  theta_status* (*plugin_create)(theta_plugin** out)THETA_NOEXCEPT;
   void (*plugin_destroy)(theta_plugin* plugin) THETA_NOEXCEPT;
 
   /* Optional features by name: returns NULL when the plugin lacks `name`.
    * The returned pointer's type and lifetime are defined by the feature's
    * documentation; it is valid while `plugin` lives. */
-  void* (*get_extension)(theta_plugin* plugin, const char* name) THETA_NOEXCEPT;
+  void* (*get_extension)(theta_plugin* plugin, const char* name)THETA_NOEXCEPT;
 
   /* Devices. */
   theta_status* (*device_count)(theta_plugin* plugin,
-                                int32_t* count) THETA_NOEXCEPT;
+                                int32_t* count)THETA_NOEXCEPT;
   theta_status* (*device_get_info)(theta_plugin* plugin, int32_t index,
-                                   theta_device_info* info) THETA_NOEXCEPT;
+                                   theta_device_info* info)THETA_NOEXCEPT;
   theta_status* (*device_open)(theta_plugin* plugin, int32_t index,
-                               theta_device** out) THETA_NOEXCEPT;
+                               theta_device** out)THETA_NOEXCEPT;
   /* Close after freeing its buffers and destroying its streams. */
   void (*device_close)(theta_device* device) THETA_NOEXCEPT;
 
   /* Streams: ordered queues of copies and kernels on one device. */
   theta_status* (*stream_create)(theta_device* device,
-                                 theta_stream** out) THETA_NOEXCEPT;
+                                 theta_stream** out)THETA_NOEXCEPT;
   void (*stream_destroy)(theta_stream* stream) THETA_NOEXCEPT;
   /* Waits for everything enqueued so far; returns its first error. */
-  theta_status* (*stream_synchronize)(theta_stream* stream) THETA_NOEXCEPT;
+  theta_status* (*stream_synchronize)(theta_stream* stream)THETA_NOEXCEPT;
 
   /* Buffers. A buffer of 0 bytes is valid (its data address may be NULL).
    * Device addresses are aligned to at least 64 bytes. buffer_free must not
    * be called while enqueued work still uses the buffer (synchronize
    * first). */
   theta_status* (*buffer_alloc)(theta_device* device, uint64_t bytes,
-                                theta_buffer** out) THETA_NOEXCEPT;
+                                theta_buffer** out)THETA_NOEXCEPT;
   void (*buffer_free)(theta_buffer* buffer) THETA_NOEXCEPT;
-  void* (*buffer_data)(theta_buffer* buffer) THETA_NOEXCEPT;
+  void* (*buffer_data)(theta_buffer* buffer)THETA_NOEXCEPT;
 
   /* Copies of `bytes` bytes; `dst`/`src` device addresses, host pointers
    * where named host. Regions must not overlap (device_to_device too). */
   theta_status* (*copy_host_to_device)(theta_stream* stream, void* dst,
                                        const void* host_src,
-                                       uint64_t bytes) THETA_NOEXCEPT;
+                                       uint64_t bytes)THETA_NOEXCEPT;
   theta_status* (*copy_device_to_host)(theta_stream* stream, void* host_dst,
                                        const void* src,
-                                       uint64_t bytes) THETA_NOEXCEPT;
+                                       uint64_t bytes)THETA_NOEXCEPT;
   theta_status* (*copy_device_to_device)(theta_stream* stream, void* dst,
                                          const void* src,
-                                         uint64_t bytes) THETA_NOEXCEPT;
+                                         uint64_t bytes)THETA_NOEXCEPT;
   theta_status* (*memset)(theta_stream* stream, void* dst, uint8_t value,
-                          uint64_t bytes) THETA_NOEXCEPT;
+                          uint64_t bytes)THETA_NOEXCEPT;
 
   /* Kernels; each args struct documents shapes and aliasing. */
   theta_status* (*gemm)(theta_stream* stream,
-                        const theta_gemm_args* args) THETA_NOEXCEPT;
+                        const theta_gemm_args* args)THETA_NOEXCEPT;
   theta_status* (*elementwise)(
-      theta_stream* stream, const theta_elementwise_args* args) THETA_NOEXCEPT;
+      theta_stream* stream, const theta_elementwise_args* args)THETA_NOEXCEPT;
   theta_status* (*reduce)(theta_stream* stream,
-                          const theta_reduce_args* args) THETA_NOEXCEPT;
+                          const theta_reduce_args* args)THETA_NOEXCEPT;
   theta_status* (*softmax)(theta_stream* stream,
-                           const theta_softmax_args* args) THETA_NOEXCEPT;
+                           const theta_softmax_args* args)THETA_NOEXCEPT;
   theta_status* (*gather)(theta_stream* stream,
-                          const theta_gather_args* args) THETA_NOEXCEPT;
+                          const theta_gather_args* args)THETA_NOEXCEPT;
   theta_status* (*scatter_add)(theta_stream* stream,
-                               const theta_gather_args* args) THETA_NOEXCEPT;
+                               const theta_gather_args* args)THETA_NOEXCEPT;
   theta_status* (*copy)(theta_stream* stream,
-                        const theta_copy_args* args) THETA_NOEXCEPT;
+                        const theta_copy_args* args)THETA_NOEXCEPT;
   /* Sets every element of `array` to `value` converted to its dtype. */
   theta_status* (*fill)(theta_stream* stream, const theta_array* array,
-                        double value) THETA_NOEXCEPT;
+                        double value)THETA_NOEXCEPT;
   theta_status* (*rng)(theta_stream* stream,
-                       const theta_rng_args* args) THETA_NOEXCEPT;
+                       const theta_rng_args* args)THETA_NOEXCEPT;
 } theta_backend_api;
 
 /* Type of the entry point. The returned table is static: valid until the
