@@ -48,8 +48,10 @@
  * Arrays. Kernels describe tensors with `theta_array`: a device address of
  * element (0, ..., 0), a dtype, a rank up to THETA_MAX_DIMS, a shape and
  * strides counted in elements (not bytes). Strides may be zero (broadcast) or
- * any positive value; negative strides are not allowed. Rank 0 is a scalar.
- * Unless a function says otherwise, an output must not overlap any input.
+ * positive; arrays that the copy and elementwise kernels only read may also
+ * have negative strides (reversed views: the address is still that of
+ * element (0, ..., 0)). Rank 0 is a scalar. Unless a function says
+ * otherwise, an output must not overlap any input.
  */
 #ifndef THETA_BACKENDS_API_THETA_BACKEND_H_
 #define THETA_BACKENDS_API_THETA_BACKEND_H_

@@ -1,0 +1,137 @@
+// Backend and Buffer: thin C++ wrappers over one loaded plugin's device.
+//
+// A Backend is one device of one plugin instance with its stream; everything
+// Theta computes goes through it. Buffers are RAII device allocations.
+//
+//   theta::backends::Backend& cpu = theta::backends::current();
+//   absl::StatusOr<Buffer> buf = cpu.Allocate(1024);
+//   cpu.CopyToDevice(buf->data(), host, 1024);
+//
+// Kernel calls go straight to the plugin's table (`api()`), with `Check`
+// turning the returned status object into an absl::Status; nothing here
+// allocates on a successful call.
+#ifndef THETA_BACKENDS_BACKEND_H_
+#define THETA_BACKENDS_BACKEND_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "backends/api/theta_backend.h"
+
+namespace theta::backends {
+
+class Backend;
+class PluginLibrary;
+
+// Counters of the device allocations made through one Backend.
+struct AllocationStats {
+  int64_t allocations = 0;  // buffer_alloc calls that succeeded
+  int64_t frees = 0;
+  int64_t bytes_in_use = 0;
+  int64_t peak_bytes_in_use = 0;
+};
+
+// A device allocation, freed on destruction. Move-only. Must not outlive the
+// Backend that made it (backends live until the process exits).
+class Buffer {
+ public:
+  Buffer() = default;
+  Buffer(Buffer&& other) noexcept;
+  Buffer& operator=(Buffer&& other) noexcept;
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+  ~Buffer();
+
+  // The device address; null for an empty Buffer. Not host-dereferenceable
+  // unless the backend's memory is host memory.
+  void* data() const { return data_; }
+  uint64_t size() const { return size_; }
+  Backend* backend() const { return backend_; }
+  explicit operator bool() const { return buffer_ != nullptr; }
+
+ private:
+  friend class Backend;
+  Buffer(Backend* backend, theta_buffer* buffer, void* data, uint64_t size)
+      : backend_(backend), buffer_(buffer), data_(data), size_(size) {}
+  void Reset();
+
+  Backend* backend_ = nullptr;
+  theta_buffer* buffer_ = nullptr;
+  void* data_ = nullptr;
+  uint64_t size_ = 0;
+};
+
+class Backend {
+ public:
+  Backend(const Backend&) = delete;
+  Backend& operator=(const Backend&) = delete;
+  ~Backend();
+
+  // Opens device `device_index` of a new instance of `library`'s plugin.
+  static absl::StatusOr<std::unique_ptr<Backend>> Open(
+      std::shared_ptr<PluginLibrary> library, int32_t device_index);
+
+  // "cpu", "cuda", ... as the plugin names itself.
+  std::string_view name() const;
+  // "cpu", or "cuda:1" for a device other than the first.
+  const std::string& id() const { return id_; }
+  const std::string& device_name() const { return device_name_; }
+  const std::string& library_path() const;
+  int32_t device_index() const { return device_index_; }
+
+  const theta_backend_api& api() const { return *api_; }
+  theta_plugin* plugin() const { return plugin_; }
+  theta_device* device() const { return device_; }
+  theta_stream* stream() const { return stream_; }
+
+  // Converts a plugin status into an absl::Status (prefixed with
+  // "<backend>: <what>: ") and frees it. Null is OK and costs one branch.
+  absl::Status Check(theta_status* status, std::string_view what) const {
+    if (status == nullptr) return absl::OkStatus();
+    return ConvertAndFree(status, what);
+  }
+
+  absl::StatusOr<Buffer> Allocate(uint64_t bytes);
+  absl::Status CopyToDevice(void* dst, const void* host_src, uint64_t bytes);
+  absl::Status CopyToHost(void* host_dst, const void* src, uint64_t bytes);
+  absl::Status CopyWithinDevice(void* dst, const void* src, uint64_t bytes);
+  absl::Status Synchronize();
+
+  AllocationStats allocation_stats() const;
+
+ private:
+  Backend() = default;
+  absl::Status ConvertAndFree(theta_status* status,
+                              std::string_view what) const;
+  void Free(theta_buffer* buffer, uint64_t size);
+  friend class Buffer;
+
+  std::shared_ptr<PluginLibrary> library_;
+  const theta_backend_api* api_ = nullptr;
+  theta_plugin* plugin_ = nullptr;
+  theta_device* device_ = nullptr;
+  theta_stream* stream_ = nullptr;
+  int32_t device_index_ = 0;
+  std::string id_;
+  std::string device_name_;
+
+  std::atomic<int64_t> allocations_{0};
+  std::atomic<int64_t> frees_{0};
+  std::atomic<int64_t> bytes_in_use_{0};
+  std::atomic<int64_t> peak_bytes_in_use_{0};
+};
+
+// Copies `bytes` from `src` on backend `from` to `dst` on backend `to`
+// through host memory (the way data moves between backends). Synchronizes
+// both backends.
+absl::Status CopyBetween(Backend& from, const void* src, Backend& to, void* dst,
+                         uint64_t bytes);
+
+}  // namespace theta::backends
+
+#endif  // THETA_BACKENDS_BACKEND_H_

@@ -1,0 +1,110 @@
+#include "backends/plugin_library.h"
+
+#include <dlfcn.h>
+
+#include <cstddef>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace theta::backends {
+
+absl::Status ValidateApiTable(const theta_backend_api* api) {
+  if (api == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(THETA_BACKEND_ENTRY_POINT, "() returned no table"));
+  }
+  constexpr size_t kHeaderEnd =
+      offsetof(theta_backend_api, version) +
+      sizeof(static_cast<theta_backend_api*>(0)->version);
+  if (api->struct_size < kHeaderEnd) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "table of ", api->struct_size,
+        " bytes is smaller than the fixed header; not a Theta plugin"));
+  }
+  if (api->abi_major != THETA_BACKEND_ABI_MAJOR) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "ABI version mismatch: plugin has ", api->abi_major, ".",
+        api->abi_minor, ", this loader needs ", THETA_BACKEND_ABI_MAJOR,
+        ".x (rebuild the plugin against this Theta)"));
+  }
+  // Every field up to and including the last one this loader calls.
+  constexpr size_t kNeeded = sizeof(theta_backend_api);
+  if (api->struct_size < kNeeded) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "ABI ", api->abi_major, ".", api->abi_minor, " table has ",
+        api->struct_size, " bytes, this loader (ABI ", THETA_BACKEND_ABI_MAJOR,
+        ".", THETA_BACKEND_ABI_MINOR, ") needs ", kNeeded,
+        "; the plugin is older than the loader"));
+  }
+  const void* const required[] = {
+      reinterpret_cast<const void*>(api->status_code),
+      reinterpret_cast<const void*>(api->status_message),
+      reinterpret_cast<const void*>(api->status_free),
+      reinterpret_cast<const void*>(api->plugin_create),
+      reinterpret_cast<const void*>(api->plugin_destroy),
+      reinterpret_cast<const void*>(api->get_extension),
+      reinterpret_cast<const void*>(api->device_count),
+      reinterpret_cast<const void*>(api->device_get_info),
+      reinterpret_cast<const void*>(api->device_open),
+      reinterpret_cast<const void*>(api->device_close),
+      reinterpret_cast<const void*>(api->stream_create),
+      reinterpret_cast<const void*>(api->stream_destroy),
+      reinterpret_cast<const void*>(api->stream_synchronize),
+      reinterpret_cast<const void*>(api->buffer_alloc),
+      reinterpret_cast<const void*>(api->buffer_free),
+      reinterpret_cast<const void*>(api->buffer_data),
+      reinterpret_cast<const void*>(api->copy_host_to_device),
+      reinterpret_cast<const void*>(api->copy_device_to_host),
+      reinterpret_cast<const void*>(api->copy_device_to_device),
+      reinterpret_cast<const void*>(api->memset),
+      reinterpret_cast<const void*>(api->gemm),
+      reinterpret_cast<const void*>(api->elementwise),
+      reinterpret_cast<const void*>(api->reduce),
+      reinterpret_cast<const void*>(api->softmax),
+      reinterpret_cast<const void*>(api->gather),
+      reinterpret_cast<const void*>(api->scatter_add),
+      reinterpret_cast<const void*>(api->copy),
+      reinterpret_cast<const void*>(api->fill),
+      reinterpret_cast<const void*>(api->rng),
+  };
+  for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); ++i) {
+    if (required[i] == nullptr) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("table entry ", i, " after the header is null"));
+    }
+  }
+  if (api->name == nullptr || api->name[0] == '\0') {
+    return absl::FailedPreconditionError("table has no backend name");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::shared_ptr<PluginLibrary>> PluginLibrary::Load(
+    const std::string& path) {
+  dlerror();
+  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (handle == nullptr) {
+    const char* reason = dlerror();
+    return absl::NotFoundError(absl::StrCat(
+        path, ": cannot load: ", reason != nullptr ? reason : "dlopen failed"));
+  }
+  dlerror();
+  void* symbol = dlsym(handle, THETA_BACKEND_ENTRY_POINT);
+  if (symbol == nullptr) {
+    dlclose(handle);
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, ": no entry point ", THETA_BACKEND_ENTRY_POINT,
+                     "(); not a Theta backend plugin"));
+  }
+  auto entry = reinterpret_cast<theta_backend_get_api_fn>(symbol);
+  const theta_backend_api* api = entry();
+  if (absl::Status valid = ValidateApiTable(api); !valid.ok()) {
+    dlclose(handle);
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, ": ", valid.message()));
+  }
+  return std::shared_ptr<PluginLibrary>(new PluginLibrary(path, api));
+}
+
+}  // namespace theta::backends

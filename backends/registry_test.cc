@@ -1,0 +1,210 @@
+#include "backends/registry.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "backends/error.h"
+#include "backends/plugin_library.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace theta::backends {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string Runfile(const std::string& relative) {
+  const char* root = std::getenv("TEST_SRCDIR");
+  return std::string(root != nullptr ? root : ".") + "/theta/" + relative;
+}
+
+std::string LoadError(const std::string& relative) {
+  absl::StatusOr<Backend*> backend = GetBackend(Runfile(relative));
+  EXPECT_FALSE(backend.ok()) << relative << " loaded";
+  return std::string(backend.status().message());
+}
+
+TEST(RegistryTest, MissingLibraryNamesThePath) {
+  absl::StatusOr<Backend*> backend =
+      GetBackend("/nonexistent/dir/libtheta_gone.so");
+  ASSERT_FALSE(backend.ok());
+  EXPECT_THAT(backend.status().message(),
+              HasSubstr("/nonexistent/dir/libtheta_gone.so"));
+  EXPECT_THAT(backend.status().message(), HasSubstr("no such file"));
+}
+
+TEST(RegistryTest, FileThatIsNotALibrary) {
+  std::string message = LoadError("backends/not_a_library.so");
+  EXPECT_THAT(message, HasSubstr("not_a_library.so: cannot load"));
+}
+
+TEST(RegistryTest, LibraryWithoutEntryPoint) {
+  std::string message = LoadError("backends/libtheta_broken_no_entry_point.so");
+  EXPECT_THAT(message, HasSubstr("libtheta_broken_no_entry_point.so"));
+  EXPECT_THAT(message, HasSubstr("no entry point theta_backend_get_api()"));
+}
+
+TEST(RegistryTest, WrongAbiMajorVersion) {
+  std::string message = LoadError("backends/libtheta_broken_old_abi.so");
+  EXPECT_THAT(message, HasSubstr("ABI version mismatch: plugin has 2.0"));
+  EXPECT_THAT(message, HasSubstr("this loader needs 1.x"));
+}
+
+TEST(RegistryTest, TableShorterThanTheLoaderNeeds) {
+  std::string message = LoadError("backends/libtheta_broken_short_table.so");
+  EXPECT_THAT(message, HasSubstr("the plugin is older than the loader"));
+}
+
+TEST(RegistryTest, NullEntryInTable) {
+  std::string message = LoadError("backends/libtheta_broken_null_entry.so");
+  EXPECT_THAT(message, HasSubstr("is null"));
+}
+
+TEST(RegistryTest, PluginWhoseInitFails) {
+  std::string message = LoadError("backends/libtheta_broken_init_fails.so");
+  EXPECT_THAT(message, HasSubstr("libtheta_broken_init_fails.so: "
+                                 "initialisation failed"));
+  EXPECT_THAT(message, HasSubstr("simulated: no device present"));
+}
+
+TEST(RegistryTest, ValidateRejectsNullTable) {
+  EXPECT_THAT(ValidateApiTable(nullptr).message(), HasSubstr("no table"));
+}
+
+TEST(RegistryTest, DiscoveryReportsEveryPluginAndWhyItWasRejected) {
+  DiscoveryReport report = Discover();
+  bool cpu_available = false;
+  int rejected = 0;
+  for (const PluginReport& plugin : report.plugins) {
+    if (plugin.name == "cpu" && plugin.available) {
+      cpu_available = true;
+      EXPECT_FALSE(plugin.devices.empty());
+      EXPECT_TRUE(plugin.reason.empty());
+    }
+    if (!plugin.available) {
+      ++rejected;
+      EXPECT_FALSE(plugin.reason.empty()) << plugin.path;
+    }
+  }
+  EXPECT_TRUE(cpu_available);
+  EXPECT_EQ(rejected, 5);  // the five libtheta_broken_*.so in runfiles
+  bool searched_runfiles = false;
+  for (const SearchLocation& location : report.locations) {
+    if (location.origin == "runfiles") searched_runfiles = true;
+  }
+  EXPECT_TRUE(searched_runfiles);
+}
+
+TEST(RegistryTest, NameOfUnusablePluginsGivesTheirReasons) {
+  absl::StatusOr<Backend*> backend = GetBackend("broken");
+  ASSERT_FALSE(backend.ok());
+  EXPECT_THAT(backend.status().message(),
+              HasSubstr("backend 'broken' is not usable"));
+  EXPECT_THAT(backend.status().message(),
+              HasSubstr("simulated: no device present"));
+}
+
+TEST(RegistryTest, UnknownBackendInEnvironment) {
+  setenv("THETA_BACKEND", "nosuch", 1);
+  absl::StatusOr<Backend*> backend = CurrentBackend();
+  unsetenv("THETA_BACKEND");
+  ASSERT_FALSE(backend.ok());
+  std::string message(backend.status().message());
+  EXPECT_THAT(message, HasSubstr("THETA_BACKEND=nosuch"));
+  EXPECT_THAT(message, HasSubstr("no backend named 'nosuch'"));
+  EXPECT_THAT(message, HasSubstr("found: "));
+  EXPECT_THAT(message, HasSubstr("cpu"));
+  EXPECT_THAT(message, HasSubstr("searched: "));
+}
+
+TEST(RegistryTest, UseThrowsThetaErrorForUnknownName) {
+  try {
+    use("nosuch");
+    FAIL() << "use(\"nosuch\") did not throw";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("no backend named 'nosuch'"));
+  }
+}
+
+TEST(RegistryTest, BadDeviceIndex) {
+  absl::StatusOr<Backend*> backend = GetBackend("cpu:7");
+  ASSERT_FALSE(backend.ok());
+  EXPECT_THAT(backend.status().message(), HasSubstr("no device 7"));
+  EXPECT_FALSE(GetBackend("cpu:x").ok());
+}
+
+TEST(RegistryTest, SearchPathFromEnvironmentComesFirst) {
+  std::string dir = std::string(std::getenv("TEST_TMPDIR")) + "/plugins";
+  ASSERT_EQ(system(("mkdir -p " + dir).c_str()), 0);
+  std::string target = Runfile("backends/libtheta_broken_init_fails.so");
+  std::string link = dir + "/libtheta_extra.so";
+  unlink(link.c_str());
+  ASSERT_EQ(symlink(target.c_str(), link.c_str()), 0);
+  setenv("THETA_BACKEND_PATH", (dir + ":/nonexistent/theta").c_str(), 1);
+  Rescan();
+  DiscoveryReport report = Discover();
+  unsetenv("THETA_BACKEND_PATH");
+  Rescan();
+  ASSERT_GE(report.locations.size(), 2u);
+  EXPECT_EQ(report.locations[0].path, dir);
+  EXPECT_EQ(report.locations[0].origin, "THETA_BACKEND_PATH");
+  EXPECT_EQ(report.locations[0].result, "1 plugin");
+  EXPECT_EQ(report.locations[1].result, "not present");
+  ASSERT_FALSE(report.plugins.empty());
+  EXPECT_EQ(report.plugins[0].path, link);
+  EXPECT_FALSE(report.plugins[0].available);
+  EXPECT_THAT(report.plugins[0].reason, HasSubstr("simulated"));
+}
+
+TEST(RegistryTest, UseSelectsTheCurrentBackend) {
+  use("cpu");
+  Backend& backend = current();
+  EXPECT_EQ(backend.name(), "cpu");
+  EXPECT_EQ(backend.id(), "cpu");
+  EXPECT_FALSE(backend.device_name().empty());
+}
+
+TEST(BackendTest, BuffersAreCountedAndFreed) {
+  Backend& backend = current();
+  AllocationStats before = backend.allocation_stats();
+  {
+    absl::StatusOr<Buffer> buffer = backend.Allocate(4096);
+    ASSERT_TRUE(buffer.ok()) << buffer.status();
+    EXPECT_NE(buffer->data(), nullptr);
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(buffer->data()) % 64, 0u);
+    Buffer moved = *std::move(buffer);
+    EXPECT_EQ(moved.size(), 4096u);
+    EXPECT_EQ(backend.allocation_stats().bytes_in_use,
+              before.bytes_in_use + 4096);
+  }
+  AllocationStats after = backend.allocation_stats();
+  EXPECT_EQ(after.allocations, before.allocations + 1);
+  EXPECT_EQ(after.frees, before.frees + 1);
+  EXPECT_EQ(after.bytes_in_use, before.bytes_in_use);
+}
+
+TEST(BackendTest, DataMovesBetweenTwoBackendsByExplicitCopies) {
+  absl::StatusOr<std::shared_ptr<PluginLibrary>> library =
+      PluginLibrary::Load(Runfile("backends/cpu/libtheta_cpu.so"));
+  ASSERT_TRUE(library.ok()) << library.status();
+  auto first = Backend::Open(*library, 0);
+  auto second = Backend::Open(*library, 0);
+  ASSERT_TRUE(first.ok() && second.ok());
+  std::vector<float> host = {1.5f, -2.0f, 3.25f};
+  auto a = (*first)->Allocate(sizeof(float) * 3);
+  auto b = (*second)->Allocate(sizeof(float) * 3);
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_TRUE((*first)->CopyToDevice(a->data(), host.data(), 12).ok());
+  ASSERT_TRUE(CopyBetween(**first, a->data(), **second, b->data(), 12).ok());
+  std::vector<float> back(3);
+  ASSERT_TRUE((*second)->CopyToHost(back.data(), b->data(), 12).ok());
+  ASSERT_TRUE((*second)->Synchronize().ok());
+  EXPECT_EQ(back, host);
+}
+
+}  // namespace
+}  // namespace theta::backends

@@ -1,0 +1,128 @@
+// Rewrites every graph gets, whatever ops it uses: merging equal
+// subgraphs (common subexpression elimination) and constant folding.
+#include <cstring>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/hash/hash.h"
+#include "backends/registry.h"
+#include "graph/executable.h"
+#include "graph/function_graph.h"
+#include "graph/op.h"
+#include "graph/rewrite.h"
+
+namespace theta {
+namespace {
+
+// Identical constants become one; then nodes with an equal op and the same
+// inputs become one. One pass in topological order merges whole equal
+// subgraphs, since inputs are merged before their users.
+bool MergeEqualSubgraphs(FunctionGraph& graph) {
+  bool changed = false;
+  // Constants, keyed by dtype, shape and bytes.
+  absl::flat_hash_map<size_t, std::vector<Var>> constants;
+  auto canonical_constant = [&](const Var& c) -> Var {
+    const Tensor& t = c->constant_value();
+    size_t h = absl::HashOf(
+        static_cast<int>(t.dtype()), t.dims().ToVector(),
+        absl::string_view(static_cast<const char*>(t.raw_data()), t.nbytes()));
+    for (const Var& other : constants[h]) {
+      const Tensor& u = other->constant_value();
+      if (u.dtype() == t.dtype() && u.dims() == t.dims() &&
+          std::memcmp(u.raw_data(), t.raw_data(), t.nbytes()) == 0) {
+        return other;
+      }
+    }
+    constants[h].push_back(c);
+    return c;
+  };
+  std::vector<Node*> order = graph.TopologicalOrder();
+  absl::flat_hash_map<size_t, std::vector<Node*>> seen;
+  for (Node* node : order) {
+    if (!graph.Contains(node)) continue;
+    for (int i = 0; i < node->num_inputs(); ++i) {
+      const Var& in = node->input(i);
+      if (in->kind() != VarKind::kConstant) continue;
+      Var canonical = canonical_constant(in);
+      if (!canonical.is(in)) {
+        graph.Replace(in, canonical, "merge");
+        changed = true;
+      }
+    }
+    size_t h = node->op().Hash();
+    for (const Var& in : node->inputs()) {
+      h = absl::HashOf(h, static_cast<const void*>(in.get()));
+    }
+    bool merged = false;
+    for (Node* other : seen[h]) {
+      if (!graph.Contains(other) || other->num_inputs() != node->num_inputs() ||
+          !other->op().Equals(node->op())) {
+        continue;
+      }
+      bool same = true;
+      for (int i = 0; i < node->num_inputs() && same; ++i) {
+        same = node->input(i).is(other->input(i));
+      }
+      if (!same) continue;
+      std::vector<Var> replacements = other->outputs();
+      graph.ReplaceOutputs(*node, replacements, "merge");
+      merged = changed = true;
+      break;
+    }
+    if (!merged) seen[h].push_back(node);
+  }
+  return changed;
+}
+
+constexpr int64_t kMaxFoldedElements = 1 << 20;
+
+// A node whose inputs are all constants is evaluated now.
+std::optional<std::vector<Var>> FoldConstants(FunctionGraph& graph,
+                                              Node& node) {
+  if (!node.op().Foldable()) return std::nullopt;
+  for (const Var& in : node.inputs()) {
+    if (in->kind() != VarKind::kConstant) return std::nullopt;
+  }
+  for (int o = 0; o < node.num_outputs(); ++o) {
+    const TensorType& t = node.output_variable(o)->type();
+    if (t.fully_known() && t.shape().product() > kMaxFoldedElements) {
+      return std::nullopt;
+    }
+  }
+  absl::StatusOr<backends::Backend*> backend = backends::CurrentBackend();
+  if (!backend.ok()) return std::nullopt;  // folding is an optimisation
+  std::vector<Var> outputs = node.outputs();
+  std::vector<Tensor> values(outputs.size());
+  try {
+    auto sub = std::make_unique<FunctionGraph>(std::span<const Var>(), outputs);
+    Executable exe(std::move(sub), {}, **backend, ExecutableOptions{"fold"});
+    absl::StatusOr<Plan*> plan = exe.GetPlan({}, {}, {});
+    if (!plan.ok()) return std::nullopt;
+    if (!exe.Run(**plan, {}, {}, {}, {}).ok()) return std::nullopt;
+    for (size_t o = 0; o < outputs.size(); ++o) {
+      if (!exe.ReadOutput(**plan, static_cast<int>(o), values[o]).ok()) {
+        return std::nullopt;
+      }
+    }
+    if (!(*backend)->Synchronize().ok()) return std::nullopt;
+  } catch (const Error&) {
+    return std::nullopt;  // leave errors to the real run, with context
+  }
+  std::vector<Var> folded;
+  for (size_t o = 0; o < outputs.size(); ++o) {
+    if (values[o].size() > kMaxFoldedElements) return std::nullopt;
+    Var c = MakeConstant(values[o], outputs[o].name());
+    // Keep the static type: a folded value may be more precise, never less.
+    if (c.type().ndim() != outputs[o].type().ndim()) return std::nullopt;
+    folded.push_back(c);
+  }
+  return folded;
+}
+
+}  // namespace
+
+THETA_REGISTER_GRAPH_REWRITE(kCanonicalize, "merge", 100, MergeEqualSubgraphs);
+THETA_REGISTER_NODE_REWRITE(kCanonicalize, "constant_folding", 0,
+                            FoldConstants);
+THETA_REGISTER_GRAPH_REWRITE(kFinal, "merge_final", 100, MergeEqualSubgraphs);
+
+}  // namespace theta

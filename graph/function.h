@@ -1,0 +1,114 @@
+// function(): compiles symbolic outputs into a Function that runs on the
+// selected backend, as theano.function does.
+//
+//   Var x = matrix("x");
+//   SharedVar W = shared(w0, "W");
+//   Var cost = sum(square(dot(x, W)));
+//   Function step = function({x}, {cost},
+//                            {.updates = {{W, W - 0.1 * grad(cost, W)}}});
+//   Tensor c = step({batch})[0];
+//
+// Compilation clones the graph, applies `givens`, rewrites it (canonical
+// forms, constant folding, merging, stabilisation, GEMM, fusion, loops), and
+// fixes the order of kernel calls. The first call with new input shapes
+// plans memory and prepares every kernel call; later calls with the same
+// shapes only copy inputs in, run the prepared calls and copy outputs out,
+// allocating nothing.
+#ifndef THETA_GRAPH_FUNCTION_H_
+#define THETA_GRAPH_FUNCTION_H_
+
+#include <initializer_list>
+#include <memory>
+#include <source_location>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "graph/ir.h"
+#include "graph/tensor.h"
+
+namespace theta {
+
+namespace backends {
+class Backend;
+}
+
+class FunctionGraph;
+class CompiledFunction;
+
+struct FunctionOptions {
+  // (shared variable, new value) pairs: after the outputs are computed, each
+  // shared variable takes its new value; every new value is computed from
+  // the old values.
+  std::vector<std::pair<Var, Var>> updates;
+  // (variable, replacement) pairs substituted before compiling.
+  std::vector<std::pair<Var, Var>> givens;
+  // Shown in errors and by debugprint.
+  std::string name;
+  // Backend to run on: "cpu", "cuda", a plugin path; empty: the current
+  // backend (theta::backends::use / $THETA_BACKEND).
+  std::string backend;
+  // Skip graph rewrites entirely (debugging).
+  bool rewrite = true;
+  // Rewrites to skip by name ("fusion", "gemm", "inplace", ...).
+  std::vector<std::string> excluded_rewrites;
+};
+
+// Counters of one Function, for tests and benchmarks.
+struct FunctionStats {
+  int64_t calls = 0;
+  int64_t plans_built = 0;  // first calls with new input shapes
+  int kernel_launches = 0;  // in the current plan
+  int64_t arena_bytes = 0;  // device memory of the current plan
+  int inplace_outputs = 0;  // outputs written over a dead input
+  std::vector<std::string> rewrites_applied;  // in order
+};
+
+class Function {
+ public:
+  Function() = default;
+
+  // Runs the function on `inputs` (one per input variable, in order) and
+  // returns the outputs. Throws Error naming the input or node at fault.
+  std::vector<Tensor> operator()(std::span<const Tensor> inputs);
+  std::vector<Tensor> operator()(std::initializer_list<Tensor> inputs) {
+    return (*this)(std::span<const Tensor>(inputs.begin(), inputs.size()));
+  }
+
+  // As operator(), writing into `outputs`: an output Tensor whose storage is
+  // held only by `outputs` and has the right size is reused, so a call with
+  // the same shapes as the previous one allocates nothing.
+  void Call(std::span<const Tensor> inputs, std::vector<Tensor>& outputs);
+
+  const std::string& name() const;
+  // The rewritten graph.
+  FunctionGraph& graph() const;
+  const std::vector<Var>& inputs() const;
+  // Names of the shared variables this function updates, in order.
+  std::vector<std::string> update_target_names() const;
+  backends::Backend& backend() const;
+  FunctionStats stats() const;
+  // One line per kernel call of the current plan (after a first call).
+  std::string DescribePlan() const;
+
+  bool defined() const { return impl_ != nullptr; }
+
+ private:
+  friend Function function(std::vector<Var>, std::vector<Var>, FunctionOptions,
+                           std::source_location);
+  std::shared_ptr<CompiledFunction> impl_;
+};
+
+// Compiles `outputs` as a function of `inputs`. Throws Error when an output
+// depends on a variable that is neither an input nor shared, an update
+// targets a non-shared variable or changes its type, or a shared variable
+// is updated twice.
+Function function(
+    std::vector<Var> inputs, std::vector<Var> outputs,
+    FunctionOptions options = {},
+    std::source_location location = std::source_location::current());
+
+}  // namespace theta
+
+#endif  // THETA_GRAPH_FUNCTION_H_

@@ -1,0 +1,105 @@
+// FunctionGraph: compilation's private, mutable copy of the graph between a
+// function's inputs and outputs, with the clients of every variable, so that
+// rewrites can replace variables in place.
+//
+//   FunctionGraph fg(inputs, outputs, givens);   // clones the user's graph
+//   fg.Replace(old_var, new_var);                 // rewires every client
+//   for (Node* n : fg.TopologicalOrder()) ...
+//
+// Leaves (inputs, constants, shared variables) are not copied; nodes are.
+// The user's graph is never modified.
+#ifndef THETA_GRAPH_FUNCTION_GRAPH_H_
+#define THETA_GRAPH_FUNCTION_GRAPH_H_
+
+#include <memory>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "graph/ir.h"
+
+namespace theta {
+
+class FunctionGraph {
+ public:
+  // A use of a variable: input `index` of `node`, or, when node is null,
+  // graph output `index`.
+  struct Client {
+    Node* node;
+    int index;
+  };
+
+  // Clones the graph computing `outputs` from `inputs`, substituting
+  // `givens` (variable -> replacement of the same type). Throws Error when
+  // an output depends on an input variable that is not among `inputs`, or a
+  // replacement's type differs.
+  FunctionGraph(std::span<const Var> inputs, std::span<const Var> outputs,
+                std::span<const std::pair<Var, Var>> givens = {});
+  FunctionGraph(const FunctionGraph&) = delete;
+  FunctionGraph& operator=(const FunctionGraph&) = delete;
+
+  const std::vector<Var>& inputs() const { return inputs_; }
+  const std::vector<Var>& outputs() const { return outputs_; }
+  const Var& output(int i) const { return outputs_[i]; }
+  int num_outputs() const { return static_cast<int>(outputs_.size()); }
+
+  // The nodes computing the outputs, inputs before users; deterministic.
+  const std::vector<Node*>& TopologicalOrder();
+  int num_nodes() const { return static_cast<int>(nodes_.size()); }
+  bool Contains(const Node* node) const { return nodes_.contains(node); }
+
+  // The uses of `v` inside this graph (empty when none).
+  const std::vector<Client>& clients(const Variable* v) const;
+
+  // Makes every client of `old_var` use `new_var` instead (same dtype and
+  // rank required; static sizes may only become more precise), importing
+  // the nodes new_var needs and dropping nodes no longer used. Throws Error
+  // naming `reason` (the rewrite) when the types are incompatible.
+  void Replace(const Var& old_var, const Var& new_var, const char* reason);
+  // Replaces each output of `node` by the corresponding entry (undefined
+  // entries are left alone).
+  void ReplaceOutputs(Node& node, std::span<const Var> replacements,
+                      const char* reason);
+
+  // Counts changes to the graph.
+  int64_t version() const { return version_; }
+
+  // The nodes imported since the last call, inputs before users (the
+  // rewrite driver revisits them).
+  std::vector<Node*> TakeImported() { return std::exchange(imported_, {}); }
+
+ private:
+  void Import(const Var& v);
+  void AddNode(std::shared_ptr<Node> node);
+  void RemoveClient(const Variable* v, Node* node, int index);
+  void PruneIfUnused(Node* node);
+
+  std::vector<Var> inputs_;
+  std::vector<Var> outputs_;
+  absl::flat_hash_map<const Node*, std::shared_ptr<Node>> nodes_;
+  absl::flat_hash_map<const Variable*, std::vector<Client>> clients_;
+  std::vector<Node*> order_;
+  std::vector<Node*> imported_;
+  bool order_valid_ = false;
+  int64_t version_ = 0;
+};
+
+// A clone of the graph computing `outputs`, with `replacements` (variable ->
+// variable) substituted: nodes depending on a replaced variable are copied,
+// everything else is shared with the original. Used by givens, scan and
+// grad.
+std::vector<Var> CloneReplace(
+    std::span<const Var> outputs,
+    std::span<const std::pair<Var, Var>> replacements);
+
+// Every variable `outputs` depend on that is a leaf of the given kind.
+std::vector<Var> LeavesOfKind(std::span<const Var> outputs, VarKind kind);
+
+// Nodes computing `outputs`, inputs before users, stopping at `stop`.
+std::vector<Node*> TopologicalNodes(std::span<const Var> outputs);
+
+}  // namespace theta
+
+#endif  // THETA_GRAPH_FUNCTION_GRAPH_H_

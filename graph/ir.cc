@@ -1,0 +1,131 @@
+#include "graph/ir.h"
+
+#include <atomic>
+#include <typeinfo>
+
+#include "absl/strings/str_cat.h"
+#include "backends/error.h"
+#include "graph/op.h"
+
+namespace theta {
+namespace {
+
+uint64_t NextId() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
+}  // namespace
+
+Variable::Variable(TensorType type, VarKind kind, SourceInfo source)
+    : type_(std::move(type)),
+      kind_(kind),
+      source_(std::move(source)),
+      id_(NextId()) {}
+
+std::string Variable::DisplayName() const {
+  if (!name_.empty()) return name_;
+  switch (kind_) {
+    case VarKind::kInput:
+      return absl::StrCat("<input#", id_, ">");
+    case VarKind::kConstant:
+      return constant_.size() == 1
+                 ? absl::StrCat("Constant{", constant_.GetAsDouble(0), "}")
+                 : absl::StrCat("<constant#", id_, ">");
+    case VarKind::kShared:
+      return absl::StrCat("<shared#", id_, ">");
+    case VarKind::kNodeOutput:
+      return absl::StrCat(
+          owner_->op().name(),
+          owner_->num_outputs() > 1 ? absl::StrCat(".", index_) : std::string(),
+          "#", id_);
+  }
+  return "?";
+}
+
+Node::Node(std::shared_ptr<const Op> op, std::vector<Var> inputs,
+           SourceInfo source)
+    : op_(std::move(op)),
+      inputs_(std::move(inputs)),
+      source_(std::move(source)),
+      id_(NextId()) {}
+
+std::shared_ptr<Node> Node::Create(std::shared_ptr<const Op> op,
+                                   std::vector<Var> inputs, SourceInfo source) {
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (!inputs[i].defined()) {
+      ThrowAt(source,
+              absl::StrCat(op->name(), ": input ", i, " is an undefined Var"));
+    }
+  }
+  absl::StatusOr<std::vector<TensorType>> types = op->OutputTypes(inputs);
+  if (!types.ok()) {
+    ThrowAt(source, absl::StrCat(op->name(), ": ", types.status().message()));
+  }
+  std::shared_ptr<Node> node(
+      new Node(std::move(op), std::move(inputs), source));
+  node->outputs_.reserve(types->size());
+  for (size_t i = 0; i < types->size(); ++i) {
+    node->outputs_.emplace_back(
+        new Variable((*types)[i], VarKind::kNodeOutput, source));
+    node->outputs_.back()->owner_ = node.get();
+    node->outputs_.back()->index_ = static_cast<int>(i);
+  }
+  return node;
+}
+
+Var Node::output(int i) {
+  return Var(std::shared_ptr<Variable>(shared_from_this(), outputs_[i].get()));
+}
+
+std::vector<Var> Node::outputs() {
+  std::vector<Var> out;
+  out.reserve(outputs_.size());
+  for (int i = 0; i < num_outputs(); ++i) out.push_back(output(i));
+  return out;
+}
+
+std::string Node::Describe() const {
+  return absl::StrCat(op_->name(), " at ", source_.ToString());
+}
+
+std::vector<Var> ApplyOp(std::shared_ptr<const Op> op, std::vector<Var> inputs,
+                         std::source_location location) {
+  return Node::Create(std::move(op), std::move(inputs),
+                      MakeSourceInfo(location))
+      ->outputs();
+}
+
+Var ApplyOp1(std::shared_ptr<const Op> op, std::vector<Var> inputs,
+             std::source_location location) {
+  return Node::Create(std::move(op), std::move(inputs),
+                      MakeSourceInfo(location))
+      ->output(0);
+}
+
+Var MakeInput(TensorType type, std::string name,
+              std::source_location location) {
+  auto v = std::shared_ptr<Variable>(
+      new Variable(std::move(type), VarKind::kInput, MakeSourceInfo(location)));
+  v->name_ = std::move(name);
+  return Var(std::move(v));
+}
+
+Var MakeConstant(Tensor value, std::string name,
+                 std::source_location location) {
+  if (!value.defined()) {
+    ThrowAt(MakeSourceInfo(location), "constant: undefined Tensor");
+  }
+  TensorType type(value.dtype(), value.dims());
+  auto v = std::shared_ptr<Variable>(new Variable(
+      std::move(type), VarKind::kConstant, MakeSourceInfo(location)));
+  v->constant_ = std::move(value);
+  v->name_ = std::move(name);
+  return Var(std::move(v));
+}
+
+void ThrowAt(const SourceInfo& source, const std::string& message) {
+  throw Error(absl::StrCat(message, "\n  at ", source.ToString()));
+}
+
+}  // namespace theta

@@ -1,0 +1,236 @@
+// Elementwise fusion: a connected group of Elemwise nodes over the same
+// index space becomes one Elemwise node whose program runs them all in one
+// pass over memory. A member whose result is also used outside the group
+// becomes an extra output of the fused node (so nothing is computed twice).
+#include <algorithm>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "backends/api/elementwise_semantics.h"
+#include "graph/rewrite.h"
+#include "ops/elemwise_op.h"
+
+namespace theta {
+namespace {
+
+constexpr int kMaxFusedInputs = 24;
+
+bool SameBroadcastPattern(const TensorType& a, const TensorType& b) {
+  if (a.ndim() != b.ndim()) return false;
+  for (int d = 0; d < a.ndim(); ++d) {
+    if (a.broadcastable(d) != b.broadcastable(d)) return false;
+  }
+  return true;
+}
+
+// Whether a member's stored values survive staying in compute registers:
+// the output dtype is the compute dtype, or a 0/1 predicate.
+bool ExactInRegisters(const Elemwise& e) {
+  for (DType t : e.output_dtypes()) {
+    if (t == e.program().compute) continue;
+    if (t == DType::kBool && ew::IsPredicate(e.single_opcode())) continue;
+    if (IsFloat(t) && IsFloat(e.program().compute) &&
+        DTypeSize(t) >= DTypeSize(e.program().compute)) {
+      continue;
+    }
+    return false;
+  }
+  return true;
+}
+
+// Compacts registers by liveness so that long fused programs stay small.
+void AllocateRegisters(ScalarProgram& p) {
+  const int n = static_cast<int>(p.instrs.size());
+  std::vector<int> last_use(p.num_registers, -1);
+  auto reads = [](const theta_ew_instr& ins, std::vector<int>& regs) {
+    regs.clear();
+    if (ins.op == THETA_EW_LOAD || ins.op == THETA_EW_PARAM) return;
+    if (ins.op == THETA_EW_STORE) {
+      regs.push_back(ins.a);
+      return;
+    }
+    const int arity = ew::Arity(ins.op);
+    if (arity >= 1) regs.push_back(ins.a);
+    if (arity >= 2) regs.push_back(ins.b);
+    if (arity >= 3) regs.push_back(ins.c);
+  };
+  std::vector<int> regs;
+  for (int i = 0; i < n; ++i) {
+    reads(p.instrs[i], regs);
+    for (int r : regs) last_use[r] = i;
+  }
+  std::vector<int> map(p.num_registers, -1);
+  std::vector<int> free_list;
+  int next = 0;
+  for (int i = 0; i < n; ++i) {
+    theta_ew_instr& ins = p.instrs[i];
+    reads(ins, regs);
+    std::vector<int> mapped;
+    for (int r : regs) mapped.push_back(map[r]);
+    // Registers whose last read is this instruction can be reused for its
+    // result (kernels read all operands before writing).
+    for (int r : regs) {
+      if (last_use[r] == i && map[r] >= 0) {
+        if (std::find(free_list.begin(), free_list.end(), map[r]) ==
+            free_list.end()) {
+          free_list.push_back(map[r]);
+        }
+      }
+    }
+    if (ins.op == THETA_EW_STORE) {
+      ins.a = static_cast<uint16_t>(mapped[0]);
+      continue;
+    }
+    int dst;
+    if (!free_list.empty()) {
+      dst = free_list.back();
+      free_list.pop_back();
+    } else {
+      dst = next++;
+    }
+    const int old_dst = ins.dst;
+    if (!mapped.empty()) ins.a = static_cast<uint16_t>(mapped[0]);
+    if (mapped.size() >= 2) ins.b = static_cast<uint16_t>(mapped[1]);
+    if (mapped.size() >= 3) ins.c = static_cast<uint16_t>(mapped[2]);
+    ins.dst = static_cast<uint16_t>(dst);
+    map[old_dst] = dst;
+    if (last_use[old_dst] < 0) free_list.push_back(dst);  // never read
+  }
+  p.num_registers = std::max(next, 1);
+}
+
+bool FuseElementwise(FunctionGraph& graph) {
+  bool changed = false;
+  std::vector<Node*> order = graph.TopologicalOrder();
+  absl::flat_hash_map<const Node*, int> position;
+  for (size_t i = 0; i < order.size(); ++i)
+    position[order[i]] = static_cast<int>(i);
+  absl::flat_hash_set<const Node*> grouped;
+
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    Node* root = *it;
+    if (!graph.Contains(root) || grouped.contains(root)) continue;
+    const Elemwise* root_op = AsElemwise(*root);
+    if (root_op == nullptr || !ExactInRegisters(*root_op)) continue;
+    const TensorType& root_type = root->output_variable(0)->type();
+    const DType compute = root_op->program().compute;
+    const int root_pos = position[root];
+
+    absl::flat_hash_set<Node*> members = {root};
+    std::vector<Node*> frontier = {root};
+    while (!frontier.empty()) {
+      Node* n = frontier.back();
+      frontier.pop_back();
+      for (const Var& in : n->inputs()) {
+        Node* p = in.owner();
+        if (p == nullptr || members.contains(p) || grouped.contains(p))
+          continue;
+        const Elemwise* pe = AsElemwise(*p);
+        if (pe == nullptr || pe->program().compute != compute ||
+            !ExactInRegisters(*pe)) {
+          continue;
+        }
+        bool ok = true;
+        for (int o = 0; o < p->num_outputs() && ok; ++o) {
+          ok = SameBroadcastPattern(p->output_variable(o)->type(), root_type);
+          // Uses outside the group must come after the fused node.
+          for (const auto& c : graph.clients(p->output_variable(o))) {
+            if (c.node != nullptr && !members.contains(c.node) &&
+                position[c.node] <= root_pos) {
+              ok = false;
+            }
+          }
+        }
+        if (!ok) continue;
+        members.insert(p);
+        frontier.push_back(p);
+      }
+    }
+    if (members.size() < 2) continue;
+
+    std::vector<Node*> group(members.begin(), members.end());
+    std::sort(group.begin(), group.end(),
+              [&](Node* a, Node* b) { return position[a] < position[b]; });
+    // Inputs, registers, outputs.
+    ScalarProgram program;
+    program.compute = compute;
+    std::vector<Var> inputs;
+    absl::flat_hash_map<const Variable*, int> value_register;
+    std::vector<Var> outputs;
+    std::vector<DType> output_dtypes;
+    int next_register = 0;
+    bool too_many = false;
+    for (Node* n : group) {
+      const ScalarProgram& p = AsElemwise(*n)->program();
+      std::vector<int> reg_map(p.num_registers, -1);
+      for (const theta_ew_instr& ins : p.instrs) {
+        if (ins.op == THETA_EW_LOAD) {
+          const Var& in = n->input(ins.a);
+          auto found = value_register.find(in.get());
+          if (found == value_register.end()) {
+            if (static_cast<int>(inputs.size()) >= kMaxFusedInputs)
+              too_many = true;
+            const int r = next_register++;
+            program.instrs.push_back({THETA_EW_LOAD, static_cast<uint16_t>(r),
+                                      static_cast<uint16_t>(inputs.size()), 0,
+                                      0});
+            inputs.push_back(in);
+            found = value_register.emplace(in.get(), r).first;
+          }
+          reg_map[ins.dst] = found->second;
+        } else if (ins.op == THETA_EW_STORE) {
+          value_register[n->output_variable(ins.dst)] = reg_map[ins.a];
+        } else {
+          theta_ew_instr copy = ins;
+          const int arity = ew::Arity(ins.op);
+          if (arity >= 1) copy.a = static_cast<uint16_t>(reg_map[ins.a]);
+          if (arity >= 2) copy.b = static_cast<uint16_t>(reg_map[ins.b]);
+          if (arity >= 3) copy.c = static_cast<uint16_t>(reg_map[ins.c]);
+          const int r = next_register++;
+          copy.dst = static_cast<uint16_t>(r);
+          reg_map[ins.dst] = r;
+          program.instrs.push_back(copy);
+        }
+      }
+    }
+    if (too_many) continue;
+    // Outputs: the root's, and members' used outside the group.
+    for (Node* n : group) {
+      for (int o = 0; o < n->num_outputs(); ++o) {
+        const Variable* v = n->output_variable(o);
+        bool outside = n == root;
+        for (const auto& c : graph.clients(v)) {
+          if (c.node == nullptr || !members.contains(c.node)) outside = true;
+        }
+        if (!outside) continue;
+        program.instrs.push_back(
+            {THETA_EW_STORE, static_cast<uint16_t>(outputs.size()),
+             static_cast<uint16_t>(value_register.at(v)), 0, 0});
+        outputs.push_back(n->output(o));
+        output_dtypes.push_back(v->type().dtype());
+      }
+    }
+    program.num_inputs = static_cast<int>(inputs.size());
+    program.num_outputs = static_cast<int>(outputs.size());
+    program.num_registers = next_register;
+    AllocateRegisters(program);
+    auto op = std::make_shared<Elemwise>(std::move(program), output_dtypes);
+    std::shared_ptr<Node> fused =
+        Node::Create(std::move(op), std::move(inputs), root->source());
+    for (size_t o = 0; o < outputs.size(); ++o) {
+      Var replacement = fused->output(static_cast<int>(o));
+      replacement->set_name(outputs[o].name());
+      graph.Replace(outputs[o], replacement, "fusion");
+    }
+    for (Node* n : group) grouped.insert(n);
+    grouped.insert(fused.get());
+    changed = true;
+  }
+  return changed;
+}
+
+}  // namespace
+
+THETA_REGISTER_GRAPH_REWRITE(kFusion, "fusion", 10, FuseElementwise);
+
+}  // namespace theta

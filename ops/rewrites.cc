@@ -1,0 +1,148 @@
+// Canonicalisation and stabilisation rewrites of the op library.
+//
+// canonicalize: x*1, x+0, x-0, x/1 -> x; neg(neg(x)) -> x; dimshuffle of a
+//   dimshuffle -> one dimshuffle; identity dimshuffle/cast -> input.
+// stabilize: log(softmax(x)) -> log_softmax(x); log(sigmoid(x)) ->
+//   -softplus(-x); log(1 - sigmoid(x)) -> -softplus(x); log(1 + x) ->
+//   log1p(x); exp(x) - 1 -> expm1(x).
+#include "absl/strings/str_cat.h"
+#include "graph/rewrite.h"
+#include "ops/elemwise.h"
+#include "ops/elemwise_op.h"
+#include "ops/nnet.h"
+#include "ops/nnet_ops.h"
+#include "ops/shape.h"
+#include "ops/shape_ops.h"
+
+namespace theta {
+namespace {
+
+using Replacement = std::optional<std::vector<Var>>;
+
+// The value of a constant whose every element equals one number.
+std::optional<double> UniformConstant(const Var& v) {
+  if (v->kind() != VarKind::kConstant) return std::nullopt;
+  const Tensor& t = v->constant_value();
+  if (t.size() == 0) return std::nullopt;
+  const double first = t.GetAsDouble(0);
+  for (int64_t i = 1; i < t.size(); ++i) {
+    if (t.GetAsDouble(i) != first) return std::nullopt;
+  }
+  return first;
+}
+
+bool IsConstantValue(const Var& v, double value) {
+  std::optional<double> c = UniformConstant(v);
+  return c.has_value() && *c == value;
+}
+
+// `x` can stand for `node`'s output only when it has the same type (no
+// broadcasting, no dtype change happened).
+Replacement If(const Var& x, Node& node) {
+  if (x.type() != node.output_variable(0)->type()) return std::nullopt;
+  return std::vector<Var>{x};
+}
+
+Replacement SimplifyArithmetic(FunctionGraph&, Node& node) {
+  const Elemwise* e = AsElemwise(node);
+  if (e == nullptr) return std::nullopt;
+  const int op = e->single_opcode();
+  switch (op) {
+    case THETA_EW_ADD:
+      if (IsConstantValue(node.input(1), 0)) return If(node.input(0), node);
+      if (IsConstantValue(node.input(0), 0)) return If(node.input(1), node);
+      break;
+    case THETA_EW_SUB:
+      if (IsConstantValue(node.input(1), 0)) return If(node.input(0), node);
+      break;
+    case THETA_EW_MUL:
+      if (IsConstantValue(node.input(1), 1)) return If(node.input(0), node);
+      if (IsConstantValue(node.input(0), 1)) return If(node.input(1), node);
+      break;
+    case THETA_EW_DIV:
+      if (IsConstantValue(node.input(1), 1)) return If(node.input(0), node);
+      break;
+    case THETA_EW_NEG:
+      if (IsElemwiseOp(node.input(0).owner(), THETA_EW_NEG)) {
+        return If(node.input(0).owner()->input(0), node);
+      }
+      break;
+    case THETA_EW_COPY:
+      return If(node.input(0), node);
+    default:
+      break;
+  }
+  return std::nullopt;
+}
+
+Replacement MergeDimShuffles(FunctionGraph&, Node& node) {
+  const auto* outer = dynamic_cast<const DimShuffle*>(&node.op());
+  if (outer == nullptr) return std::nullopt;
+  const std::vector<int>& p = outer->pattern();
+  bool identity = static_cast<int>(p.size()) == outer->input_ndim();
+  for (size_t i = 0; identity && i < p.size(); ++i) {
+    identity = p[i] == static_cast<int>(i);
+  }
+  if (identity) return If(node.input(0), node);
+  Node* inner_node = node.input(0).owner();
+  const auto* inner =
+      inner_node ? dynamic_cast<const DimShuffle*>(&inner_node->op()) : nullptr;
+  if (inner == nullptr) return std::nullopt;
+  std::vector<int> combined;
+  for (int d : p) combined.push_back(d < 0 ? kNewAxis : inner->pattern()[d]);
+  return std::vector<Var>{dimshuffle(inner_node->input(0), combined)};
+}
+
+Replacement LogOfSoftmax(FunctionGraph&, Node& node) {
+  if (!IsElemwiseOp(&node, THETA_EW_LOG)) return std::nullopt;
+  Node* producer = node.input(0).owner();
+  const Softmax* sm = AsSoftmax(producer);
+  if (sm == nullptr || sm->log()) return std::nullopt;
+  return If(nnet::log_softmax(producer->input(0)), node);
+}
+
+Replacement LogOfSigmoid(FunctionGraph&, Node& node) {
+  if (!IsElemwiseOp(&node, THETA_EW_LOG)) return std::nullopt;
+  Node* producer = node.input(0).owner();
+  if (IsElemwiseOp(producer, THETA_EW_SIGMOID)) {
+    // log(sigmoid(x)) = -softplus(-x)
+    return If(-softplus(-producer->input(0)), node);
+  }
+  // log(1 - sigmoid(x)) = -softplus(x)
+  if (IsElemwiseOp(producer, THETA_EW_SUB) &&
+      IsConstantValue(producer->input(0), 1.0) &&
+      IsElemwiseOp(producer->input(1).owner(), THETA_EW_SIGMOID)) {
+    return If(-softplus(producer->input(1).owner()->input(0)), node);
+  }
+  // log(1 + x) = log1p(x)
+  if (IsElemwiseOp(producer, THETA_EW_ADD)) {
+    for (int i = 0; i < 2; ++i) {
+      if (IsConstantValue(producer->input(i), 1.0)) {
+        return If(log1p(producer->input(1 - i)), node);
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+Replacement ExpMinusOne(FunctionGraph&, Node& node) {
+  if (!IsElemwiseOp(&node, THETA_EW_SUB) ||
+      !IsConstantValue(node.input(1), 1.0)) {
+    return std::nullopt;
+  }
+  Node* producer = node.input(0).owner();
+  if (!IsElemwiseOp(producer, THETA_EW_EXP)) return std::nullopt;
+  return If(expm1(producer->input(0)), node);
+}
+
+}  // namespace
+
+THETA_REGISTER_NODE_REWRITE(kCanonicalize, "simplify_arithmetic", 10,
+                            SimplifyArithmetic);
+THETA_REGISTER_NODE_REWRITE(kCanonicalize, "merge_dimshuffles", 20,
+                            MergeDimShuffles);
+THETA_REGISTER_NODE_REWRITE(kStabilize, "log_softmax", 10, LogOfSoftmax);
+THETA_REGISTER_NODE_REWRITE(kStabilize, "log_sigmoid", 20, LogOfSigmoid);
+THETA_REGISTER_NODE_REWRITE(kStabilize, "expm1", 30, ExpMinusOne);
+
+}  // namespace theta

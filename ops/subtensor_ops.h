@@ -1,0 +1,135 @@
+// The indexing ops behind ops/subtensor.h, for rewrites and scan.
+#ifndef THETA_OPS_SUBTENSOR_OPS_H_
+#define THETA_OPS_SUBTENSOR_OPS_H_
+
+#include <vector>
+
+#include "graph/op.h"
+#include "ops/subtensor.h"
+
+namespace theta {
+
+// One entry of a basic index: a range or a single index. Bounds are either
+// constants or node inputs (integer scalars known on the host).
+struct IndexEntry {
+  bool is_index = false;
+  int64_t start = kNone;
+  int64_t stop = kNone;
+  int64_t step = 1;
+  int start_input = -1;  // node input holding start, or -1
+  int stop_input = -1;
+
+  bool operator==(const IndexEntry& o) const {
+    return is_index == o.is_index && start == o.start && stop == o.stop &&
+           step == o.step && start_input == o.start_input &&
+           stop_input == o.stop_input;
+  }
+};
+
+// The resolved index for concrete shapes: per input dimension, the first
+// element, the count and the step (count -1 marks a removed dimension).
+struct ResolvedIndex {
+  Dims start, count, step;
+  bool removed[kMaxDims] = {};
+};
+
+// Resolves `entries` for an input of shape `shape` (Python semantics).
+absl::StatusOr<ResolvedIndex> ResolveIndex(
+    const std::vector<IndexEntry>& entries, const Dims& shape,
+    std::span<const HostValue* const> input_values);
+
+// x[entries]: a view when every step is positive, else a copy.
+class Subtensor : public Op {
+ public:
+  explicit Subtensor(std::vector<IndexEntry> entries)
+      : entries_(std::move(entries)) {}
+  const std::vector<IndexEntry>& entries() const { return entries_; }
+
+  std::string name() const override;
+  bool Equals(const Op& other) const override;
+  absl::StatusOr<std::vector<TensorType>> OutputTypes(
+      std::span<const Var> inputs) const override;
+  absl::Status InferShapes(ShapeContext& ctx) const override;
+  bool IsShapeParameter(int input) const override { return input > 0; }
+  bool IsDifferentiable(int input) const override { return input == 0; }
+  bool HostEvaluable() const override { return true; }
+  absl::Status EvaluateOnHost(HostEvalContext& ctx) const override;
+  int ViewOf() const override { return 0; }
+  absl::Status MakeView(ViewContext& ctx) const override;
+  absl::StatusOr<std::unique_ptr<Launch>> MakeLaunch(
+      LaunchContext& ctx) const override;
+  std::vector<Var> Grad(Node& node,
+                        std::span<const Var> output_grads) const override;
+
+ private:
+  std::vector<IndexEntry> entries_;
+};
+
+// x with x[entries] set to / incremented by y: inputs (x, y, bounds...).
+class IncSubtensor : public Op {
+ public:
+  IncSubtensor(std::vector<IndexEntry> entries, bool set)
+      : entries_(std::move(entries)), set_(set) {}
+  const std::vector<IndexEntry>& entries() const { return entries_; }
+  bool set() const { return set_; }
+
+  std::string name() const override;
+  bool Equals(const Op& other) const override;
+  absl::StatusOr<std::vector<TensorType>> OutputTypes(
+      std::span<const Var> inputs) const override;
+  absl::Status InferShapes(ShapeContext& ctx) const override;
+  bool IsShapeParameter(int input) const override { return input > 1; }
+  bool IsDifferentiable(int input) const override { return input < 2; }
+  bool CanRunInPlace(int input) const override { return input == 0; }
+  absl::StatusOr<std::unique_ptr<Launch>> MakeLaunch(
+      LaunchContext& ctx) const override;
+  std::vector<Var> Grad(Node& node,
+                        std::span<const Var> output_grads) const override;
+
+ private:
+  std::vector<IndexEntry> entries_;
+  bool set_;
+};
+
+// take(x, indices, axis): gather.
+class Take : public Op {
+ public:
+  explicit Take(int axis) : axis_(axis) {}
+  int axis() const { return axis_; }
+  std::string name() const override;
+  absl::StatusOr<std::vector<TensorType>> OutputTypes(
+      std::span<const Var> inputs) const override;
+  absl::Status InferShapes(ShapeContext& ctx) const override;
+  bool IsDifferentiable(int input) const override { return input == 0; }
+  absl::StatusOr<std::unique_ptr<Launch>> MakeLaunch(
+      LaunchContext& ctx) const override;
+  std::vector<Var> Grad(Node& node,
+                        std::span<const Var> output_grads) const override;
+
+ private:
+  int axis_;
+};
+
+// x with y scatter-added at indices along axis: inputs (x, y, indices).
+class TakeInc : public Op {
+ public:
+  explicit TakeInc(int axis) : axis_(axis) {}
+  int axis() const { return axis_; }
+  std::string name() const override;
+  absl::StatusOr<std::vector<TensorType>> OutputTypes(
+      std::span<const Var> inputs) const override;
+  absl::Status InferShapes(ShapeContext& ctx) const override;
+  bool IsDifferentiable(int input) const override { return input < 2; }
+  bool CanRunInPlace(int input) const override { return input == 0; }
+  absl::StatusOr<std::unique_ptr<Launch>> MakeLaunch(
+      LaunchContext& ctx) const override;
+  std::vector<Var> Grad(Node& node,
+                        std::span<const Var> output_grads) const override;
+
+ private:
+  int axis_;
+};
+
+}  // namespace theta
+
+#endif  // THETA_OPS_SUBTENSOR_OPS_H_
