@@ -1,0 +1,448 @@
+// The fused elementwise kernel: an interpreter of theta_ew_program that runs
+// each instruction over a block of up to kMaxBlock elements at once, so the
+// dispatch cost is paid once per block and every instruction is one
+// vectorised loop (elementwise_ops.h).
+//
+// Plan: the program is checked, dead instructions dropped, and registers
+// renamed onto the fewest physical blocks (a value's block is reused after
+// its last read). Each operand's strides are collapsed on their own
+// (strided.h), so a contiguous operand is one run per block even when
+// another operand broadcasts, and a short inner dimension (shape (N, 3))
+// never shrinks the blocks. Blocks are split across the pool.
+#include <algorithm>
+#include <array>
+#include <memory>
+#include <new>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "backends/api/elementwise_semantics.h"
+#include "backends/cpu/elementwise_ops.h"
+#include "backends/cpu/kernels.h"
+#include "backends/cpu/status.h"
+#include "backends/cpu/strided.h"
+
+namespace theta::cpu {
+namespace {
+
+constexpr int64_t kMaxBlock = 2048;
+constexpr size_t kBlockAlignment = 64;  // bytes, for full-width vector loads
+constexpr int64_t kMinBlock = 64;
+// Register blocks of one thread should stay within about this many bytes.
+constexpr int64_t kRegisterBudget = 128 * 1024;
+// Element-instructions below which a ParallelFor range is not split off.
+constexpr int64_t kParallelWork = 1 << 17;
+
+struct Operand {
+  char* data;
+  theta_dtype dtype;
+  Layout<1> layout;
+};
+
+// A live instruction with registers renamed to physical blocks. dst: a block
+// (STORE: the output index). a, b, c: blocks (LOAD: the input index, PARAM:
+// the parameter index); -1 where unused.
+struct Step {
+  int op;
+  int dst;
+  int a, b, c;
+};
+
+struct Plan {
+  std::vector<Step> steps;
+  int num_blocks = 0;  // physical register blocks
+  std::vector<Operand> inputs, outputs;
+  const double* params = nullptr;
+  int64_t count = 0;  // elements of the index space
+  int64_t block = 0;  // elements per register block
+};
+
+std::string InstrName(uint32_t i, int op) {
+  const char* name = OpcodeName(op);
+  return StrCat("instruction ", i, " (", name ? name : "?", ")");
+}
+
+// Checks the program against the args' operand counts; on success fills
+// plan->steps and plan->num_blocks.
+theta_status* PlanProgram(const theta_elementwise_args& args, Plan* plan) {
+  const theta_ew_program& p = *args.program;
+  const uint32_t nr = p.num_registers;
+  std::vector<char> written(nr, 0);
+  for (uint32_t i = 0; i < p.num_instrs; ++i) {
+    const theta_ew_instr& in = p.instrs[i];
+    const int arity = ew::Arity(in.op);
+    if (arity < 0) {
+      return InvalidArgument("elementwise: instruction ", i,
+                             " has unknown opcode ", in.op);
+    }
+    auto check_reg = [&](uint32_t r, bool read) -> theta_status* {
+      if (r >= nr) {
+        return InvalidArgument("elementwise: ", InstrName(i, in.op), " ",
+                               read ? "reads" : "writes", " register ", r,
+                               " but num_registers is ", nr);
+      }
+      if (read && !written[r]) {
+        return InvalidArgument("elementwise: ", InstrName(i, in.op),
+                               " reads register ", r,
+                               " before any instruction writes it");
+      }
+      return nullptr;
+    };
+    auto check_index = [&](uint32_t index, int32_t limit,
+                           const char* what) -> theta_status* {
+      if (static_cast<int64_t>(index) >= limit) {
+        return InvalidArgument("elementwise: ", InstrName(i, in.op), " uses ",
+                               what, " ", index, " but num_", what, "s is ",
+                               limit);
+      }
+      return nullptr;
+    };
+    theta_status* s = nullptr;
+    if (in.op == THETA_EW_LOAD) {
+      if (!(s = check_index(in.a, args.num_inputs, "input"))) {
+        s = check_reg(in.dst, false);
+      }
+    } else if (in.op == THETA_EW_PARAM) {
+      if (!(s = check_index(in.a, args.num_params, "param"))) {
+        s = check_reg(in.dst, false);
+      }
+    } else if (in.op == THETA_EW_STORE) {
+      if (!(s = check_index(in.dst, args.num_outputs, "output"))) {
+        s = check_reg(in.a, true);
+      }
+    } else {
+      const uint16_t src[3] = {in.a, in.b, in.c};
+      for (int k = 0; k < arity && !s; ++k) s = check_reg(src[k], true);
+      if (!s) s = check_reg(in.dst, false);
+    }
+    if (s) return s;
+    if (in.op != THETA_EW_STORE) written[in.dst] = 1;
+  }
+
+  // Liveness, backwards: an instruction whose result nobody reads is dead;
+  // last_read[i][k] marks the final read of source k's value.
+  const uint32_t n = p.num_instrs;
+  std::vector<char> live(nr, 0), dead(n, 0);
+  std::vector<std::array<char, 3>> last_read(n, {0, 0, 0});
+  auto sources = [&](const theta_ew_instr& in, uint16_t* src) {
+    if (in.op == THETA_EW_STORE) {
+      src[0] = in.a;
+      return 1;
+    }
+    if (in.op == THETA_EW_LOAD || in.op == THETA_EW_PARAM) return 0;
+    src[0] = in.a;
+    src[1] = in.b;
+    src[2] = in.c;
+    return ew::Arity(in.op);
+  };
+  for (uint32_t i = n; i-- > 0;) {
+    const theta_ew_instr& in = p.instrs[i];
+    if (in.op != THETA_EW_STORE) {
+      if (!live[in.dst]) {
+        dead[i] = 1;
+        continue;
+      }
+      live[in.dst] = 0;
+    }
+    uint16_t src[3];
+    const int ns = sources(in, src);
+    for (int k = 0; k < ns; ++k) {
+      if (!live[src[k]]) last_read[i][k] = 1;
+      live[src[k]] = 1;
+    }
+  }
+
+  // Renaming, forwards: a block freed by a value's last read may hold the
+  // same instruction's result (the block kernels allow dst == source).
+  std::vector<int> block_of(nr, -1), free_blocks;
+  int num_blocks = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    if (dead[i]) continue;
+    const theta_ew_instr& in = p.instrs[i];
+    Step step{in.op, -1, -1, -1, -1};
+    uint16_t src[3];
+    const int ns = sources(in, src);
+    int* step_src[3] = {&step.a, &step.b, &step.c};
+    for (int k = 0; k < ns; ++k) *step_src[k] = block_of[src[k]];
+    for (int k = 0; k < ns; ++k) {
+      if (last_read[i][k]) free_blocks.push_back(block_of[src[k]]);
+    }
+    if (in.op == THETA_EW_STORE) {
+      step.dst = in.dst;
+    } else {
+      if (in.op == THETA_EW_LOAD || in.op == THETA_EW_PARAM) step.a = in.a;
+      int block;
+      if (free_blocks.empty()) {
+        block = num_blocks++;
+      } else {
+        block = free_blocks.back();
+        free_blocks.pop_back();
+      }
+      block_of[in.dst] = block;
+      step.dst = block;
+    }
+    plan->steps.push_back(step);
+  }
+  plan->num_blocks = num_blocks;
+  return nullptr;
+}
+
+// Checks the index space and the operands; fills plan's operands and count.
+theta_status* PlanOperands(const theta_elementwise_args& args, Plan* plan) {
+  if (args.ndim < 0 || args.ndim > THETA_MAX_DIMS) {
+    return InvalidArgument("elementwise: ndim is ", args.ndim,
+                           " (must be in [0, ", THETA_MAX_DIMS, "])");
+  }
+  if (args.ndim > 0 && args.shape == nullptr) {
+    return InvalidArgument("elementwise: shape is NULL with ndim ", args.ndim);
+  }
+  const struct {
+    const char* name;
+    int32_t count;
+    const void* ptr;
+  } lists[] = {{"inputs", args.num_inputs, args.inputs},
+               {"outputs", args.num_outputs, args.outputs},
+               {"params", args.num_params, args.params}};
+  for (const auto& l : lists) {
+    if (l.count < 0) {
+      return InvalidArgument("elementwise: num_", l.name, " is ", l.count);
+    }
+    if (l.count > 0 && l.ptr == nullptr) {
+      return InvalidArgument("elementwise: ", l.name, " is NULL with num_",
+                             l.name, " ", l.count);
+    }
+  }
+  plan->count = 1;
+  for (int d = 0; d < args.ndim; ++d) {
+    if (args.shape[d] < 0) {
+      return InvalidArgument("elementwise: shape[", d, "] is ", args.shape[d],
+                             " (must be >= 0)");
+    }
+    if (args.shape[d] == 0) plan->count = 0;
+  }
+  for (int d = 0; d < args.ndim && plan->count != 0; ++d) {
+    if (__builtin_mul_overflow(plan->count, args.shape[d], &plan->count)) {
+      return InvalidArgument("elementwise: shape ",
+                             ShapeString(args.ndim, args.shape),
+                             " has too many elements");
+    }
+  }
+  for (int io = 0; io < 2; ++io) {
+    const bool is_input = io == 0;
+    const int32_t count = is_input ? args.num_inputs : args.num_outputs;
+    const theta_ew_operand* ops = is_input ? args.inputs : args.outputs;
+    std::vector<Operand>& dst = is_input ? plan->inputs : plan->outputs;
+    for (int32_t i = 0; i < count; ++i) {
+      const theta_ew_operand& o = ops[i];
+      const std::string what = StrCat(is_input ? "input " : "output ", i);
+      theta_array array{o.data, o.dtype, args.ndim, args.shape, o.strides};
+      if (theta_status* s = CheckArray("elementwise", what.c_str(), array)) {
+        return s;
+      }
+      if (!is_input) {
+        if (theta_status* s =
+                CheckWritable("elementwise", what.c_str(), array)) {
+          return s;
+        }
+      }
+      dst.push_back(Operand{static_cast<char*>(o.data), o.dtype,
+                            Collapse<1>(args.ndim, args.shape, {o.strides})});
+    }
+  }
+  return nullptr;
+}
+
+// ---- loads and stores: conversion between operand and compute types ----
+
+template <typename T, typename S>
+void LoadAs(const Operand& o, int64_t start, int64_t n, T* out) {
+  const S* base = reinterpret_cast<const S*>(o.data);
+  const int64_t s = o.layout.InnerStride(0);
+  Walk(o.layout, start, n, [&](const int64_t* off, int64_t len, int64_t k) {
+    const S* p = base + off[0];
+    T* q = out + k;
+    if (s == 1) {
+      if constexpr (std::is_same_v<T, S>) {
+        std::copy(p, p + len, q);
+      } else {
+        for (int64_t j = 0; j < len; ++j) q[j] = ew::Convert<T>(p[j]);
+      }
+    } else if (s == 0) {
+      std::fill(q, q + len, ew::Convert<T>(*p));
+    } else {
+      for (int64_t j = 0; j < len; ++j) q[j] = ew::Convert<T>(p[j * s]);
+    }
+  });
+}
+
+template <typename T, typename D, bool kBool>
+void StoreAs(const Operand& o, int64_t start, int64_t n, const T* in) {
+  D* base = reinterpret_cast<D*>(o.data);
+  const int64_t s = o.layout.InnerStride(0);
+  auto convert = [](T x) -> D {
+    if constexpr (kBool) {
+      return ew::ConvertToBool(x);
+    } else {
+      return ew::Convert<D>(x);
+    }
+  };
+  Walk(o.layout, start, n, [&](const int64_t* off, int64_t len, int64_t k) {
+    D* p = base + off[0];
+    const T* q = in + k;
+    if (s == 1) {
+      if constexpr (std::is_same_v<T, D> && !kBool) {
+        std::copy(q, q + len, p);
+      } else {
+        for (int64_t j = 0; j < len; ++j) p[j] = convert(q[j]);
+      }
+    } else {
+      for (int64_t j = 0; j < len; ++j) p[j * s] = convert(q[j]);
+    }
+  });
+}
+
+template <typename T>
+void Load(const Operand& o, int64_t start, int64_t n, T* out) {
+  switch (o.dtype) {
+    case THETA_DTYPE_F32:
+      return LoadAs<T, float>(o, start, n, out);
+    case THETA_DTYPE_F64:
+      return LoadAs<T, double>(o, start, n, out);
+    case THETA_DTYPE_I32:
+      return LoadAs<T, int32_t>(o, start, n, out);
+    case THETA_DTYPE_I64:
+      return LoadAs<T, int64_t>(o, start, n, out);
+    case THETA_DTYPE_U8:
+    case THETA_DTYPE_BOOL:
+      return LoadAs<T, uint8_t>(o, start, n, out);
+  }
+}
+
+template <typename T>
+void Store(const Operand& o, int64_t start, int64_t n, const T* in) {
+  switch (o.dtype) {
+    case THETA_DTYPE_F32:
+      return StoreAs<T, float, false>(o, start, n, in);
+    case THETA_DTYPE_F64:
+      return StoreAs<T, double, false>(o, start, n, in);
+    case THETA_DTYPE_I32:
+      return StoreAs<T, int32_t, false>(o, start, n, in);
+    case THETA_DTYPE_I64:
+      return StoreAs<T, int64_t, false>(o, start, n, in);
+    case THETA_DTYPE_U8:
+      return StoreAs<T, uint8_t, false>(o, start, n, in);
+    case THETA_DTYPE_BOOL:
+      return StoreAs<T, uint8_t, true>(o, start, n, in);
+  }
+}
+
+// Register blocks of one thread, 64-byte aligned.
+template <typename T>
+struct RegisterFile {
+  RegisterFile(int blocks, int64_t block)
+      : block_(block),
+        data_(static_cast<T*>(
+            ::operator new(std::max<size_t>(1, sizeof(T) * blocks * block),
+                           std::align_val_t(kBlockAlignment)))) {}
+  ~RegisterFile() {
+    ::operator delete(data_, std::align_val_t(kBlockAlignment));
+  }
+  RegisterFile(const RegisterFile&) = delete;
+  RegisterFile& operator=(const RegisterFile&) = delete;
+
+  T* operator[](int i) const { return i < 0 ? nullptr : data_ + i * block_; }
+
+ private:
+  int64_t block_;
+  T* data_;
+};
+
+// Runs the program over elements [begin, end).
+template <typename T>
+void RunRange(const Plan& plan, int64_t begin, int64_t end) {
+  const int64_t block = std::min(plan.block, end - begin);
+  // Keep every block 64-byte aligned.
+  const int64_t stride = (block + kMinBlock - 1) / kMinBlock * kMinBlock;
+  RegisterFile<T> regs(plan.num_blocks, stride);
+  for (int64_t start = begin; start < end; start += block) {
+    const int64_t n = std::min(block, end - start);
+    for (const Step& s : plan.steps) {
+      switch (s.op) {
+        case THETA_EW_LOAD:
+          Load<T>(plan.inputs[s.a], start, n, regs[s.dst]);
+          break;
+        case THETA_EW_PARAM:
+          std::fill(regs[s.dst], regs[s.dst] + n,
+                    ew::Convert<T>(plan.params[s.a]));
+          break;
+        case THETA_EW_STORE:
+          Store<T>(plan.outputs[s.dst], start, n, regs[s.a]);
+          break;
+        default:
+          ApplyBlock<T>(s.op, regs[s.dst], regs[s.a], regs[s.b], regs[s.c], n);
+          break;
+      }
+    }
+  }
+}
+
+template <typename T>
+void Run(ThreadPool& pool, Plan& plan) {
+  int64_t block =
+      kRegisterBudget / (std::max(plan.num_blocks, 1) * int64_t{sizeof(T)});
+  block = std::clamp(block / kMinBlock * kMinBlock, kMinBlock, kMaxBlock);
+  plan.block = block;
+  const int64_t num_blocks = (plan.count + block - 1) / block;
+  const int64_t work = block * std::max<int64_t>(1, plan.steps.size());
+  const int64_t grain = std::max<int64_t>(1, kParallelWork / work);
+  pool.ParallelFor(num_blocks, grain, [&](int64_t b0, int64_t b1) {
+    RunRange<T>(plan, b0 * block, std::min(b1 * block, plan.count));
+  });
+}
+
+}  // namespace
+
+theta_status* Elementwise(ThreadPool& pool,
+                          const theta_elementwise_args& args) {
+  const theta_ew_program* program = args.program;
+  if (program == nullptr)
+    return InvalidArgument("elementwise: program is NULL");
+  if (program->struct_size < sizeof(theta_ew_program)) {
+    return InvalidArgument("elementwise: program->struct_size is ",
+                           program->struct_size, ", expected at least ",
+                           sizeof(theta_ew_program));
+  }
+  const theta_dtype ct = program->compute_dtype;
+  if (ct != THETA_DTYPE_F32 && ct != THETA_DTYPE_F64 && ct != THETA_DTYPE_I32 &&
+      ct != THETA_DTYPE_I64) {
+    return InvalidArgument("elementwise: compute dtype ", DtypeName(ct),
+                           " is not supported (F32, F64, I32 or I64)");
+  }
+  if (program->num_instrs > 0 && program->instrs == nullptr) {
+    return InvalidArgument("elementwise: program has ", program->num_instrs,
+                           " instructions but instrs is NULL");
+  }
+  Plan plan;
+  if (theta_status* s = PlanOperands(args, &plan)) return s;
+  if (theta_status* s = PlanProgram(args, &plan)) return s;
+  plan.params = args.params;
+  if (plan.count == 0 || plan.steps.empty()) return nullptr;
+  switch (ct) {
+    case THETA_DTYPE_F32:
+      Run<float>(pool, plan);
+      break;
+    case THETA_DTYPE_F64:
+      Run<double>(pool, plan);
+      break;
+    case THETA_DTYPE_I32:
+      Run<int32_t>(pool, plan);
+      break;
+    default:
+      Run<int64_t>(pool, plan);
+      break;
+  }
+  return nullptr;
+}
+
+}  // namespace theta::cpu

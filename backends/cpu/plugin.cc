@@ -1,0 +1,417 @@
+// The CPU backend's entry point and table: plugin instances, the one "cpu"
+// device, synchronous streams, 64-byte aligned buffers and copies. Kernels
+// live in their own files (kernels.h); every table entry is noexcept and
+// turns exceptions into statuses (status.h).
+//
+// Extensions (get_extension):
+//   "cpu.num_threads": a pointer to a function
+//       int32_t (*)(theta_plugin* plugin)
+//     returning the number of threads the plugin's kernels use (the calling
+//     thread included; THETA_NUM_THREADS or the process's CPU affinity). The
+//     function is static: the pointer stays valid while the library is
+//     loaded.
+#include <cblas.h>
+#include <sys/sysinfo.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <new>
+#include <string>
+
+#include "backends/api/theta_backend.h"
+#include "backends/cpu/kernels.h"
+#include "backends/cpu/status.h"
+
+namespace theta::cpu {
+namespace {
+
+constexpr const char kVersion[] = "0.1.0";
+constexpr uint64_t kAlignment = 64;
+
+// "cpu (<model name>)" from /proc/cpuinfo, or "cpu".
+std::string DeviceName() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("model name", 0) != 0) continue;
+    size_t colon = line.find(':');
+    if (colon == std::string::npos) break;
+    size_t begin = line.find_first_not_of(" \t", colon + 1);
+    if (begin == std::string::npos) break;
+    return "cpu (" + line.substr(begin) + ")";
+  }
+  return "cpu";
+}
+
+// MemAvailable from /proc/meminfo in bytes, or 0 when absent.
+uint64_t MemAvailable() {
+  std::ifstream in("/proc/meminfo");
+  std::string key;
+  uint64_t kib = 0;
+  std::string unit;
+  while (in >> key >> kib >> unit) {
+    if (key == "MemAvailable:") return kib * 1024;
+  }
+  return 0;
+}
+
+// ---- status objects ----
+
+theta_status_code StatusCode(const theta_status* status) noexcept {
+  return status == nullptr ? THETA_STATUS_OK : status->code;
+}
+
+const char* StatusMessage(const theta_status* status) noexcept {
+  return status == nullptr ? "" : status->message.c_str();
+}
+
+void StatusFree(theta_status* status) noexcept { FreeStatus(status); }
+
+// ---- plugin ----
+
+theta_status* PluginCreate(theta_plugin** out) noexcept {
+  return Guard("plugin_create", [&]() -> theta_status* {
+    if (out == nullptr) return InvalidArgument("plugin_create: out is NULL");
+    *out = nullptr;
+    // Kernels parallelise GEMM over the plugin's own pool; OpenBLAS threads
+    // on top would oversubscribe the cores.
+    openblas_set_num_threads(1);
+    *out = new theta_plugin(ThreadCountFromEnvironment());
+    return nullptr;
+  });
+}
+
+void PluginDestroy(theta_plugin* plugin) noexcept { delete plugin; }
+
+int32_t NumThreads(theta_plugin* plugin) {
+  return plugin == nullptr ? 0 : plugin->pool.num_threads();
+}
+
+void* GetExtension(theta_plugin* plugin, const char* name) noexcept {
+  if (plugin == nullptr || name == nullptr) return nullptr;
+  if (std::strcmp(name, "cpu.num_threads") == 0) {
+    int32_t (*fn)(theta_plugin*) = &NumThreads;
+    return reinterpret_cast<void*>(fn);
+  }
+  return nullptr;
+}
+
+// ---- devices ----
+
+theta_status* DeviceCount(theta_plugin* plugin, int32_t* count) noexcept {
+  return Guard("device_count", [&]() -> theta_status* {
+    if (plugin == nullptr) {
+      return InvalidArgument("device_count: plugin is NULL");
+    }
+    if (count == nullptr) return InvalidArgument("device_count: count is NULL");
+    *count = 1;
+    return nullptr;
+  });
+}
+
+theta_status* CheckDeviceIndex(const char* function, theta_plugin* plugin,
+                               int32_t index) {
+  if (plugin == nullptr) return InvalidArgument(function, ": plugin is NULL");
+  if (index != 0) {
+    return InvalidArgument(function, ": device index ", index,
+                           " out of range [0, 1)");
+  }
+  return nullptr;
+}
+
+theta_status* DeviceGetInfo(theta_plugin* plugin, int32_t index,
+                            theta_device_info* info) noexcept {
+  return Guard("device_get_info", [&]() -> theta_status* {
+    if (theta_status* s = CheckDeviceIndex("device_get_info", plugin, index)) {
+      return s;
+    }
+    if (info == nullptr)
+      return InvalidArgument("device_get_info: info is NULL");
+    // Fill only the fields the caller's struct has (struct_size).
+    if (THETA_API_HAS(info, theta_device_info, name)) {
+      std::string name = DeviceName();
+      size_t n = std::min(name.size(), sizeof(info->name) - 1);
+      std::memcpy(info->name, name.data(), n);
+      info->name[n] = '\0';
+    }
+    struct sysinfo si;
+    uint64_t total = 0, free_bytes = 0;
+    if (sysinfo(&si) == 0) {
+      total = static_cast<uint64_t>(si.totalram) * si.mem_unit;
+      free_bytes = static_cast<uint64_t>(si.freeram) * si.mem_unit;
+    }
+    if (uint64_t available = MemAvailable(); available != 0) {
+      free_bytes = available;
+    }
+    if (THETA_API_HAS(info, theta_device_info, total_memory_bytes)) {
+      info->total_memory_bytes = total;
+    }
+    if (THETA_API_HAS(info, theta_device_info, free_memory_bytes)) {
+      info->free_memory_bytes = free_bytes;
+    }
+    return nullptr;
+  });
+}
+
+theta_status* DeviceOpen(theta_plugin* plugin, int32_t index,
+                         theta_device** out) noexcept {
+  return Guard("device_open", [&]() -> theta_status* {
+    if (out == nullptr) return InvalidArgument("device_open: out is NULL");
+    *out = nullptr;
+    if (theta_status* s = CheckDeviceIndex("device_open", plugin, index)) {
+      return s;
+    }
+    *out = new theta_device{plugin};
+    return nullptr;
+  });
+}
+
+void DeviceClose(theta_device* device) noexcept { delete device; }
+
+// ---- streams: the caller's thread (plus the pool) runs everything before
+// the call returns, so synchronize has nothing to wait for ----
+
+theta_status* StreamCreate(theta_device* device, theta_stream** out) noexcept {
+  return Guard("stream_create", [&]() -> theta_status* {
+    if (out == nullptr) return InvalidArgument("stream_create: out is NULL");
+    *out = nullptr;
+    if (device == nullptr) {
+      return InvalidArgument("stream_create: device is NULL");
+    }
+    *out = new theta_stream{device};
+    return nullptr;
+  });
+}
+
+void StreamDestroy(theta_stream* stream) noexcept { delete stream; }
+
+theta_status* StreamSynchronize(theta_stream* stream) noexcept {
+  return Guard("stream_synchronize", [&]() -> theta_status* {
+    if (stream == nullptr) {
+      return InvalidArgument("stream_synchronize: stream is NULL");
+    }
+    return nullptr;
+  });
+}
+
+// ---- buffers ----
+
+theta_status* BufferAlloc(theta_device* device, uint64_t bytes,
+                          theta_buffer** out) noexcept {
+  return Guard("buffer_alloc", [&]() -> theta_status* {
+    if (out == nullptr) return InvalidArgument("buffer_alloc: out is NULL");
+    *out = nullptr;
+    if (device == nullptr)
+      return InvalidArgument("buffer_alloc: device is NULL");
+    void* data = nullptr;
+    if (bytes > 0) {
+      // aligned_alloc wants a multiple of the alignment.
+      if (bytes > UINT64_MAX - (kAlignment - 1) ||
+          (bytes + kAlignment - 1) / kAlignment * kAlignment > SIZE_MAX) {
+        return MakeStatus(
+            THETA_STATUS_OUT_OF_MEMORY,
+            StrCat("buffer_alloc: cannot allocate ", bytes, " bytes"));
+      }
+      size_t rounded = static_cast<size_t>((bytes + kAlignment - 1) /
+                                           kAlignment * kAlignment);
+      data = std::aligned_alloc(kAlignment, rounded);
+      if (data == nullptr) {
+        return MakeStatus(
+            THETA_STATUS_OUT_OF_MEMORY,
+            StrCat("buffer_alloc: cannot allocate ", bytes, " bytes"));
+      }
+    }
+    theta_buffer* buffer = new (std::nothrow) theta_buffer{data, bytes};
+    if (buffer == nullptr) {
+      std::free(data);
+      throw std::bad_alloc();
+    }
+    *out = buffer;
+    return nullptr;
+  });
+}
+
+void BufferFree(theta_buffer* buffer) noexcept {
+  if (buffer == nullptr) return;
+  std::free(buffer->data);
+  delete buffer;
+}
+
+void* BufferData(theta_buffer* buffer) noexcept {
+  return buffer == nullptr ? nullptr : buffer->data;
+}
+
+// ---- copies ----
+
+theta_status* CheckCopy(const char* function, theta_stream* stream,
+                        const void* dst, const void* src, uint64_t bytes) {
+  if (stream == nullptr) return InvalidArgument(function, ": stream is NULL");
+  if (bytes > 0 && (dst == nullptr || src == nullptr)) {
+    return InvalidArgument(function, ": ",
+                           dst == nullptr ? "destination" : "source",
+                           " is NULL for a copy of ", bytes, " bytes");
+  }
+  if (bytes > SIZE_MAX) {
+    return InvalidArgument(function, ": ", bytes, " bytes is too large");
+  }
+  return nullptr;
+}
+
+theta_status* CopyBytes(const char* function, theta_stream* stream, void* dst,
+                        const void* src, uint64_t bytes) noexcept {
+  return Guard(function, [&]() -> theta_status* {
+    if (theta_status* s = CheckCopy(function, stream, dst, src, bytes)) {
+      return s;
+    }
+    if (bytes > 0) {
+      ParallelMemcpy(stream->device->plugin->pool, dst, src, bytes);
+    }
+    return nullptr;
+  });
+}
+
+theta_status* CopyHostToDevice(theta_stream* stream, void* dst,
+                               const void* host_src, uint64_t bytes) noexcept {
+  return CopyBytes("copy_host_to_device", stream, dst, host_src, bytes);
+}
+
+theta_status* CopyDeviceToHost(theta_stream* stream, void* host_dst,
+                               const void* src, uint64_t bytes) noexcept {
+  return CopyBytes("copy_device_to_host", stream, host_dst, src, bytes);
+}
+
+theta_status* CopyDeviceToDevice(theta_stream* stream, void* dst,
+                                 const void* src, uint64_t bytes) noexcept {
+  return CopyBytes("copy_device_to_device", stream, dst, src, bytes);
+}
+
+theta_status* Memset(theta_stream* stream, void* dst, uint8_t value,
+                     uint64_t bytes) noexcept {
+  return Guard("memset", [&]() -> theta_status* {
+    if (stream == nullptr) return InvalidArgument("memset: stream is NULL");
+    if (bytes > 0 && dst == nullptr) {
+      return InvalidArgument("memset: destination is NULL for ", bytes,
+                             " bytes");
+    }
+    if (bytes > SIZE_MAX) {
+      return InvalidArgument("memset: ", bytes, " bytes is too large");
+    }
+    if (bytes > 0) std::memset(dst, value, static_cast<size_t>(bytes));
+    return nullptr;
+  });
+}
+
+// ---- kernels: check the stream and the args struct, then dispatch ----
+
+template <typename Args, typename Kernel>
+theta_status* RunKernel(const char* function, theta_stream* stream,
+                        const Args* args, Kernel&& kernel) noexcept {
+  return Guard(function, [&]() -> theta_status* {
+    if (stream == nullptr) return InvalidArgument(function, ": stream is NULL");
+    if (args == nullptr) return InvalidArgument(function, ": args is NULL");
+    if (args->struct_size < sizeof(Args)) {
+      return InvalidArgument(function, ": args->struct_size is ",
+                             args->struct_size, ", expected at least ",
+                             sizeof(Args));
+    }
+    return kernel(stream->device->plugin->pool, *args);
+  });
+}
+
+theta_status* GemmEntry(theta_stream* stream,
+                        const theta_gemm_args* args) noexcept {
+  return RunKernel("gemm", stream, args, Gemm);
+}
+
+theta_status* ElementwiseEntry(theta_stream* stream,
+                               const theta_elementwise_args* args) noexcept {
+  return RunKernel("elementwise", stream, args, Elementwise);
+}
+
+theta_status* ReduceEntry(theta_stream* stream,
+                          const theta_reduce_args* args) noexcept {
+  return RunKernel("reduce", stream, args, Reduce);
+}
+
+theta_status* SoftmaxEntry(theta_stream* stream,
+                           const theta_softmax_args* args) noexcept {
+  return RunKernel("softmax", stream, args, Softmax);
+}
+
+theta_status* GatherEntry(theta_stream* stream,
+                          const theta_gather_args* args) noexcept {
+  return RunKernel("gather", stream, args, Gather);
+}
+
+theta_status* ScatterAddEntry(theta_stream* stream,
+                              const theta_gather_args* args) noexcept {
+  return RunKernel("scatter_add", stream, args, ScatterAdd);
+}
+
+theta_status* CopyEntry(theta_stream* stream,
+                        const theta_copy_args* args) noexcept {
+  return RunKernel("copy", stream, args, Copy);
+}
+
+theta_status* RngEntry(theta_stream* stream,
+                       const theta_rng_args* args) noexcept {
+  return RunKernel("rng", stream, args, Rng);
+}
+
+theta_status* FillEntry(theta_stream* stream, const theta_array* array,
+                        double value) noexcept {
+  return Guard("fill", [&]() -> theta_status* {
+    if (stream == nullptr) return InvalidArgument("fill: stream is NULL");
+    if (array == nullptr) return InvalidArgument("fill: array is NULL");
+    return Fill(stream->device->plugin->pool, *array, value);
+  });
+}
+
+// clang-format off
+const theta_backend_api kApi = {
+    /*struct_size=*/           sizeof(theta_backend_api),
+    /*abi_major=*/             THETA_BACKEND_ABI_MAJOR,
+    /*abi_minor=*/             THETA_BACKEND_ABI_MINOR,
+    /*name=*/                  "cpu",
+    /*version=*/               kVersion,
+    /*status_code=*/           StatusCode,
+    /*status_message=*/        StatusMessage,
+    /*status_free=*/           StatusFree,
+    /*plugin_create=*/         PluginCreate,
+    /*plugin_destroy=*/        PluginDestroy,
+    /*get_extension=*/         GetExtension,
+    /*device_count=*/          DeviceCount,
+    /*device_get_info=*/       DeviceGetInfo,
+    /*device_open=*/           DeviceOpen,
+    /*device_close=*/          DeviceClose,
+    /*stream_create=*/         StreamCreate,
+    /*stream_destroy=*/        StreamDestroy,
+    /*stream_synchronize=*/    StreamSynchronize,
+    /*buffer_alloc=*/          BufferAlloc,
+    /*buffer_free=*/           BufferFree,
+    /*buffer_data=*/           BufferData,
+    /*copy_host_to_device=*/   CopyHostToDevice,
+    /*copy_device_to_host=*/   CopyDeviceToHost,
+    /*copy_device_to_device=*/ CopyDeviceToDevice,
+    /*memset=*/                Memset,
+    /*gemm=*/                  GemmEntry,
+    /*elementwise=*/           ElementwiseEntry,
+    /*reduce=*/                ReduceEntry,
+    /*softmax=*/               SoftmaxEntry,
+    /*gather=*/                GatherEntry,
+    /*scatter_add=*/           ScatterAddEntry,
+    /*copy=*/                  CopyEntry,
+    /*fill=*/                  FillEntry,
+    /*rng=*/                   RngEntry,
+};
+// clang-format on
+
+}  // namespace
+}  // namespace theta::cpu
+
+extern "C" THETA_BACKEND_EXPORT const theta_backend_api* theta_backend_get_api(
+    void) {
+  return &theta::cpu::kApi;
+}

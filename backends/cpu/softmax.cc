@@ -1,0 +1,148 @@
+// Softmax and log-softmax along the last dimension, max-subtracted. Rows
+// are split across the pool; a strided row is gathered into a contiguous
+// scratch row, computed there, and scattered back, so in-place works for
+// any strides.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "backends/api/theta_backend.h"
+#include "backends/cpu/elementwise_ops.h"
+#include "backends/cpu/kernels.h"
+#include "backends/cpu/status.h"
+#include "backends/cpu/strided.h"
+
+namespace theta::cpu {
+namespace {
+
+// Row elements below which a ParallelFor range is not split off.
+constexpr int64_t kParallelWork = 1 << 15;
+constexpr int kLanes = 16;
+constexpr int64_t kChunk = 256;
+
+// The maximum of x[0..n), NaN if any element is NaN.
+template <typename T>
+T RowMax(const T* x, int64_t n) {
+  auto pick = [](T v, T m) { return (v > m || v != v) ? v : m; };
+  T lane[kLanes];
+  std::fill(lane, lane + kLanes, -std::numeric_limits<T>::infinity());
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (int j = 0; j < kLanes; ++j) lane[j] = pick(x[i + j], lane[j]);
+  }
+  T m = -std::numeric_limits<T>::infinity();
+  for (int j = 0; j < kLanes; ++j) m = pick(lane[j], m);
+  for (; i < n; ++i) m = pick(x[i], m);
+  return m;
+}
+
+// The sum of x[0..n) in double.
+template <typename T>
+double RowSum(const T* x, int64_t n) {
+  double lane[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (int j = 0; j < kLanes; ++j) lane[j] += x[i + j];
+  }
+  double s = 0;
+  for (int j = 0; j < kLanes; ++j) s += lane[j];
+  for (; i < n; ++i) s += x[i];
+  return s;
+}
+
+// y = softmax(x) or log_softmax(x) over a contiguous row; y may equal x.
+template <typename T>
+void SoftmaxRow(const T* x, T* y, int64_t n, bool log) {
+  const T m = RowMax(x, n);
+  if (!log) {
+    for (int64_t i = 0; i < n; ++i) y[i] = x[i] - m;
+    ApplyBlock<T>(THETA_EW_EXP, y, y, nullptr, nullptr, n);
+    const T s = static_cast<T>(RowSum(y, n));
+    for (int64_t i = 0; i < n; ++i) y[i] /= s;
+    return;
+  }
+  // log_softmax: x - m - log(sum(exp(x - m))); the exponentials go to a
+  // scratch chunk so that y (possibly x) is written once.
+  alignas(64) T e[kChunk];
+  double s = 0;
+  for (int64_t i = 0; i < n; i += kChunk) {
+    const int64_t len = std::min(kChunk, n - i);
+    for (int64_t j = 0; j < len; ++j) e[j] = x[i + j] - m;
+    ApplyBlock<T>(THETA_EW_EXP, e, e, nullptr, nullptr, len);
+    s += RowSum(e, len);
+  }
+  const T log_s = static_cast<T>(std::log(s));
+  for (int64_t i = 0; i < n; ++i) y[i] = (x[i] - m) - log_s;
+}
+
+template <typename T>
+void Run(ThreadPool& pool, const theta_softmax_args& a) {
+  const int nd = a.input.ndim;
+  const int64_t n = a.input.shape[nd - 1];
+  const int64_t sx = a.input.strides[nd - 1];
+  const int64_t sy = a.output.strides[nd - 1];
+  const Layout<2> rows =
+      Collapse<2>(nd - 1, a.input.shape, {a.input.strides, a.output.strides});
+  const T* x = static_cast<const T*>(a.input.data);
+  T* y = static_cast<T*>(a.output.data);
+  const bool log = a.log != 0;
+  const bool contiguous = (sx == 1 || n == 1) && (sy == 1 || n == 1);
+  const int64_t grain = std::max<int64_t>(1, kParallelWork / n);
+  pool.ParallelFor(rows.Count(), grain, [&](int64_t r0, int64_t r1) {
+    std::vector<T> scratch(contiguous ? 0 : n);
+    const int64_t rx = rows.InnerStride(0), ry = rows.InnerStride(1);
+    Walk(rows, r0, r1 - r0, [&](const int64_t* off, int64_t len, int64_t) {
+      for (int64_t r = 0; r < len; ++r) {
+        const T* xr = x + off[0] + r * rx;
+        T* yr = y + off[1] + r * ry;
+        if (contiguous) {
+          SoftmaxRow(xr, yr, n, log);
+          continue;
+        }
+        for (int64_t i = 0; i < n; ++i) scratch[i] = xr[i * sx];
+        SoftmaxRow(scratch.data(), scratch.data(), n, log);
+        for (int64_t i = 0; i < n; ++i) yr[i * sy] = scratch[i];
+      }
+    });
+  });
+}
+
+}  // namespace
+
+theta_status* Softmax(ThreadPool& pool, const theta_softmax_args& a) {
+  const char* fn = "softmax";
+  if (theta_status* s = CheckArray(fn, "input", a.input)) return s;
+  if (theta_status* s = CheckArray(fn, "output", a.output)) return s;
+  if (a.input.dtype != THETA_DTYPE_F32 && a.input.dtype != THETA_DTYPE_F64) {
+    return InvalidArgument(fn, ": input dtype ", DtypeName(a.input.dtype),
+                           " is not supported (F32 or F64 only)");
+  }
+  if (a.input.ndim < 1) {
+    return InvalidArgument(fn, ": input has rank 0 (needs a last dimension)");
+  }
+  if (a.output.dtype != a.input.dtype) {
+    return InvalidArgument(fn, ": output dtype ", DtypeName(a.output.dtype),
+                           " differs from input dtype ",
+                           DtypeName(a.input.dtype));
+  }
+  bool same_shape = a.output.ndim == a.input.ndim;
+  for (int d = 0; same_shape && d < a.input.ndim; ++d) {
+    same_shape = a.output.shape[d] == a.input.shape[d];
+  }
+  if (!same_shape) {
+    return InvalidArgument(
+        fn, ": output shape ", ShapeString(a.output.ndim, a.output.shape),
+        " differs from input shape ", ShapeString(a.input.ndim, a.input.shape));
+  }
+  if (theta_status* s = CheckWritable(fn, "output", a.output)) return s;
+  if (NumElements(a.input) == 0) return nullptr;
+  if (a.input.dtype == THETA_DTYPE_F32) {
+    Run<float>(pool, a);
+  } else {
+    Run<double>(pool, a);
+  }
+  return nullptr;
+}
+
+}  // namespace theta::cpu

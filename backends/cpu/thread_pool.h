@@ -1,0 +1,68 @@
+// A fixed pool of worker threads that runs a loop's iterations in parallel;
+// the calling thread participates. Idle workers sleep on a condition
+// variable: nothing ever spins.
+//
+//   ThreadPool pool(ThreadCountFromEnvironment());
+//   pool.ParallelFor(n, /*grain=*/4096, [&](int64_t b, int64_t e) { ... });
+#ifndef THETA_BACKENDS_CPU_THREAD_POOL_H_
+#define THETA_BACKENDS_CPU_THREAD_POOL_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace theta::cpu {
+
+// The thread count the plugin uses: THETA_NUM_THREADS when it holds an
+// integer in [1, 1024], else the number of CPUs in this process's affinity
+// mask (sched_getaffinity), at least 1.
+int ThreadCountFromEnvironment();
+
+class ThreadPool {
+ public:
+  // `num_threads` counts the caller: num_threads - 1 workers are started.
+  // Values below 1 are treated as 1. Throws std::system_error when a thread
+  // cannot be started.
+  explicit ThreadPool(int num_threads);
+  ~ThreadPool();
+
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int num_threads() const { return num_threads_; }
+
+  // Calls fn(begin, end) on disjoint ranges covering [0, n), each of at
+  // least `grain` items except possibly the last, and returns when all are
+  // done. Runs fn(0, n) inline on the caller when n <= grain, when the pool
+  // has one thread, when called from inside a ParallelFor (nesting), or when
+  // another thread is already using the pool. The first exception thrown by
+  // fn is rethrown here after every range has finished or been skipped.
+  // Thread-safe.
+  void ParallelFor(int64_t n, int64_t grain,
+                   const std::function<void(int64_t, int64_t)>& fn);
+
+ private:
+  struct Job;
+
+  void WorkerLoop();
+  static void RunChunks(Job& job);
+
+  const int num_threads_;
+  std::vector<std::thread> workers_;
+
+  std::mutex mu_;
+  std::condition_variable work_cv_;  // workers wait for a job or stop_
+  std::condition_variable done_cv_;  // the caller waits for active_ == 0
+  Job* job_ = nullptr;               // the job being run, guarded by mu_
+  uint64_t generation_ = 0;          // bumped per job, guarded by mu_
+  int active_ = 0;  // workers inside the current job, guarded by mu_
+  bool stop_ = false;
+  bool busy_ = false;  // a ParallelFor is running, guarded by mu_
+};
+
+}  // namespace theta::cpu
+
+#endif  // THETA_BACKENDS_CPU_THREAD_POOL_H_
