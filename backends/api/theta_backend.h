@@ -187,9 +187,11 @@ typedef struct theta_gemm_args {
  * Unary ops read `a`, binary `a` and `b`, ternary `a`, `b` and `c`.
  *
  * Semantics of each opcode, in every compute dtype, are defined by the
- * reference implementation in elementwise_semantics.h. Every output element
- * is written exactly once; an output may be the same array as an input
- * (identical data and strides: in place), any other overlap is undefined. */
+ * reference implementation in elementwise_semantics.h. An instruction's
+ * destination register may be one of its source registers. Every output
+ * element is written exactly once; an output may be the same array as an
+ * input (identical data and strides: in place), any other overlap is
+ * undefined. Inputs may have negative strides (reversed views). */
 typedef enum theta_ew_opcode {
   /* data movement */
   THETA_EW_LOAD = 0,  /* r[dst] = input[a] */
@@ -335,8 +337,9 @@ typedef struct theta_gather_args {
 } theta_gather_args;
 
 /* Strided copy between two arrays of the same shape and dtype (transpose,
- * slicing, concatenation are copies with suitable strides). The arrays must
- * not overlap unless they are identical. */
+ * slicing, concatenation are copies with suitable strides; the source may
+ * have zero strides (broadcast) or negative ones (reversal)). The arrays
+ * must not overlap unless they are identical. */
 typedef struct theta_copy_args {
   size_t struct_size;
   theta_array source;

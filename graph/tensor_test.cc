@@ -1,0 +1,99 @@
+#include "graph/tensor.h"
+
+#include "gmock/gmock.h"
+#include "graph/tensor_eigen.h"
+#include "gtest/gtest.h"
+
+namespace theta {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+TEST(TensorTest, BuiltFromVectorAndReadBack) {
+  Tensor t(std::vector<float>{1, 2, 3, 4, 5, 6}, {2, 3});
+  EXPECT_EQ(t.dtype(), DType::kFloat32);
+  EXPECT_THAT(t.shape(), ElementsAre(2, 3));
+  EXPECT_EQ(t.size(), 6);
+  EXPECT_EQ(t.nbytes(), 24u);
+  EXPECT_EQ(t.at<float>({1, 0}), 4.0f);
+  EXPECT_THAT(t.to_vector<float>(), ElementsAre(1, 2, 3, 4, 5, 6));
+}
+
+TEST(TensorTest, ZeroFilledAndAligned) {
+  Tensor t(DType::kFloat64, {3, 5});
+  for (double v : t.to_vector<double>()) EXPECT_EQ(v, 0.0);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(t.raw_data()) % 64, 0u);
+}
+
+TEST(TensorTest, CopiesShareDataCloneDoesNot) {
+  Tensor a(std::vector<int32_t>{1, 2, 3});
+  Tensor b = a;
+  Tensor c = a.clone();
+  a.data<int32_t>()[0] = 7;
+  EXPECT_EQ(b.data<int32_t>()[0], 7);
+  EXPECT_EQ(c.data<int32_t>()[0], 1);
+  EXPECT_EQ(a.use_count(), 2);
+}
+
+TEST(TensorTest, ScalarAndItem) {
+  Tensor s = Tensor::Scalar<int64_t>(42);
+  EXPECT_EQ(s.ndim(), 0);
+  EXPECT_EQ(s.size(), 1);
+  EXPECT_EQ(s.item<int64_t>(), 42);
+  EXPECT_EQ(Tensor::ScalarOf(DType::kInt32, 3.9).item<int32_t>(), 3);
+  EXPECT_EQ(Tensor::ScalarOf(DType::kBool, -2).to_vector<bool>()[0], true);
+}
+
+TEST(TensorTest, ReshapeSharesAndAstypeConverts) {
+  Tensor t(std::vector<double>{1.5, -2.5, 3.0, 4.0}, {2, 2});
+  Tensor r = t.reshape({4});
+  EXPECT_THAT(r.shape(), ElementsAre(4));
+  EXPECT_EQ(r.raw_data(), t.raw_data());
+  Tensor i = t.astype(DType::kInt32);
+  EXPECT_THAT(i.to_vector<int32_t>(), ElementsAre(1, -2, 3, 4));
+}
+
+TEST(TensorTest, ErrorsNameTheProblem) {
+  try {
+    Tensor(std::vector<float>{1, 2, 3}, {2, 2});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("3 values given for shape (2, 2)"));
+  }
+  Tensor t(DType::kFloat32, {2});
+  try {
+    t.data<double>();
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("requested float64 data of a float32"));
+  }
+  try {
+    t.item<float>();
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("has 2 elements, not 1"));
+  }
+  try {
+    t.reshape({3});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("cannot view 2 elements"));
+  }
+  EXPECT_THROW(Tensor(DType::kFloat32, {-1}), Error);
+  EXPECT_THROW(t.at<float>({2}), Error);
+}
+
+TEST(TensorTest, EigenViewsShareMemory) {
+  Tensor t(DType::kFloat32, {2, 3});
+  auto m = AsEigenMatrix<float>(t);
+  m(1, 2) = 5.0f;
+  EXPECT_EQ(t.at<float>({1, 2}), 5.0f);
+  auto v = AsEigenVector<float>(t);
+  EXPECT_EQ(v.sum(), 5.0f);
+  Tensor vec(DType::kFloat32, {3});
+  EXPECT_THROW(AsEigenMatrix<float>(vec), Error);
+}
+
+}  // namespace
+}  // namespace theta
