@@ -54,7 +54,7 @@ CompiledFunction::CompiledFunction(std::vector<Var> inputs,
                                    std::source_location location)
     : name_(options.name.empty()
                 ? absl::StrCat("<function at ",
-                               MakeSourceInfo(location).ToString(), ">")
+                               MakeSourceInfo(location).FileLine(), ">")
                 : options.name),
       created_at_(MakeSourceInfo(location)) {
   // Updates: shared targets, each once, of the variable's own type.

@@ -35,6 +35,12 @@ std::string SourceInfo::ToString() const {
   return out;
 }
 
+std::string SourceInfo::FileLine() const {
+  if (location.line() == 0) return "(unknown location)";
+  return absl::StrCat(std::string(BaseName(location.file_name())), ":",
+                      location.line());
+}
+
 SourceInfo MakeSourceInfo(std::source_location location) {
   return SourceInfo{location, CurrentScope()};
 }

@@ -20,6 +20,8 @@ struct SourceInfo {
 
   // "model.cc:42 in BuildModel() [scope encoder/gates]".
   std::string ToString() const;
+  // "model.cc:42".
+  std::string FileLine() const;
 };
 
 // The SourceInfo for a node being built at `location` now.

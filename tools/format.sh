@@ -9,4 +9,5 @@ if [ "${1:-}" = "--check" ]; then
   mode=(--dry-run -Werror)
 fi
 git ls-files -co --exclude-standard -- '*.h' '*.cc' '*.cu' '*.cuh' |
-  grep -v '^third_party/' | xargs -r clang-format --style=file "${mode[@]}"
+  grep -v '^third_party/' | while read -r f; do [ -f "$f" ] && echo "$f"; done |
+  xargs -r clang-format --style=file "${mode[@]}"

@@ -1,0 +1,206 @@
+// Compiled functions end to end: shared variables and updates, givens,
+// eval, errors at build and call time, debugprint/DOT, and the promise that
+// a second call with the same shapes allocates nothing.
+#include "graph/function.h"
+
+#include "gmock/gmock.h"
+#include "graph/allocation_counter.h"
+#include "graph/debugprint.h"
+#include "graph/shared.h"
+#include "gtest/gtest.h"
+#include "ops/ops.h"
+#include "ops/test_util.h"
+
+namespace theta {
+namespace {
+
+using testing::AllClose;
+using testing::ErrorOf;
+using ::testing::HasSubstr;
+using testing::Random;
+
+TEST(FunctionTest, UpdatesReadOldValuesSwap) {
+  SharedVar a = shared(Tensor(std::vector<double>{1, 2}), "a");
+  SharedVar b = shared(Tensor(std::vector<double>{10, 20}), "b");
+  Function swap = function({}, {}, {.updates = {{a, b}, {b, a}}});
+  swap(std::span<const Tensor>());
+  EXPECT_TRUE(AllClose(a.get_value(), {10, 20}));
+  EXPECT_TRUE(AllClose(b.get_value(), {1, 2}));
+  swap(std::span<const Tensor>());
+  EXPECT_TRUE(AllClose(a.get_value(), {1, 2}));
+  EXPECT_TRUE(AllClose(b.get_value(), {10, 20}));
+}
+
+TEST(FunctionTest, OutputsSeeTheOldValueAndUpdatesApplyAfter) {
+  SharedVar counter = shared(Tensor::Scalar<double>(0), "counter");
+  Var step = dscalar("step");
+  Function inc = function({step}, {counter * 1.0},
+                          {.updates = {{counter, counter + step}}});
+  EXPECT_DOUBLE_EQ(inc({Tensor::Scalar<double>(2)})[0].item<double>(), 0);
+  EXPECT_DOUBLE_EQ(inc({Tensor::Scalar<double>(3)})[0].item<double>(), 2);
+  EXPECT_DOUBLE_EQ(counter.get_value().item<double>(), 5);
+  counter.set_value(Tensor::Scalar<double>(100));
+  EXPECT_DOUBLE_EQ(inc({Tensor::Scalar<double>(1)})[0].item<double>(), 100);
+}
+
+TEST(FunctionTest, SgdStepUpdatesInPlace) {
+  SharedVar w = shared(Tensor(std::vector<float>{1, 2, 3, 4}, {2, 2}), "w");
+  Var g = fmatrix("g");
+  Function step = function({g}, {}, {.updates = {{w, w - 0.5f * g}}});
+  Tensor gv(std::vector<float>{2, 2, 2, 2}, {2, 2});
+  step({gv});
+  EXPECT_TRUE(AllClose(w.get_value(), {0, 1, 2, 3}));
+  EXPECT_EQ(step.stats().inplace_outputs, 1) << step.DescribePlan();
+}
+
+TEST(FunctionTest, SharedSetValueChecksTypeAndAllowsNewShape) {
+  SharedVar w = shared(Tensor(DType::kFloat32, {2, 3}), "w");
+  std::string message = ErrorOf([&] {
+    w.set_value(Tensor(DType::kFloat64, {2, 3}));
+  });
+  EXPECT_THAT(message, HasSubstr("shared variable 'w'"));
+  EXPECT_THAT(message, HasSubstr("expected a float32 tensor of rank 2"));
+  Function total = function({}, {sum(w)});
+  w.set_value(Tensor(std::vector<float>{1, 2, 3, 4, 5, 6, 7, 8}, {4, 2}));
+  EXPECT_FLOAT_EQ(total(std::span<const Tensor>())[0].item<float>(), 36);
+}
+
+TEST(FunctionTest, GivensSubstituteBeforeCompiling) {
+  Var x = dvector("x");
+  Var y = dvector("y");
+  Var z = x * 2.0;
+  Function f = function({y}, {z}, {.givens = {{x, y + 1.0}}});
+  EXPECT_TRUE(AllClose(f({Tensor(std::vector<double>{1, 2})})[0], {4, 6}));
+}
+
+TEST(FunctionTest, EvalOfConstantsAndShared) {
+  SharedVar s = shared(Tensor(std::vector<double>{1, 2, 3}), "s");
+  EXPECT_TRUE(
+      AllClose((s * 2.0 + constant(1.0, DType::kFloat64)).eval(), {3, 5, 7}));
+  Var x = dvector("x");
+  EXPECT_THAT(ErrorOf([&] { (x + 1.0).eval(); }),
+              HasSubstr("depends on input variable 'x'"));
+}
+
+TEST(FunctionTest, CallErrorsNameTheInput) {
+  Var x = matrix("x", DType::kFloat32);
+  Var y = ivector("y");
+  Function f =
+      function({x, y}, {sum(x) + cast(sum(y), DType::kFloat32)}, {.name = "f"});
+  EXPECT_THAT(ErrorOf([&] {
+                f({Tensor(DType::kFloat32, {2, 2})});
+              }),
+              HasSubstr("function 'f' takes 2 inputs (x, y), got 1"));
+  std::string dtype = ErrorOf([&] {
+    f({Tensor(DType::kFloat64, {2, 2}), Tensor(DType::kInt32, {2})});
+  });
+  EXPECT_THAT(dtype, HasSubstr("input 0 ('x') expects float32(?, ?)"));
+  EXPECT_THAT(dtype, HasSubstr("wrong dtype"));
+  EXPECT_THAT(ErrorOf([&] {
+                f({Tensor(DType::kFloat32, {2}), Tensor(DType::kInt32, {2})});
+              }),
+              HasSubstr("wrong rank"));
+  Var fixed = tensor(DType::kFloat32, {kUnknownDim, 3}, "fixed");
+  Function g = function({fixed}, {fixed * 2.0f});
+  EXPECT_THAT(ErrorOf([&] {
+                g({Tensor(DType::kFloat32, {2, 4})});
+              }),
+              HasSubstr("wrong size"));
+}
+
+TEST(FunctionTest, BuildErrors) {
+  Var x = dvector("x");
+  Var y = dvector("y");
+  std::string missing = ErrorOf([&] { function({x}, {x + y}); });
+  EXPECT_THAT(missing, HasSubstr("depends on input variable 'y'"));
+  EXPECT_THAT(missing, HasSubstr("function_test.cc:"));
+  SharedVar s = shared(Tensor(std::vector<double>{1}), "s");
+  EXPECT_THAT(ErrorOf([&] {
+                function({x}, {x}, {.updates = {{x, x + 1.0}}});
+              }),
+              HasSubstr("update target 'x' is not a shared variable"));
+  EXPECT_THAT(ErrorOf([&] {
+                function({}, {}, {.updates = {{s, s + 1.0}, {s, s * 2.0}}});
+              }),
+              HasSubstr("shared variable 's' is updated twice"));
+  EXPECT_THAT(ErrorOf([&] {
+                function({}, {}, {.updates = {{s, cast(s, DType::kFloat32)}}});
+              }),
+              HasSubstr("cast the new value"));
+  EXPECT_THAT(ErrorOf([&] { function({s}, {s}); }),
+              HasSubstr("is a shared variable"));
+}
+
+TEST(FunctionTest, NodesRecordLocationAndNameScope) {
+  Var a = tensor(DType::kFloat32, {2}, "a");
+  Var b = tensor(DType::kFloat32, {3}, "b");
+  std::string message;
+  {
+    NameScope scope("encoder");
+    NameScope inner("gates");
+    message = ErrorOf([&] { a + b; });
+  }
+  EXPECT_THAT(message, HasSubstr("function_test.cc:"));
+  EXPECT_THAT(message, HasSubstr("[scope encoder/gates]"));
+  EXPECT_EQ(NameScope::Current(), "");
+}
+
+TEST(FunctionTest, DebugprintAndDot) {
+  Var x = dmatrix("x");
+  Var y = (exp(x) + 1.0).named("y");
+  std::string text = debugprint(y);
+  EXPECT_THAT(text, HasSubstr("Elemwise{add} [id A] float64(?, ?) 'y'"));
+  EXPECT_THAT(text, HasSubstr(" |Elemwise{exp} [id B]"));
+  EXPECT_THAT(text, HasSubstr(" | |x [id C] float64(?, ?)"));
+  Function f = function({x}, {y});
+  std::string compiled = debugprint(f);
+  EXPECT_THAT(compiled, HasSubstr("Composite{exp,add}"));
+  std::string dot = ToDot(f);
+  EXPECT_THAT(dot, HasSubstr("digraph theta"));
+  EXPECT_THAT(dot, HasSubstr("Composite{exp,add}"));
+}
+
+TEST(FunctionTest, SecondCallWithSameShapesAllocatesNothing) {
+  Var x = fmatrix("x");
+  SharedVar w = shared(Random(DType::kFloat32, {16, 8}, 1), "w");
+  SharedVar b = shared(Random(DType::kFloat32, {8}, 2), "b");
+  Var h = tanh(dot(x, w) + b);
+  Var loss = mean(nnet::softmax(h));
+  Function f = function({x}, {h, loss}, {.updates = {{b, b * 0.5f}}});
+  std::vector<Tensor> inputs = {Random(DType::kFloat32, {4, 16}, 3)};
+  std::vector<Tensor> outputs;
+  f.Call(inputs, outputs);  // plans and allocates
+  backends::AllocationStats before = f.backend().allocation_stats();
+  const int64_t host_before = HostAllocationCount();
+  f.Call(inputs, outputs);
+  f.Call(inputs, outputs);
+  const int64_t host_after = HostAllocationCount();
+  backends::AllocationStats after = f.backend().allocation_stats();
+  EXPECT_EQ(host_after - host_before, 0) << "host allocations in steady state";
+  EXPECT_EQ(after.allocations - before.allocations, 0) << "device allocations";
+  EXPECT_EQ(f.stats().plans_built, 1);
+  // A new batch size plans again, once.
+  std::vector<Tensor> bigger = {Random(DType::kFloat32, {6, 16}, 4)};
+  f.Call(bigger, outputs);
+  f.Call(bigger, outputs);
+  EXPECT_EQ(f.stats().plans_built, 2);
+  EXPECT_EQ(outputs[0].dims(), Dims({6, 8}));
+}
+
+TEST(FunctionTest, ReusedBuffersKeepResultsCorrect) {
+  // A chain long enough that intermediates share arena space.
+  Var x = dvector("x");
+  Var y = x;
+  for (int i = 0; i < 6; ++i) y = sum(y * 2.0) + x;  // not fusable across sums
+  Tensor xv(std::vector<double>{1, 2});
+  // y_0 = x; y_{k+1} = sum(2 y_k) + x.
+  std::vector<double> cur = {1, 2};
+  for (int i = 0; i < 6; ++i) {
+    double t = 2 * (cur[0] + cur[1]);
+    cur = {t + 1, t + 2};
+  }
+  EXPECT_TRUE(AllClose(testing::Run1({x}, y, {xv}), cur, 1e-12, 1e-12));
+}
+
+}  // namespace
+}  // namespace theta

@@ -1,0 +1,173 @@
+// Each rewrite is shown to fire (the compiled graph is inspected) and to
+// leave results unchanged (compared with the same function compiled without
+// rewrites).
+#include "gmock/gmock.h"
+#include "graph/debugprint.h"
+#include "graph/function.h"
+#include "graph/function_graph.h"
+#include "gtest/gtest.h"
+#include "ops/elemwise_op.h"
+#include "ops/linalg_ops.h"
+#include "ops/ops.h"
+#include "ops/test_util.h"
+
+namespace theta {
+namespace {
+
+using testing::AllClose;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using testing::Random;
+using testing::Values;
+
+// Count of nodes in f's rewritten graph whose op name contains `text`.
+int CountOps(const Function& f, const std::string& text) {
+  int n = 0;
+  for (Node* node : f.graph().TopologicalOrder()) {
+    if (node->op().name().find(text) != std::string::npos) ++n;
+  }
+  return n;
+}
+
+// Runs the graph with and without rewrites and compares.
+void ExpectSameResults(const std::vector<Var>& inputs,
+                       const std::vector<Var>& outputs,
+                       const std::vector<Tensor>& values, double tol = 1e-12) {
+  std::vector<Tensor> rewritten = testing::Run(inputs, outputs, values);
+  std::vector<Tensor> plain =
+      testing::Run(inputs, outputs, values, {.rewrite = false});
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    EXPECT_TRUE(AllClose(rewritten[i], Values(plain[i]), tol, tol))
+        << "output " << i;
+  }
+}
+
+bool Applied(const Function& f, const std::string& rewrite) {
+  for (const std::string& r : f.stats().rewrites_applied) {
+    if (r == rewrite) return true;
+  }
+  return false;
+}
+
+TEST(RewriteTest, ConstantFolding) {
+  Var x = dvector("x");
+  Var c = exp(constant(1.0, DType::kFloat64)) * 2.0;
+  Function f = function({x}, {x + c});
+  EXPECT_TRUE(Applied(f, "constant_folding"));
+  EXPECT_EQ(CountOps(f, "exp"), 0) << debugprint(f);
+  ExpectSameResults({x}, {x + c}, {Tensor(std::vector<double>{1, 2})});
+}
+
+TEST(RewriteTest, MergeEqualSubgraphs) {
+  Var x = dvector("x");
+  Var a = exp(x) * 3.0;
+  Var b = exp(x) * 3.0;  // built twice
+  Function f = function({x}, {a + b}, {.excluded_rewrites = {"fusion"}});
+  EXPECT_TRUE(Applied(f, "merge"));
+  EXPECT_EQ(CountOps(f, "Elemwise{exp}"), 1) << debugprint(f);
+  ExpectSameResults({x}, {a + b}, {Tensor(std::vector<double>{0.5, -1})});
+}
+
+TEST(RewriteTest, CanonicalizeRemovesIdentities) {
+  Var x = dvector("x");
+  Var y = -(-((x * 1.0) + 0.0));
+  Function f = function({x}, {y});
+  EXPECT_EQ(f.graph().TopologicalOrder().size(), 0u) << debugprint(f);
+  EXPECT_TRUE(AllClose(f({Tensor(std::vector<double>{3, 4})})[0], {3, 4}));
+}
+
+TEST(RewriteTest, LogOfSoftmaxBecomesLogSoftmax) {
+  Var x = dmatrix("x");
+  Var y = log(nnet::softmax(x));
+  Function f = function({x}, {y});
+  EXPECT_TRUE(Applied(f, "log_softmax"));
+  EXPECT_EQ(CountOps(f, "LogSoftmax"), 1) << debugprint(f);
+  Tensor xv(std::vector<double>{0, 800, -800, 1}, {2, 2});
+  Tensor out = f({xv})[0];
+  // Without the rewrite log(0) = -inf; with it, exact.
+  EXPECT_TRUE(AllClose(out, {-800, 0, -801, 0}, 1e-12, 1e-12));
+}
+
+TEST(RewriteTest, LogSigmoidBecomesSoftplus) {
+  Var x = dvector("x");
+  Var y = log(sigmoid(x)) + log(1.0 - sigmoid(x));
+  Function f = function({x}, {y});
+  EXPECT_TRUE(Applied(f, "log_sigmoid"));
+  Tensor out = f({Tensor(std::vector<double>{-800, 800})})[0];
+  EXPECT_TRUE(AllClose(out, {-800, -800}, 1e-9, 1e-9));
+}
+
+TEST(RewriteTest, DotPlusBiasBecomesOneGemm) {
+  Var x = dmatrix("x");
+  Var w = dmatrix("w");
+  Var b = dvector("b");
+  Var y = dot(x, w) * 2.0 + b;
+  Function f = function({x, w, b}, {y}, {.excluded_rewrites = {"fusion"}});
+  EXPECT_TRUE(Applied(f, "gemm"));
+  EXPECT_EQ(CountOps(f, "Gemm{alpha=2,beta=1}"), 1) << debugprint(f);
+  EXPECT_EQ(CountOps(f, "Elemwise"), 0) << debugprint(f);
+  ExpectSameResults(
+      {x, w, b}, {y},
+      {Random(DType::kFloat64, {3, 4}, 1), Random(DType::kFloat64, {4, 5}, 2),
+       Random(DType::kFloat64, {5}, 3)});
+}
+
+TEST(RewriteTest, SumOfProductsAccumulatesIntoOneGemm) {
+  Var a = dmatrix("a");
+  Var b = dmatrix("b");
+  Var y = dot(a, b) + dot(b, a);
+  Function f = function({a, b}, {y});
+  EXPECT_EQ(CountOps(f, "Gemm"), 1) << debugprint(f);
+  EXPECT_EQ(CountOps(f, "Dot"), 1) << debugprint(f);
+  ExpectSameResults(
+      {a, b}, {y},
+      {Random(DType::kFloat64, {3, 3}, 1), Random(DType::kFloat64, {3, 3}, 2)});
+}
+
+TEST(RewriteTest, ElementwiseChainIsFusedIntoOneKernel) {
+  Var x = dmatrix("x");
+  Var y = dmatrix("y");
+  Var z = tanh(x * y + 1.0) * sigmoid(y) - exp(-x);
+  Function f = function({x, y}, {z});
+  EXPECT_TRUE(Applied(f, "fusion"));
+  EXPECT_EQ(CountOps(f, "Elemwise"), 1) << debugprint(f);
+  f({Random(DType::kFloat64, {4, 4}, 1), Random(DType::kFloat64, {4, 4}, 2)});
+  EXPECT_EQ(f.stats().kernel_launches, 1) << f.DescribePlan();
+  ExpectSameResults(
+      {x, y}, {z},
+      {Random(DType::kFloat64, {4, 4}, 1), Random(DType::kFloat64, {4, 4}, 2)});
+}
+
+TEST(RewriteTest, FusionKeepsValuesUsedElsewhereAsExtraOutputs) {
+  Var x = dmatrix("x");
+  Var s = sigmoid(x);
+  Var a = s * 2.0;
+  Var total = sum(s);  // s is also read by a reduction
+  Function f = function({x}, {a, total});
+  EXPECT_EQ(CountOps(f, "Elemwise"), 1) << debugprint(f);
+  ExpectSameResults({x}, {a, total}, {Random(DType::kFloat64, {3, 3}, 4)});
+}
+
+TEST(RewriteTest, FusionDoesNotRecomputeBroadcastValues) {
+  // exp(b) is a row; fusing it into the matrix loop would compute it per row.
+  Var x = dmatrix("x");
+  Var b = drow("b");
+  Var y = x * exp(b);
+  Function f = function({x, b}, {y});
+  EXPECT_EQ(CountOps(f, "Elemwise{exp}"), 1) << debugprint(f);
+  ExpectSameResults(
+      {x, b}, {y},
+      {Random(DType::kFloat64, {3, 4}, 1), Random(DType::kFloat64, {1, 4}, 2)});
+}
+
+TEST(RewriteTest, InPlaceOverDeadIntermediates) {
+  Var x = dmatrix("x");
+  Var y = nnet::softmax(exp(x));  // softmax may overwrite exp's buffer
+  Function f = function({x}, {y});
+  f({Random(DType::kFloat64, {3, 4}, 1)});
+  EXPECT_GE(f.stats().inplace_outputs, 1) << f.DescribePlan();
+  EXPECT_THAT(f.DescribePlan(), HasSubstr("[in place]"));
+}
+
+}  // namespace
+}  // namespace theta
