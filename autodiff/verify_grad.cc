@@ -36,12 +36,11 @@ VerifyGradResult verify_grad(
                              absl::StrCat("input", i)));
   }
   Var out = fn(vars);
-  const bool single =
-      std::all_of(inputs.begin(), inputs.end(), [](const Tensor& t) {
-        return !IsFloat(t.dtype()) || t.dtype() == DType::kFloat32;
-      });
+  // Any float32 value in the computation limits the precision to float32's.
   const bool float32 =
-      single && IsFloat(out.dtype()) && out.dtype() == DType::kFloat32;
+      out.dtype() == DType::kFloat32 ||
+      std::any_of(inputs.begin(), inputs.end(),
+                  [](const Tensor& t) { return t.dtype() == DType::kFloat32; });
   const double eps = options.eps > 0 ? options.eps : (float32 ? 1e-3 : 1e-7);
   const double abs_tol =
       options.abs_tol > 0 ? options.abs_tol : (float32 ? 1e-2 : 1e-4);

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "graph/arena_planner.h"
+#include "graph/host_values.h"
 #include "graph/launches.h"
 
 namespace theta {
@@ -46,14 +47,13 @@ void Executable::Classify() {
     }
     return vars_[it->second];
   };
+  HostValueAnalysis host(/*scalar_inputs_on_host=*/!options_.external_inputs);
   input_host_known_.assign(inputs_.size(), false);
   for (size_t i = 0; i < inputs_.size(); ++i) {
     VarInfo& info = add(inputs_[i]);
     info.input_index = static_cast<int>(i);
-    if (!options_.external_inputs && inputs_[i].ndim() == 0) {
-      info.host_known = true;
-      input_host_known_[i] = true;
-    }
+    info.host_known = host.IsHostValue(inputs_[i].get());
+    input_host_known_[i] = info.host_known;
   }
   auto classify_leaf = [&](const Var& v) {
     if (v.owner() != nullptr) return;
@@ -63,7 +63,7 @@ void Executable::Classify() {
       shared_vars_.push_back(v);
     } else if (v->kind() == VarKind::kConstant && !info.host_known &&
                info.constant_index < 0) {
-      if (v->constant_value().size() <= kMaxHostElements) {
+      if (host.IsHostValue(v.get())) {
         info.host_known = true;
       } else {
         info.constant_index = static_cast<int>(device_constants_.size());
@@ -73,21 +73,9 @@ void Executable::Classify() {
   };
   for (Node* node : schedule_) {
     for (const Var& in : node->inputs()) classify_leaf(in);
-    bool host = node->op().HostEvaluable();
-    for (int i = 0; host && i < node->num_inputs(); ++i) {
-      if (node->op().HostNeedsValue(i) &&
-          !Info(node->input(i).get()).host_known) {
-        host = false;
-      }
-    }
-    for (int o = 0; host && o < node->num_outputs(); ++o) {
-      const TensorType& t = node->output_variable(o)->type();
-      if (!t.fully_known() || t.shape().product() > kMaxHostElements) {
-        host = false;
-      }
-    }
     for (int o = 0; o < node->num_outputs(); ++o) {
-      add(node->output(o)).host_known = host;
+      add(node->output(o)).host_known =
+          host.IsHostValue(node->output_variable(o));
     }
   }
   for (const Var& out : graph_->outputs()) classify_leaf(out);
@@ -451,9 +439,10 @@ absl::StatusOr<std::unique_ptr<Plan>> Executable::BuildPlan(
     for (size_t i = 0; i < inputs_.size(); ++i) {
       const int idx = var_index_.at(inputs_[i].get());
       if (Info(inputs_[i].get()).host_known) continue;
+      // An input only its shape is read of (x.shape[0]) is not copied.
+      if (last_use[idx] < 0) continue;
       allocate(idx, inputs_[i].dtype());
       plan->input_uploads_.push_back({static_cast<int>(i), ref[idx]});
-      if (last_use[idx] < 0) arena.Free(arena_offset[idx]);
     }
   }
   plan->input_host_slots_.assign(inputs_.size(), -1);

@@ -7,6 +7,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "backends/api/elementwise_semantics.h"
+#include "graph/host_values.h"
 #include "graph/rewrite.h"
 #include "ops/elemwise_op.h"
 
@@ -36,6 +37,47 @@ bool ExactInRegisters(const Elemwise& e) {
     return false;
   }
   return true;
+}
+
+// Cheap to recompute per element: one instruction that is not a
+// transcendental function. Such a member may be fused even where it
+// broadcasts (computed once per output element rather than per input).
+bool Cheap(const Elemwise& e) {
+  int ops = 0;
+  for (const theta_ew_instr& ins : e.program().instrs) {
+    if (ins.op == THETA_EW_LOAD || ins.op == THETA_EW_STORE ||
+        ins.op == THETA_EW_PARAM) {
+      continue;
+    }
+    ++ops;
+    switch (ins.op) {
+      case THETA_EW_COPY:
+      case THETA_EW_NEG:
+      case THETA_EW_ABS:
+      case THETA_EW_ADD:
+      case THETA_EW_SUB:
+      case THETA_EW_MUL:
+      case THETA_EW_MAX:
+      case THETA_EW_MIN:
+      case THETA_EW_EQ:
+      case THETA_EW_NE:
+      case THETA_EW_LT:
+      case THETA_EW_LE:
+      case THETA_EW_GT:
+      case THETA_EW_GE:
+      case THETA_EW_AND:
+      case THETA_EW_OR:
+      case THETA_EW_XOR:
+      case THETA_EW_NOT:
+      case THETA_EW_SELECT:
+      case THETA_EW_SQUARE:
+      case THETA_EW_RELU:
+        break;
+      default:
+        return false;
+    }
+  }
+  return ops <= 1;
 }
 
 // Compacts registers by liveness so that long fused programs stay small.
@@ -106,12 +148,17 @@ bool FuseElementwise(FunctionGraph& graph) {
   for (size_t i = 0; i < order.size(); ++i)
     position[order[i]] = static_cast<int>(i);
   absl::flat_hash_set<const Node*> grouped;
+  // Shape arithmetic stays on the host: never fuse it into a kernel.
+  HostValueAnalysis host(/*scalar_inputs_on_host=*/true);
 
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     Node* root = *it;
     if (!graph.Contains(root) || grouped.contains(root)) continue;
     const Elemwise* root_op = AsElemwise(*root);
-    if (root_op == nullptr || !ExactInRegisters(*root_op)) continue;
+    if (root_op == nullptr || !ExactInRegisters(*root_op) ||
+        host.IsHostValue(root->output_variable(0))) {
+      continue;
+    }
     const TensorType& root_type = root->output_variable(0)->type();
     const DType compute = root_op->program().compute;
     const int root_pos = position[root];
@@ -127,17 +174,21 @@ bool FuseElementwise(FunctionGraph& graph) {
           continue;
         const Elemwise* pe = AsElemwise(*p);
         if (pe == nullptr || pe->program().compute != compute ||
-            !ExactInRegisters(*pe)) {
+            !ExactInRegisters(*pe) || host.IsHostValue(p->output_variable(0))) {
           continue;
         }
         bool ok = true;
         for (int o = 0; o < p->num_outputs() && ok; ++o) {
-          ok = SameBroadcastPattern(p->output_variable(o)->type(), root_type);
-          // Uses outside the group must come after the fused node.
+          const bool same =
+              SameBroadcastPattern(p->output_variable(o)->type(), root_type);
+          ok = same || (Cheap(*pe) && p->output_variable(o)->type().ndim() ==
+                                          root_type.ndim());
+          // Uses outside the group must come after the fused node, and see
+          // the value in its own shape.
           for (const auto& c : graph.clients(p->output_variable(o))) {
-            if (c.node != nullptr && !members.contains(c.node) &&
-                position[c.node] <= root_pos) {
-              ok = false;
+            if (c.node == nullptr || !members.contains(c.node)) {
+              if (!same) ok = false;
+              if (c.node != nullptr && position[c.node] <= root_pos) ok = false;
             }
           }
         }

@@ -255,7 +255,12 @@ std::vector<Var> CrossentropySoftmax::Grad(
   Var x = node.input(0);
   Var g;
   if (gz.defined()) {
-    Var onehot = one_hot(node.input(1), shape_i(x, 1), x.dtype());
+    // The one-hot comparison is made in x's float type (exact for fewer
+    // than 2^24 classes), so that the whole gradient fuses into one kernel.
+    Var labels = dimshuffle(cast(node.input(1), x.dtype()), {0, kNewAxis});
+    Var classes =
+        dimshuffle(cast(arange(0, shape_i(x, 1)), x.dtype()), {kNewAxis, 0});
+    Var onehot = cast(eq(labels, classes), x.dtype());
     g = (exp(log_sm) - onehot) * dimshuffle(gz, {0, kNewAxis});
   }
   if (output_grads[1].defined()) {

@@ -93,6 +93,84 @@ Replacement MergeDimShuffles(FunctionGraph&, Node& node) {
   return std::vector<Var>{dimshuffle(inner_node->input(0), combined)};
 }
 
+// DimShuffle(Elemwise(a, b)) -> Elemwise(DimShuffle(a), DimShuffle(b)):
+// moves layout changes towards the inputs so that elementwise chains meet
+// and fuse (Theano's local_dimshuffle_lift).
+Replacement LiftDimShuffle(FunctionGraph& graph, Node& node) {
+  const auto* ds = dynamic_cast<const DimShuffle*>(&node.op());
+  if (ds == nullptr) return std::nullopt;
+  Node* producer = node.input(0).owner();
+  const Elemwise* e = producer ? AsElemwise(*producer) : nullptr;
+  if (e == nullptr || producer->num_outputs() != 1 ||
+      graph.clients(producer->output_variable(0)).size() != 1) {
+    return std::nullopt;
+  }
+  std::vector<Var> inputs;
+  for (const Var& in : producer->inputs()) {
+    inputs.push_back(dimshuffle(in, ds->pattern()));
+  }
+  Var lifted = ApplyOp1(producer->op_ptr(), std::move(inputs),
+                        std::source_location::current());
+  return If(lifted, node);
+}
+
+// An Alloc (explicit broadcast) that an elementwise op reads needs no
+// materialising when another input already fixes every dimension the Alloc
+// expands: the op broadcasts the value itself (Theano's
+// local_elemwise_alloc). DimShuffles of an Alloc are first moved inside it.
+Replacement DimShuffleOfAlloc(FunctionGraph& graph, Node& node) {
+  const auto* ds = dynamic_cast<const DimShuffle*>(&node.op());
+  if (ds == nullptr) return std::nullopt;
+  Node* alloc = node.input(0).owner();
+  if (alloc == nullptr || dynamic_cast<const Alloc*>(&alloc->op()) == nullptr ||
+      graph.clients(alloc->output_variable(0)).size() != 1) {
+    return std::nullopt;
+  }
+  const int n = alloc->num_inputs() - 1;
+  Var value = PadRank(alloc->input(0), n, std::source_location::current());
+  for (int d = 0; d < n; ++d) {
+    const bool dropped = std::find(ds->pattern().begin(), ds->pattern().end(),
+                                   d) == ds->pattern().end();
+    if (dropped && !value.type().broadcastable(d)) return std::nullopt;
+  }
+  std::vector<DimArg> dims;
+  for (int p : ds->pattern()) {
+    dims.push_back(p < 0 ? DimArg(1) : DimArg(alloc->input(p + 1)));
+  }
+  return If(alloc_like(dimshuffle(value, ds->pattern()), dims,
+                       node.output_variable(0)->type()),
+            node);
+}
+
+Replacement ElemwiseOfAlloc(FunctionGraph&, Node& node) {
+  const Elemwise* e = AsElemwise(node);
+  if (e == nullptr) return std::nullopt;
+  for (int i = 0; i < node.num_inputs(); ++i) {
+    Node* alloc = node.input(i).owner();
+    if (alloc == nullptr ||
+        dynamic_cast<const Alloc*>(&alloc->op()) == nullptr) {
+      continue;
+    }
+    const TensorType& t = node.input(i).type();
+    bool covered = true;
+    for (int d = 0; d < t.ndim() && covered; ++d) {
+      if (t.broadcastable(d)) continue;
+      covered = false;
+      for (int j = 0; j < node.num_inputs() && !covered; ++j) {
+        covered = j != i && !node.input(j).type().broadcastable(d);
+      }
+    }
+    if (!covered) continue;
+    std::vector<Var> inputs = node.inputs();
+    inputs[i] =
+        PadRank(alloc->input(0), t.ndim(), std::source_location::current());
+    std::shared_ptr<Node> replacement =
+        Node::Create(node.op_ptr(), std::move(inputs), node.source());
+    return replacement->outputs();
+  }
+  return std::nullopt;
+}
+
 Replacement LogOfSoftmax(FunctionGraph&, Node& node) {
   if (!IsElemwiseOp(&node, THETA_EW_LOG)) return std::nullopt;
   Node* producer = node.input(0).owner();
@@ -141,6 +219,12 @@ THETA_REGISTER_NODE_REWRITE(kCanonicalize, "simplify_arithmetic", 10,
                             SimplifyArithmetic);
 THETA_REGISTER_NODE_REWRITE(kCanonicalize, "merge_dimshuffles", 20,
                             MergeDimShuffles);
+THETA_REGISTER_NODE_REWRITE(kCanonicalize, "lift_dimshuffle", 30,
+                            LiftDimShuffle);
+THETA_REGISTER_NODE_REWRITE(kCanonicalize, "dimshuffle_of_alloc", 40,
+                            DimShuffleOfAlloc);
+THETA_REGISTER_NODE_REWRITE(kCanonicalize, "elemwise_of_alloc", 50,
+                            ElemwiseOfAlloc);
 THETA_REGISTER_NODE_REWRITE(kStabilize, "log_softmax", 10, LogOfSoftmax);
 THETA_REGISTER_NODE_REWRITE(kStabilize, "log_sigmoid", 20, LogOfSigmoid);
 THETA_REGISTER_NODE_REWRITE(kStabilize, "expm1", 30, ExpMinusOne);

@@ -197,6 +197,14 @@ Var alloc(const Operand& value, std::vector<DimArg> dims,
                   loc);
 }
 
+Var alloc_like(const Var& value, std::vector<DimArg> dims,
+               const TensorType& like, std::source_location loc) {
+  std::vector<Var> inputs = {value};
+  for (const DimArg& d : dims) inputs.push_back(DimArgToVar(d, loc));
+  return ApplyOp1(std::make_shared<Alloc>(like.shape()), std::move(inputs),
+                  loc);
+}
+
 Var fill(std::vector<DimArg> dims, double value, DType dtype,
          std::source_location loc) {
   return alloc(Operand(constant(value, dtype, loc), loc), std::move(dims), loc);

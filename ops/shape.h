@@ -79,6 +79,10 @@ std::vector<Var> split(
 // A tensor of `shape` filled with `value` (broadcast), as Theano's alloc.
 Var alloc(const Operand& value, std::vector<DimArg> shape,
           std::source_location loc = std::source_location::current());
+// As alloc, keeping the known sizes of `like` in the result's type.
+Var alloc_like(const Var& value, std::vector<DimArg> shape,
+               const TensorType& like,
+               std::source_location loc = std::source_location::current());
 Var fill(std::vector<DimArg> shape, double value, DType dtype = floatX(),
          std::source_location loc = std::source_location::current());
 Var zeros(std::vector<DimArg> shape, DType dtype = floatX(),

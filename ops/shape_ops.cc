@@ -191,9 +191,24 @@ std::vector<Var> DimShuffle::Grad(Node& node,
   for (size_t d = 0; d < pattern_.size(); ++d) {
     if (pattern_[d] >= 0) inverse[pattern_[d]] = static_cast<int>(d);
   }
-  // Output axes the pattern inserted are broadcastable in gz and dropped.
-  Var g = dimshuffle(gz, inverse);
-  return {g};
+  // Output axes the pattern inserted are dropped; gz may not know they have
+  // size 1 (it came through ops that lost static sizes): then transpose and
+  // reshape to the input's shape instead.
+  bool droppable = true;
+  for (size_t d = 0; d < pattern_.size(); ++d) {
+    if (pattern_[d] < 0 && !gz.type().broadcastable(static_cast<int>(d))) {
+      droppable = false;
+    }
+  }
+  if (droppable) return {dimshuffle(gz, inverse)};
+  std::vector<int> order;
+  for (int i = 0; i < input_ndim_; ++i) {
+    if (inverse[i] >= 0) order.push_back(inverse[i]);
+  }
+  for (size_t d = 0; d < pattern_.size(); ++d) {
+    if (pattern_[d] < 0) order.push_back(static_cast<int>(d));
+  }
+  return {reshape(dimshuffle(gz, order), shape(node.input(0)))};
 }
 
 // ------------------------------------------------------------------- Reshape
@@ -490,14 +505,25 @@ std::vector<Var> Join::Grad(Node& node,
   const Var& gz = output_grads[0];
   std::vector<Var> grads(node.num_inputs());
   if (!gz.defined()) return grads;
-  Var offset = constant(0, DType::kInt64);
+  // Constant bounds while the sizes are known statically, so the pieces
+  // keep static sizes (stack's pieces of size 1 stay broadcastable).
+  int64_t static_offset = 0;
+  Var offset;
   for (int i = 0; i < node.num_inputs(); ++i) {
-    Var size = shape_i(node.input(i), axis_);
-    Var end = offset + size;
+    const int64_t size = node.input(i).type().dim(axis_);
     std::vector<Slice> slices(node.input(i).ndim(), Slice::All());
-    slices[axis_] = Slice(offset, end);
+    if (!offset.defined() && size != kUnknownDim) {
+      slices[axis_] = Slice(static_offset, static_offset + size);
+      static_offset += size;
+    } else {
+      if (!offset.defined()) {
+        offset = constant(static_cast<double>(static_offset), DType::kInt64);
+      }
+      Var end = offset + shape_i(node.input(i), axis_);
+      slices[axis_] = Slice(offset, end);
+      offset = end;
+    }
     grads[i] = slice(gz, slices);
-    offset = end;
   }
   return grads;
 }
