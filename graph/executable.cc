@@ -48,6 +48,10 @@ void Executable::Classify() {
     return vars_[it->second];
   };
   HostValueAnalysis host(/*scalar_inputs_on_host=*/!options_.external_inputs);
+  for (size_t i = 0; i < options_.host_inputs.size() && i < inputs_.size();
+       ++i) {
+    if (options_.host_inputs[i]) host.MarkHostInput(inputs_[i].get());
+  }
   input_host_known_.assign(inputs_.size(), false);
   for (size_t i = 0; i < inputs_.size(); ++i) {
     VarInfo& info = add(inputs_[i]);
@@ -355,7 +359,7 @@ absl::StatusOr<std::unique_ptr<Plan>> Executable::BuildPlan(
         plan->dynamic_host_steps_.push_back(std::move(step));
       }
     } else {
-      ShapeContext ctx{*node, in_shapes, in_values, out_shapes};
+      ShapeContext ctx{*node, in_shapes, in_values, out_shapes, backend_};
       if (absl::Status s = node->op().InferShapes(ctx); !s.ok()) {
         return Annotate(s, Where(*node));
       }

@@ -43,6 +43,10 @@ struct ExecutableOptions {
   // (contiguous, of the planned shapes); otherwise into the arena, to be
   // read back with OutputRef().
   bool external_outputs = false;
+  // Inputs given as host values (small tensors of static shape, passed to
+  // GetPlan/Run as HostValues), by input index; empty: none beyond the
+  // scalar inputs of non-external mode.
+  std::vector<bool> host_inputs;
   // The last `num_updates` graph outputs are new values of these shared
   // variables (applied by ApplyUpdates after a run).
   std::vector<std::shared_ptr<SharedStorage>> update_targets;
@@ -161,6 +165,11 @@ class Executable {
                    std::span<void* const> external_inputs,
                    std::span<void* const> external_outputs,
                    std::span<const HostValue> scalar_inputs);
+
+  // The shape of output i in `plan`.
+  const Dims& OutputShape(const Plan& plan, int i) const {
+    return plan.outputs_[i].ref.shape;
+  }
 
   // Non-external outputs after a run: copies output i into `out` (reusing
   // its storage when possible; call Synchronize before reading).

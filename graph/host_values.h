@@ -24,6 +24,10 @@ class HostValueAnalysis {
   explicit HostValueAnalysis(bool scalar_inputs_on_host)
       : scalar_inputs_on_host_(scalar_inputs_on_host) {}
 
+  // Declares an input variable a host value (an input given on the host
+  // whatever its rank).
+  void MarkHostInput(const Variable* v) { memo_[v] = true; }
+
   // Memoised; iterative, so deep graphs are fine.
   bool IsHostValue(const Variable* v);
 

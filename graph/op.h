@@ -32,6 +32,9 @@ struct ShapeContext {
   std::span<const Dims> input_shapes;
   std::span<const HostValue* const> input_values;  // null where not known
   std::span<Dims> output_shapes;                   // to be filled
+  // The backend the plan is for (ops with a compiled body infer shapes by
+  // planning it); null when shapes are inferred on the host alone.
+  backends::Backend* backend = nullptr;
 };
 
 // Host evaluation of small values (shapes, scalar arithmetic).

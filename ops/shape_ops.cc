@@ -213,6 +213,36 @@ std::vector<Var> DimShuffle::Grad(Node& node,
 
 // ------------------------------------------------------------------- Reshape
 
+std::vector<std::optional<int64_t>> KnownElements(const Var& v) {
+  const int64_t n = v.ndim() == 1 ? v.type().dim(0) : 1;
+  std::vector<std::optional<int64_t>> out(n < 0 ? 0 : n);
+  if (v->kind() == VarKind::kConstant) {
+    for (int64_t i = 0; i < n; ++i) {
+      out[i] = static_cast<int64_t>(v->constant_value().GetAsDouble(i));
+    }
+    return out;
+  }
+  Node* owner = v.owner();
+  if (owner == nullptr) return out;
+  if (const auto* join = dynamic_cast<const Join*>(&owner->op());
+      join != nullptr && join->axis() == 0) {
+    std::vector<std::optional<int64_t>> joined;
+    for (const Var& piece : owner->inputs()) {
+      if (piece.ndim() != 1 || piece.type().dim(0) == kUnknownDim) return out;
+      for (const auto& e : KnownElements(piece)) joined.push_back(e);
+    }
+    return joined.size() == out.size() ? joined : out;
+  }
+  if (const auto* ds = dynamic_cast<const DimShuffle*>(&owner->op());
+      ds != nullptr && owner->input(0).ndim() == 0 && n == 1) {
+    const Var& scalar = owner->input(0);
+    if (scalar->kind() == VarKind::kConstant) {
+      out[0] = static_cast<int64_t>(scalar->constant_value().GetAsDouble(0));
+    }
+  }
+  return out;
+}
+
 std::string Reshape::name() const {
   return absl::StrCat("Reshape{", ndim_, "}");
 }
@@ -227,12 +257,20 @@ absl::StatusOr<std::vector<TensorType>> Reshape::OutputTypes(
                      ndim_, ", got ", shape_type.ToString()));
   }
   Dims shape = Dims::Filled(ndim_, kUnknownDim);
-  if (inputs[1]->kind() == VarKind::kConstant) {
-    const Tensor& value = inputs[1]->constant_value();
+  std::vector<std::optional<int64_t>> elements = KnownElements(inputs[1]);
+  bool all_known = true;
+  for (int d = 0; d < ndim_; ++d) {
+    if (!elements[d].has_value()) {
+      all_known = false;
+    } else if (*elements[d] >= 0) {
+      shape[d] = *elements[d];
+    }
+  }
+  if (all_known) {
     int64_t known = 1;
     int infer = -1;
     for (int d = 0; d < ndim_; ++d) {
-      const int64_t s = static_cast<int64_t>(value.GetAsDouble(d));
+      const int64_t s = *elements[d];
       if (s == -1) {
         if (infer >= 0)
           return InvalidArg("more than one -1 in the target shape");
@@ -254,8 +292,8 @@ absl::StatusOr<std::vector<TensorType>> Reshape::OutputTypes(
       if ((infer < 0 && known != total) ||
           (infer >= 0 && (known == 0 || total % known != 0))) {
         return InvalidArg(absl::StrCat("cannot reshape ", in.ToString(), " (",
-                                       total, " elements) to ",
-                                       value.ToString()));
+                                       total, " elements) to shape ",
+                                       shape.ToString()));
       }
     }
   }

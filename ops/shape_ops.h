@@ -2,6 +2,7 @@
 #ifndef THETA_OPS_SHAPE_OPS_H_
 #define THETA_OPS_SHAPE_OPS_H_
 
+#include <optional>
 #include <vector>
 
 #include "graph/op.h"
@@ -34,6 +35,10 @@ class DimShuffle : public Op {
   std::vector<int> pattern_;
   int input_ndim_;
 };
+
+// The elements of a static-length integer vector known at build time
+// (constants, and stacks of constant and symbolic sizes).
+std::vector<std::optional<int64_t>> KnownElements(const Var& v);
 
 // Reshape to the int64 vector of input 1 (one entry may be -1). A view when
 // the input's layout allows, else a copy.

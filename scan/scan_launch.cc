@@ -1,0 +1,321 @@
+// Running a Scan node: the body's plan is run once per step with its input
+// and output addresses pointed at rows of the loop's arrays. Nothing is
+// copied or allocated per step.
+#include "absl/strings/str_cat.h"
+#include "graph/launches.h"
+#include "scan/scan_op.h"
+
+namespace theta {
+namespace {
+
+// How a body input's address moves from step to step.
+struct InputSource {
+  enum Kind { kSequence, kTap, kLastState, kNonSequence } kind;
+  int array;         // index into arrays_ (sequence / output / non-seq)
+  int init = -1;     // index into arrays_ of the initial state
+  int64_t row0 = 0;  // kSequence: row at iteration 0
+  int64_t step = 1;  // kSequence: rows per iteration (+1 or -1)
+  int tap = 0;       // kTap: the tap k (< 0)
+  int m = 0;         // kTap: rows of the initial state
+  int output = 0;    // kLastState: which output
+};
+
+struct OutputTarget {
+  enum Kind { kRow, kReversedRow, kLast, kUntil } kind;
+  int array = -1;  // output array
+  int output = 0;  // ScanOutput index
+};
+
+class ScanLaunch : public Launch {
+ public:
+  ScanLaunch(const Scan& op, Executable* body) : op_(op), body_(body) {}
+
+  absl::Status Prepare(LaunchContext& ctx);
+  absl::Status Run(const ExecContext& ctx) override;
+
+ private:
+  int AddArray(const ArrayRef& ref) {
+    arrays_.push_back(ref);
+    return static_cast<int>(arrays_.size()) - 1;
+  }
+
+  const Scan& op_;
+  Executable* body_;
+  int64_t n_ = 0;
+  std::vector<ArrayRef> arrays_;  // the loop's outer arrays
+  std::vector<void*> base_;       // their addresses in the current run
+  std::vector<int64_t> row_bytes_;
+  std::vector<InputSource> inputs_;
+  std::vector<OutputTarget> outputs_;
+  std::vector<Dims> inner_shapes_;
+  std::vector<Dims> inner_strides_;
+  std::vector<void*> ext_in_;
+  // Non-sequences the body reads as host values: (inner input, outer host
+  // slot), and their values per inner input.
+  std::vector<std::pair<int, int32_t>> host_inputs_;
+  std::vector<HostValue> host_values_;
+  std::vector<void*> ext_out_;
+  // Initial states not laid out contiguously are copied each run into a
+  // contiguous buffer of the launch.
+  struct InitCopy {
+    int array;        // arrays_ index (now describing the copy)
+    ArrayRef source;  // the node input as planned
+    backends::Buffer buffer;
+  };
+  std::vector<InitCopy> init_copies_;
+  // kLast outputs alternate between two buffers until the last step.
+  std::vector<std::array<backends::Buffer, 2>> ping_pong_;
+  backends::Buffer until_;
+  uint8_t until_host_[8] = {};
+  int64_t until_bytes_ = 0;
+  int64_t steps_run_ = 0;
+};
+
+absl::Status ScanLaunch::Prepare(LaunchContext& ctx) {
+  const ScanSpec& s = op_.spec();
+  n_ = ctx.input_values[0]->AsInt(0);
+  for (size_t i = 0; i < ctx.inputs.size(); ++i) {
+    AddArray(ctx.inputs[i]);  // arrays_[i] is node input i
+  }
+  const int first_output_array = static_cast<int>(arrays_.size());
+  for (const ArrayRef& out : ctx.outputs) AddArray(out);
+
+  // Initial states must be row-contiguous: steps read them like the
+  // output rows. Others are copied into contiguous buffers.
+  for (size_t o = 0; o < s.outputs.size(); ++o) {
+    const int init = s.initial_input_of_output(static_cast<int>(o));
+    if (init < 0 || arrays_[init].contiguous()) continue;
+    absl::StatusOr<backends::Buffer> copy =
+        ctx.backend.Allocate(arrays_[init].nbytes());
+    if (!copy.ok()) return copy.status();
+    init_copies_.push_back({init, arrays_[init], *std::move(copy)});
+    arrays_[init].strides = ContiguousStrides(arrays_[init].shape);
+  }
+
+  int inner = 0;
+  for (size_t i = 0; i < s.sequences.size(); ++i) {
+    const ScanSequence& seq = s.sequences[i];
+    const ArrayRef& a = arrays_[1 + i];
+    const int64_t allowed = a.shape[0] - (seq.hi() - seq.lo());
+    for (int tap : seq.taps) {
+      InputSource src{InputSource::kSequence, static_cast<int>(1 + i)};
+      // Forward: positions 0..N-1; backwards: the last N usable positions
+      // from the end. Taps keep their meaning in the original index.
+      if (seq.backwards) {
+        src.row0 = (allowed - 1) + tap - seq.lo();
+        src.step = -1;
+      } else {
+        src.row0 = tap - seq.lo();
+        src.step = 1;
+      }
+      inputs_.push_back(src);
+      inner_shapes_.push_back(Dims());
+      inner_strides_.push_back(Dims());
+      for (int d = 1; d < a.shape.size(); ++d) {
+        inner_shapes_.back().push_back(a.shape[d]);
+        inner_strides_.back().push_back(a.strides[d]);
+      }
+      ++inner;
+    }
+  }
+  for (size_t o = 0; o < s.outputs.size(); ++o) {
+    const ScanOutput& out = s.outputs[o];
+    const int init = s.initial_input_of_output(static_cast<int>(o));
+    if (init < 0) continue;
+    const ArrayRef& a = arrays_[init];
+    for (int tap : out.taps) {
+      InputSource src{out.kind == ScanOutputKind::kLast
+                          ? InputSource::kLastState
+                          : InputSource::kTap,
+                      first_output_array + static_cast<int>(o), init};
+      src.tap = tap;
+      src.m = out.m();
+      src.output = static_cast<int>(o);
+      inputs_.push_back(src);
+      Dims row = out.kind == ScanOutputKind::kLast ? a.shape : Dims();
+      if (out.kind != ScanOutputKind::kLast) {
+        for (int d = 1; d < a.shape.size(); ++d) row.push_back(a.shape[d]);
+      }
+      inner_shapes_.push_back(row);
+      inner_strides_.push_back(ContiguousStrides(row));
+      ++inner;
+    }
+  }
+  host_values_.assign(s.inner_inputs.size(), HostValue{});
+  for (int j = 0; j < s.num_non_sequences; ++j) {
+    const int index = s.first_non_sequence_input() + j;
+    inputs_.push_back(InputSource{InputSource::kNonSequence, index});
+    if (op_.ConsumesHostValue(ctx.node, index)) {
+      // A shape-like value the body reads on the host.
+      host_inputs_.push_back({inner, ctx.input_host_slots[index]});
+      host_values_[inner] = *ctx.input_values[index];
+      inner_shapes_.push_back(ctx.input_values[index]->shape);
+      inner_strides_.push_back(
+          ContiguousStrides(ctx.input_values[index]->shape));
+    } else {
+      inner_shapes_.push_back(arrays_[index].shape);
+      inner_strides_.push_back(arrays_[index].strides);
+    }
+    ++inner;
+  }
+  ping_pong_.resize(s.outputs.size());
+  for (size_t o = 0; o < s.outputs.size(); ++o) {
+    const ScanOutput& out = s.outputs[o];
+    const int array = first_output_array + static_cast<int>(o);
+    if (out.kind == ScanOutputKind::kLast) {
+      for (auto& buffer : ping_pong_[o]) {
+        absl::StatusOr<backends::Buffer> b =
+            ctx.backend.Allocate(arrays_[array].nbytes());
+        if (!b.ok()) return b.status();
+        buffer = *std::move(b);
+      }
+      outputs_.push_back({OutputTarget::kLast, array, static_cast<int>(o)});
+    } else {
+      outputs_.push_back({out.reverse_storage ? OutputTarget::kReversedRow
+                                              : OutputTarget::kRow,
+                          array, static_cast<int>(o)});
+    }
+  }
+  if (s.has_until) {
+    const Var& cond = s.inner_outputs.back();
+    until_bytes_ = static_cast<int64_t>(DTypeSize(cond.dtype()));
+    absl::StatusOr<backends::Buffer> b = ctx.backend.Allocate(until_bytes_);
+    if (!b.ok()) return b.status();
+    until_ = *std::move(b);
+    outputs_.push_back({OutputTarget::kUntil});
+  }
+  base_.assign(arrays_.size(), nullptr);
+  row_bytes_.assign(arrays_.size(), 0);
+  for (size_t a = 0; a < arrays_.size(); ++a) {
+    if (arrays_[a].shape.size() > 0) {
+      row_bytes_[a] = arrays_[a].strides[0] *
+                      static_cast<int64_t>(DTypeSize(arrays_[a].dtype));
+    }
+  }
+  ext_in_.assign(inputs_.size(), nullptr);
+  ext_out_.assign(outputs_.size(), nullptr);
+  // Plan the body now, so that shape errors surface when planning.
+  absl::StatusOr<Plan*> plan =
+      body_->GetPlan(inner_shapes_, inner_strides_, host_values_);
+  return plan.status();
+}
+
+absl::Status ScanLaunch::Run(const ExecContext& ctx) {
+  const ScanSpec& s = op_.spec();
+  for (const auto& [inner, slot] : host_inputs_)
+    host_values_[inner] = ctx.host_values[slot];
+  absl::StatusOr<Plan*> plan_or =
+      body_->GetPlan(inner_shapes_, inner_strides_, host_values_);
+  if (!plan_or.ok()) return plan_or.status();
+  Plan& plan = **plan_or;
+  for (size_t a = 0; a < arrays_.size(); ++a) {
+    base_[a] = arrays_[a].slot >= 0 ? arrays_[a].Address(ctx.slots) : nullptr;
+  }
+  for (InitCopy& copy : init_copies_) {
+    const ArrayRef& a = arrays_[copy.array];
+    theta_copy_args args;
+    args.struct_size = sizeof(args);
+    args.source = copy.source.ToAbi(ctx.slots);
+    args.destination =
+        theta_array{copy.buffer.data(), ToAbi(a.dtype), a.shape.size(),
+                    a.shape.data(), a.strides.data()};
+    if (absl::Status st = ctx.backend->Check(
+            ctx.backend->api().copy(ctx.backend->stream(), &args), "copy");
+        !st.ok()) {
+      return st;
+    }
+    base_[copy.array] = copy.buffer.data();
+  }
+  if (n_ == 0) {
+    // No steps: final states are the initial ones.
+    for (const OutputTarget& t : outputs_) {
+      if (t.kind != OutputTarget::kLast) continue;
+      const int init = s.initial_input_of_output(t.output);
+      if (absl::Status st = ctx.backend->CopyWithinDevice(
+              base_[t.array], base_[init], arrays_[t.array].nbytes());
+          !st.ok()) {
+        return st;
+      }
+    }
+    return absl::OkStatus();
+  }
+  for (int64_t u = 0; u < n_; ++u) {
+    for (size_t i = 0; i < inputs_.size(); ++i) {
+      const InputSource& src = inputs_[i];
+      char* base = static_cast<char*>(base_[src.array]);
+      switch (src.kind) {
+        case InputSource::kSequence:
+          ext_in_[i] = base + (src.row0 + src.step * u) * row_bytes_[src.array];
+          break;
+        case InputSource::kTap: {
+          const int64_t q = u + src.tap;
+          ext_in_[i] = q >= 0 ? base + q * row_bytes_[src.array]
+                              : static_cast<char*>(base_[src.init]) +
+                                    (src.m + q) * row_bytes_[src.init];
+          break;
+        }
+        case InputSource::kLastState:
+          ext_in_[i] = u == 0 ? base_[src.init]
+                              : ping_pong_[src.output][(u - 1) % 2].data();
+          break;
+        case InputSource::kNonSequence:
+          ext_in_[i] = base;
+          break;
+      }
+    }
+    for (size_t o = 0; o < outputs_.size(); ++o) {
+      const OutputTarget& t = outputs_[o];
+      switch (t.kind) {
+        case OutputTarget::kRow:
+          ext_out_[o] =
+              static_cast<char*>(base_[t.array]) + u * row_bytes_[t.array];
+          break;
+        case OutputTarget::kReversedRow:
+          ext_out_[o] = static_cast<char*>(base_[t.array]) +
+                        (n_ - 1 - u) * row_bytes_[t.array];
+          break;
+        case OutputTarget::kLast:
+          ext_out_[o] =
+              u == n_ - 1 ? base_[t.array] : ping_pong_[t.output][u % 2].data();
+          break;
+        case OutputTarget::kUntil:
+          ext_out_[o] = until_.data();
+          break;
+      }
+    }
+    absl::Status st = body_->Run(plan, {}, ext_in_, ext_out_, host_values_);
+    if (!st.ok()) [[unlikely]] {
+      return absl::Status(st.code(),
+                          absl::StrCat("scan built at ", s.source.FileLine(),
+                                       ", step ", u, ": ", st.message()));
+    }
+    if (s.has_until) {
+      if (absl::Status c =
+              ctx.backend->CopyToHost(until_host_, until_.data(), until_bytes_);
+          !c.ok()) {
+        return c;
+      }
+      if (absl::Status c = ctx.backend->Synchronize(); !c.ok()) return c;
+      bool stop = false;
+      for (int64_t b = 0; b < until_bytes_; ++b) stop |= until_host_[b] != 0;
+      if (stop && u + 1 < n_) {
+        steps_run_ = u + 1;
+        break;
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Launch>> Scan::MakeLaunch(
+    LaunchContext& ctx) const {
+  absl::StatusOr<Executable*> body = Body(ctx.backend);
+  if (!body.ok()) return body.status();
+  auto launch = std::make_unique<ScanLaunch>(*this, *body);
+  if (absl::Status s = launch->Prepare(ctx); !s.ok()) return s;
+  return std::unique_ptr<Launch>(std::move(launch));
+}
+
+}  // namespace theta
