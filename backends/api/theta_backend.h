@@ -359,7 +359,10 @@ typedef struct theta_copy_args {
  * The counter is 128 bits (low 64 bits = n / 4 or n / 2, high 64 bits 0) and
  * the key the 64-bit seed. Every backend produces the same uniform numbers
  * bit for bit; normal numbers agree to the last bit of the platform's
- * log/cos (within 2 ulp). The output dtype is F32 or F64. */
+ * log/cos (within 2 ulp). The output dtype is F32 or F64. Uniform values
+ * too are computed in double (a + (b - a) * u with u exact) and then
+ * rounded to the output dtype, so F32 bits do not depend on the backend's
+ * choice of float or double arithmetic. */
 typedef enum theta_rng_distribution {
   THETA_RNG_UNIFORM = 0,
   THETA_RNG_NORMAL = 1
