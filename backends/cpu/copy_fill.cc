@@ -33,10 +33,76 @@ void CopyRange(const Layout<2>& l, E* dst, const E* src, int64_t begin,
   });
 }
 
+// Side of the square tiles of a transposing copy.
+constexpr int64_t kTile = 32;
+
+// A copy whose source runs fastest along another dimension than the
+// destination (a transpose) moves kTile x kTile tiles, so that both sides
+// use whole cache lines. Returns false when the layout is not such a copy.
+template <typename E>
+bool TiledCopy(ThreadPool& pool, const Layout<2>& l, E* dst, const E* src) {
+  const int r = l.rank;
+  if (r < 2) return false;
+  const int a = r - 1;  // the destination's innermost dimension
+  int b = 0;            // the source's fastest dimension
+  for (int d = 1; d < r; ++d) {
+    if (l.stride[1][d] < l.stride[1][b]) b = d;
+  }
+  if (b == a || l.stride[1][b] == 0 || l.stride[1][b] >= l.stride[1][a] ||
+      l.shape[a] < kTile / 2 || l.shape[b] < kTile / 2) {
+    return false;
+  }
+  // The other dimensions, iterated element by element.
+  int64_t oshape[kMaxDims], od[kMaxDims], os[kMaxDims];
+  int no = 0;
+  for (int d = 0; d < r; ++d) {
+    if (d == a || d == b) continue;
+    oshape[no] = l.shape[d];
+    od[no] = l.stride[0][d];
+    os[no] = l.stride[1][d];
+    ++no;
+  }
+  const Layout<2> outer = Collapse<2>(no, oshape, {od, os});
+  const int64_t na = l.shape[a], nb = l.shape[b];
+  const int64_t da = l.stride[0][a], db = l.stride[0][b];
+  const int64_t sa = l.stride[1][a], sb = l.stride[1][b];
+  const int64_t bands = (nb + kTile - 1) / kTile;  // bands of kTile rows of b
+  const int64_t tasks = outer.Count() * bands;
+  const int64_t grain = std::max<int64_t>(1, kCopyGrain / (kTile * na));
+  pool.ParallelFor(tasks, grain, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t band = t % bands;
+      int64_t doff = 0, soff = 0;
+      Walk(outer, t / bands, 1, [&](const int64_t* off, int64_t, int64_t) {
+        doff = off[0];
+        soff = off[1];
+      });
+      const int64_t i0 = band * kTile, i1 = std::min(nb, i0 + kTile);
+      E tile[kTile][kTile];
+      for (int64_t j0 = 0; j0 < na; j0 += kTile) {
+        const int64_t j1 = std::min(na, j0 + kTile);
+        // Read source runs (along b), then write destination runs (along
+        // a): each touches one line at a time, whatever the strides'
+        // cache-set aliasing (power-of-two strides).
+        for (int64_t j = j0; j < j1; ++j) {
+          const E* s = src + soff + j * sa;
+          for (int64_t i = i0; i < i1; ++i) tile[j - j0][i - i0] = s[i * sb];
+        }
+        for (int64_t i = i0; i < i1; ++i) {
+          E* d = dst + doff + i * db;
+          for (int64_t j = j0; j < j1; ++j) d[j * da] = tile[j - j0][i - i0];
+        }
+      }
+    }
+  });
+  return true;
+}
+
 template <typename E>
 void CopyAll(ThreadPool& pool, const Layout<2>& l, void* dst, const void* src) {
   E* d = static_cast<E*>(dst);
   const E* s = static_cast<const E*>(src);
+  if (TiledCopy(pool, l, d, s)) return;
   pool.ParallelFor(l.Count(), kCopyGrain, [&](int64_t begin, int64_t end) {
     CopyRange(l, d, s, begin, end);
   });

@@ -53,6 +53,13 @@ TEST_P(CopyFillTest, StridedCopiesOfEveryElementSize) {
     CheckCopy<int32_t>(Spaced(shape, 2), Spaced(shape, 3));
     CheckCopy<int64_t>(Transposed(shape), Spaced(shape, 2));
   }
+  // Transposes moved in tiles: batched, odd sizes, spaced sources.
+  const std::vector<int64_t> batch = {4, 64, 48};
+  CheckCopy<float>(Strided(batch, {64 * 48, 1, 64}), Contiguous(batch));
+  CheckCopy<double>(Strided(batch, {1, 4 * 48, 4}), Spaced(batch, 2));
+  CheckCopy<uint8_t>(Transposed({100, 70}), Contiguous({100, 70}));
+  CheckCopy<int64_t>(Strided({100, 70}, {2, 200}), Contiguous({100, 70}));
+  CheckCopy<float>(Transposed({2048, 33}), Contiguous({2048, 33}));
   // A broadcast source: every row gets the same values.
   CheckCopy<float>(Strided({300, 5}, {0, 1}), Contiguous({300, 5}));
   CheckCopy<double>(Strided({4, 5}, {1, 0}), Transposed({4, 5}));
@@ -164,11 +171,9 @@ TEST_P(CopyFillTest, FillStridedAndLarge) {
   EXPECT_TRUE(IsError(api().fill(stream_, &a, 1.0),
                       THETA_STATUS_INVALID_ARGUMENT,
                       {"fill: array.strides[1] is 0"}));
-  theta_array bad =
-      Contiguous({2}).Array(x.data(), static_cast<theta_dtype>(9));
-  bad.shape = bcast.shape.data();
-  bad.strides = bcast.strides.data();
-  bad.ndim = 1;
+  const View two = Contiguous({2});
+  theta_array bad = two.Array(x.data(), THETA_DTYPE_F32);
+  SetRawEnum(bad.dtype, 9);
   EXPECT_TRUE(IsError(api().fill(stream_, &bad, 1.0),
                       THETA_STATUS_INVALID_ARGUMENT,
                       {"fill: array has invalid dtype 9"}));

@@ -11,6 +11,9 @@
 // never shrinks the blocks. Blocks are split across the pool.
 #include <algorithm>
 #include <array>
+#include <charconv>
+#include <cstring>
+#include <functional>
 #include <memory>
 #include <new>
 #include <string>
@@ -38,6 +41,9 @@ struct Operand {
   char* data;
   theta_dtype dtype;
   Layout<1> layout;
+  // An input read in place: contiguous, of the compute dtype, and sharing
+  // no memory with any output (so no STORE can change it under a block).
+  bool direct = false;
 };
 
 // A live instruction with registers renamed to physical blocks. dst: a block
@@ -235,14 +241,21 @@ theta_status* PlanOperands(const theta_elementwise_args& args, Plan* plan) {
     std::vector<Operand>& dst = is_input ? plan->inputs : plan->outputs;
     for (int32_t i = 0; i < count; ++i) {
       const theta_ew_operand& o = ops[i];
-      const std::string what = StrCat(is_input ? "input " : "output ", i);
+      // "input 3": formatted by hand, this runs on every call.
+      char what[32] = "output ";
+      if (is_input) std::memcpy(what, "input ", 7);
+      char* end = what + std::strlen(what);
+      *std::to_chars(end, what + sizeof(what) - 1, i).ptr = '\0';
+      if (!IsValidDtype(RawEnum(o.dtype))) {
+        return InvalidArgument("elementwise: ", what, " has invalid dtype ",
+                               RawEnum(o.dtype));
+      }
       theta_array array{o.data, o.dtype, args.ndim, args.shape, o.strides};
-      if (theta_status* s = CheckArray("elementwise", what.c_str(), array)) {
+      if (theta_status* s = CheckArray("elementwise", what, array)) {
         return s;
       }
       if (!is_input) {
-        if (theta_status* s =
-                CheckWritable("elementwise", what.c_str(), array)) {
+        if (theta_status* s = CheckWritable("elementwise", what, array)) {
           return s;
         }
       }
@@ -365,25 +378,66 @@ void RunRange(const Plan& plan, int64_t begin, int64_t end) {
   // Keep every block 64-byte aligned.
   const int64_t stride = (block + kMinBlock - 1) / kMinBlock * kMinBlock;
   RegisterFile<T> regs(plan.num_blocks, stride);
+  // Where each register block's current value is read from: its own
+  // storage, or the input itself for a direct LOAD.
+  std::vector<const T*> value(plan.num_blocks, nullptr);
+  auto read = [&](int b) { return b < 0 ? nullptr : value[b]; };
   for (int64_t start = begin; start < end; start += block) {
     const int64_t n = std::min(block, end - start);
     for (const Step& s : plan.steps) {
       switch (s.op) {
-        case THETA_EW_LOAD:
-          Load<T>(plan.inputs[s.a], start, n, regs[s.dst]);
+        case THETA_EW_LOAD: {
+          const Operand& in = plan.inputs[s.a];
+          if (in.direct) {
+            value[s.dst] = reinterpret_cast<const T*>(in.data) + start;
+          } else {
+            Load<T>(in, start, n, regs[s.dst]);
+            value[s.dst] = regs[s.dst];
+          }
           break;
+        }
         case THETA_EW_PARAM:
           std::fill(regs[s.dst], regs[s.dst] + n,
                     ew::Convert<T>(plan.params[s.a]));
+          value[s.dst] = regs[s.dst];
           break;
         case THETA_EW_STORE:
-          Store<T>(plan.outputs[s.dst], start, n, regs[s.a]);
+          Store<T>(plan.outputs[s.dst], start, n, value[s.a]);
           break;
         default:
-          ApplyBlock<T>(s.op, regs[s.dst], regs[s.a], regs[s.b], regs[s.c], n);
+          ApplyBlock<T>(s.op, regs[s.dst], read(s.a), read(s.b), read(s.c), n);
+          value[s.dst] = regs[s.dst];
           break;
       }
     }
+  }
+}
+
+// Marks inputs that LOAD may read in place (Operand::direct).
+void FindDirectInputs(theta_dtype compute, Plan* plan) {
+  struct Range {
+    const char* begin;
+    const char* end;
+  };
+  auto range = [](const Operand& o) {
+    const Layout<1>& l = o.layout;
+    int64_t extent = 1;
+    for (int d = 0; d < l.rank; ++d)
+      extent += (l.shape[d] - 1) * l.stride[0][d];
+    const char* begin = o.data;
+    return Range{begin, begin + extent * DtypeSize(o.dtype)};
+  };
+  std::vector<Range> outputs;
+  for (const Operand& o : plan->outputs) outputs.push_back(range(o));
+  for (Operand& in : plan->inputs) {
+    if (in.dtype != compute || in.layout.rank != 1 ||
+        in.layout.InnerStride(0) != 1) {
+      continue;
+    }
+    const Range r = range(in);
+    in.direct = std::none_of(outputs.begin(), outputs.end(), [&](Range o) {
+      return std::less<>()(r.begin, o.end) && std::less<>()(o.begin, r.end);
+    });
   }
 }
 
@@ -428,6 +482,7 @@ theta_status* Elementwise(ThreadPool& pool,
   if (theta_status* s = PlanProgram(args, &plan)) return s;
   plan.params = args.params;
   if (plan.count == 0 || plan.steps.empty()) return nullptr;
+  FindDirectInputs(static_cast<theta_dtype>(ct), &plan);
   switch (ct) {
     case THETA_DTYPE_F32:
       Run<float>(pool, plan);

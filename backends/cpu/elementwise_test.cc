@@ -365,6 +365,47 @@ TEST_P(ElementwiseTest, ParamsConvertToTheComputeType) {
   for (int i = 0; i < 3; ++i) EXPECT_EQ(out_f.Load<double>(i), 2.7 + -2.7);
 }
 
+// Every pair (binary ops) and triple (ternary ops) of special values, in
+// the vectorised paths and in the scalar tails, bit for bit.
+template <typename T>
+void CheckSpecialCombinations(ElementwiseTest* test) {
+  using L = std::numeric_limits<T>;
+  const std::vector<T> specials = {
+      L::quiet_NaN(), L::infinity(), -L::infinity(),  T(0),    -T(0), T(1),
+      T(-1),          T(2.5),        L::denorm_min(), L::max()};
+  const int64_t k = static_cast<int64_t>(specials.size());
+  const int64_t n = k * k * k;
+  const theta_dtype dt = DtypeOf<T>();
+  Host a(dt, Contiguous({n})), b(dt, Contiguous({n})), c(dt, Contiguous({n})),
+      out(dt, Contiguous({n}));
+  a.FillBits([&](int64_t i) { return double(specials[i % k]); });
+  b.FillBits([&](int64_t i) { return double(specials[(i / k) % k]); });
+  c.FillBits([&](int64_t i) { return double(specials[i / (k * k)]); });
+  std::vector<int> ops(std::begin(kBinary), std::end(kBinary));
+  ops.insert(ops.end(), std::begin(kTernary), std::end(kTernary));
+  ops.insert(ops.end(), std::begin(kUnary), std::end(kUnary));
+  for (int op : ops) {
+    if (IsTranscendental(op)) continue;
+    Program p{
+        dt,
+        4,
+        {Load(0, 0), Load(1, 1), Load(2, 2), Op(op, 3, 0, 1, 2), Store(0, 3)}};
+    ASSERT_TRUE(IsOk(test->Run(p, {n}, {&a, &b, &c}, {&out})));
+    for (int64_t i = 0; i < n; ++i) {
+      const T x = a.Load<T>(i), y = b.Load<T>(i), z = c.Load<T>(i);
+      const T want = ew::Apply<T>(op, x, y, z);
+      ASSERT_TRUE(SameValue(out.Load<T>(i), want))
+          << "op " << op << " x " << x << " y " << y << " z " << z << " got "
+          << out.Load<T>(i) << " want " << want;
+    }
+  }
+}
+
+TEST_P(ElementwiseTest, SpecialValueCombinationsBitForBit) {
+  CheckSpecialCombinations<float>(this);
+  CheckSpecialCombinations<double>(this);
+}
+
 // ---- conversions on load and store ----
 
 const theta_dtype kAllDtypes[] = {THETA_DTYPE_F32, THETA_DTYPE_F64,
@@ -814,7 +855,7 @@ TEST_P(ElementwiseTest, InvalidArgumentsAreRejectedWithReasons) {
   a.inputs = &bad;
   expect(a, {"input 0 data is NULL"});
   bad = in;
-  bad.dtype = static_cast<theta_dtype>(42);
+  SetRawEnum(bad.dtype, 42);
   a = good;
   a.inputs = &bad;
   expect(a, {"input 0 has invalid dtype 42"});

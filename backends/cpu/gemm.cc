@@ -108,8 +108,9 @@ void RunGemm(ThreadPool& pool, const theta_gemm_args& g) {
 }  // namespace
 
 theta_status* Gemm(ThreadPool& pool, const theta_gemm_args& g) {
-  if (g.dtype != THETA_DTYPE_F32 && g.dtype != THETA_DTYPE_F64) {
-    return InvalidArgument("gemm: dtype ", DtypeName(g.dtype),
+  const int32_t dtype = RawEnum(g.dtype);
+  if (dtype != THETA_DTYPE_F32 && dtype != THETA_DTYPE_F64) {
+    return InvalidArgument("gemm: dtype ", DtypeName(dtype),
                            " is not supported (F32 or F64 only)");
   }
   const struct {

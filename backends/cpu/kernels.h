@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 #include "backends/api/theta_backend.h"
@@ -31,6 +32,18 @@ struct theta_buffer {
 };
 
 namespace theta::cpu {
+
+// The integer value of an enum field of a caller's struct. A C caller may
+// store any int there, but in C++ loading an enum outside its declared
+// range is undefined (UBSan: -fsanitize=enum), so enum fields are
+// validated through this before they are used as enums.
+template <typename E>
+int32_t RawEnum(const E& field) {
+  static_assert(sizeof(E) == sizeof(int32_t), "C enums are int-sized");
+  int32_t value;
+  std::memcpy(&value, &field, sizeof(value));
+  return value;
+}
 
 // Bytes per element of a valid dtype (0 for unknown values).
 size_t DtypeSize(int dtype);

@@ -32,6 +32,12 @@ constexpr int64_t kOutputChunk = 1024;
 constexpr int64_t kSplitOutputs = 64;
 constexpr int64_t kMinPiece = 1 << 15;
 constexpr int64_t kMaxPieces = 256;
+// In the accumulate order, outputs that fit in fewer than kSplitChunks
+// chunks are also cut along the reduced rows: at most kMaxRowPieces pieces
+// of at least kMinRows rows.
+constexpr int64_t kSplitChunks = 16;
+constexpr int64_t kMaxRowPieces = 16;
+constexpr int64_t kMinRows = 16;
 constexpr int kLanes = 16;
 
 const char* OpName(int op) {
@@ -335,9 +341,19 @@ void RunReduction(ThreadPool& pool, const Geometry& g, const void* input,
     });
     return;
   }
+  // Pieces depend on the sizes only, never on the thread count.
   int64_t piece = g.red_count;
-  if (g.out_count <= kSplitOutputs && g.red_count >= 2 * kMinPiece) {
-    piece = std::max(kMinPiece, (g.red_count + kMaxPieces - 1) / kMaxPieces);
+  if (g.per_output) {
+    // Few outputs over long reductions.
+    if (g.out_count <= kSplitOutputs && g.red_count >= 2 * kMinPiece) {
+      piece = std::max(kMinPiece, (g.red_count + kMaxPieces - 1) / kMaxPieces);
+    }
+  } else if (g.out_count < kSplitChunks * kOutputChunk &&
+             g.out_count * g.red_count >= 2 * kMinPiece) {
+    // Accumulating rows into few chunks of outputs: give each piece a
+    // contiguous band of rows, so tasks read long runs of memory.
+    piece =
+        std::max(kMinRows, (g.red_count + kMaxRowPieces - 1) / kMaxRowPieces);
   }
   const int64_t pieces = (g.red_count + piece - 1) / piece;
   if (pieces == 1) {
@@ -399,8 +415,8 @@ void Dispatch(ThreadPool& pool, const Geometry& g, const theta_reduce_args& a) {
 theta_status* Check(const theta_reduce_args& a) {
   const theta_array& in = a.input;
   const theta_array& out = a.output;
-  if (a.op < THETA_REDUCE_SUM || a.op > THETA_REDUCE_ARGMIN) {
-    return InvalidArgument("reduce: unknown op ", static_cast<int>(a.op));
+  if (RawEnum(a.op) < THETA_REDUCE_SUM || RawEnum(a.op) > THETA_REDUCE_ARGMIN) {
+    return InvalidArgument("reduce: unknown op ", RawEnum(a.op));
   }
   const char* op = OpName(a.op);
   if (theta_status* s = CheckArray("reduce", "input", in)) return s;

@@ -342,7 +342,7 @@ TEST_P(ReduceTest, ErrorsNameTheProblem) {
   a.output = row.Array(out.data(), THETA_DTYPE_F64);
   expect(a, {"reduce: SUM output dtype is F64, expected F32"});
   a = good;
-  a.op = static_cast<theta_reduce_op>(17);
+  SetRawEnum(a.op, 17);
   expect(a, {"reduce: unknown op 17"});
   a = good;
   a.input.ndim = 9;

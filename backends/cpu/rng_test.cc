@@ -119,7 +119,7 @@ TEST_P(RngBitsTest, ErrorsNameTheProblem) {
   EXPECT_TRUE(IsError(api().rng(stream_, &args), THETA_STATUS_INVALID_ARGUMENT,
                       {"rng: output dtype I32 is not supported"}));
   args.output = v.Array(xf.data(), THETA_DTYPE_F32);
-  args.distribution = static_cast<theta_rng_distribution>(5);
+  SetRawEnum(args.distribution, 5);
   EXPECT_TRUE(IsError(api().rng(stream_, &args), THETA_STATUS_INVALID_ARGUMENT,
                       {"rng: unknown distribution 5"}));
   const View empty = Contiguous({0});

@@ -2,6 +2,7 @@
 // are split across the pool; a strided row is gathered into a contiguous
 // scratch row, computed there, and scattered back, so in-place works for
 // any strides.
+#include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -18,48 +19,24 @@ namespace {
 
 // Row elements below which a ParallelFor range is not split off.
 constexpr int64_t kParallelWork = 1 << 15;
-constexpr int kLanes = 16;
 constexpr int64_t kChunk = 256;
 
-// The maximum of x[0..n), NaN if any element is NaN.
 template <typename T>
-T RowMax(const T* x, int64_t n) {
-  auto pick = [](T v, T m) { return (v > m || v != v) ? v : m; };
-  T lane[kLanes];
-  std::fill(lane, lane + kLanes, -std::numeric_limits<T>::infinity());
-  int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-    for (int j = 0; j < kLanes; ++j) lane[j] = pick(x[i + j], lane[j]);
-  }
-  T m = -std::numeric_limits<T>::infinity();
-  for (int j = 0; j < kLanes; ++j) m = pick(lane[j], m);
-  for (; i < n; ++i) m = pick(x[i], m);
-  return m;
-}
-
-// The sum of x[0..n) in double.
+using Row = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
 template <typename T>
-double RowSum(const T* x, int64_t n) {
-  double lane[kLanes] = {};
-  int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-    for (int j = 0; j < kLanes; ++j) lane[j] += x[i + j];
-  }
-  double s = 0;
-  for (int j = 0; j < kLanes; ++j) s += lane[j];
-  for (; i < n; ++i) s += x[i];
-  return s;
-}
+using ConstRow = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
 
 // y = softmax(x) or log_softmax(x) over a contiguous row; y may equal x.
+// Sums accumulate in double.
 template <typename T>
 void SoftmaxRow(const T* x, T* y, int64_t n, bool log) {
-  const T m = RowMax(x, n);
+  // NaN anywhere makes m NaN, and so the whole row.
+  const T m = ConstRow<T>(x, n).template maxCoeff<Eigen::PropagateNaN>();
   if (!log) {
-    for (int64_t i = 0; i < n; ++i) y[i] = x[i] - m;
+    Row<T>(y, n) = ConstRow<T>(x, n) - m;
     ApplyBlock<T>(THETA_EW_EXP, y, y, nullptr, nullptr, n);
-    const T s = static_cast<T>(RowSum(y, n));
-    for (int64_t i = 0; i < n; ++i) y[i] /= s;
+    const T s = static_cast<T>(ConstRow<T>(y, n).template cast<double>().sum());
+    Row<T>(y, n) /= s;
     return;
   }
   // log_softmax: x - m - log(sum(exp(x - m))); the exponentials go to a
@@ -68,12 +45,12 @@ void SoftmaxRow(const T* x, T* y, int64_t n, bool log) {
   double s = 0;
   for (int64_t i = 0; i < n; i += kChunk) {
     const int64_t len = std::min(kChunk, n - i);
-    for (int64_t j = 0; j < len; ++j) e[j] = x[i + j] - m;
+    Row<T>(e, len) = ConstRow<T>(x + i, len) - m;
     ApplyBlock<T>(THETA_EW_EXP, e, e, nullptr, nullptr, len);
-    s += RowSum(e, len);
+    s += ConstRow<T>(e, len).template cast<double>().sum();
   }
   const T log_s = static_cast<T>(std::log(s));
-  for (int64_t i = 0; i < n; ++i) y[i] = (x[i] - m) - log_s;
+  Row<T>(y, n) = (ConstRow<T>(x, n) - m) - log_s;
 }
 
 template <typename T>

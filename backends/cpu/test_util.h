@@ -136,6 +136,13 @@ int64_t UlpDistance(T a, T b) {
   return d < 0 ? -d : d;
 }
 
+// Stores an arbitrary int in an enum field, as a C caller may; a C++
+// static_cast to the enum would itself be undefined for such values.
+template <typename E>
+void SetRawEnum(E& field, int32_t value) {
+  std::memcpy(&field, &value, sizeof(value));
+}
+
 // Bitwise-or-NaN equality for floats, == for integers.
 template <typename T>
 bool SameValue(T a, T b) {
