@@ -271,22 +271,34 @@ theta_status* PlanOperands(const theta_elementwise_args& args, Plan* plan) {
 template <typename T, typename S>
 void LoadAs(const Operand& o, int64_t start, int64_t n, T* out) {
   const S* base = reinterpret_cast<const S*>(o.data);
-  const int64_t s = o.layout.InnerStride(0);
-  Walk(o.layout, start, n, [&](const int64_t* off, int64_t len, int64_t k) {
-    const S* p = base + off[0];
-    T* q = out + k;
-    if (s == 1) {
-      if constexpr (std::is_same_v<T, S>) {
-        std::copy(p, p + len, q);
-      } else {
-        for (int64_t j = 0; j < len; ++j) q[j] = ew::Convert<T>(p[j]);
-      }
-    } else if (s == 0) {
-      std::fill(q, q + len, ew::Convert<T>(*p));
-    } else {
-      for (int64_t j = 0; j < len; ++j) q[j] = ew::Convert<T>(p[j * s]);
-    }
-  });
+  const Layout<1>& l = o.layout;
+  const int64_t s = l.InnerStride(0);
+  WalkRows(
+      l, start, n,
+      [&](const int64_t* off, int64_t len, int64_t k) {
+        const S* p = base + off[0];
+        T* q = out + k;
+        if (s == 1) {
+          if constexpr (std::is_same_v<T, S>) {
+            std::copy(p, p + len, q);
+          } else {
+            for (int64_t j = 0; j < len; ++j) q[j] = ew::Convert<T>(p[j]);
+          }
+        } else if (s == 0) {
+          std::fill(q, q + len, ew::Convert<T>(*p));
+        } else {
+          for (int64_t j = 0; j < len; ++j) q[j] = ew::Convert<T>(p[j * s]);
+        }
+      },
+      [&](const int64_t* off, int64_t rows, int64_t k) {
+        // Short rows, e.g. a (N, 3) operand: one tight 2-D loop.
+        const int64_t inner = l.shape[l.rank - 1], s2 = l.stride[0][l.rank - 2];
+        const S* p = base + off[0];
+        T* q = out + k;
+        for (int64_t r = 0; r < rows; ++r, p += s2, q += inner) {
+          for (int64_t j = 0; j < inner; ++j) q[j] = ew::Convert<T>(p[j * s]);
+        }
+      });
 }
 
 template <typename T, typename D, bool kBool>
@@ -300,19 +312,30 @@ void StoreAs(const Operand& o, int64_t start, int64_t n, const T* in) {
       return ew::Convert<D>(x);
     }
   };
-  Walk(o.layout, start, n, [&](const int64_t* off, int64_t len, int64_t k) {
-    D* p = base + off[0];
-    const T* q = in + k;
-    if (s == 1) {
-      if constexpr (std::is_same_v<T, D> && !kBool) {
-        std::copy(q, q + len, p);
-      } else {
-        for (int64_t j = 0; j < len; ++j) p[j] = convert(q[j]);
-      }
-    } else {
-      for (int64_t j = 0; j < len; ++j) p[j * s] = convert(q[j]);
-    }
-  });
+  const Layout<1>& l = o.layout;
+  WalkRows(
+      l, start, n,
+      [&](const int64_t* off, int64_t len, int64_t k) {
+        D* p = base + off[0];
+        const T* q = in + k;
+        if (s == 1) {
+          if constexpr (std::is_same_v<T, D> && !kBool) {
+            std::copy(q, q + len, p);
+          } else {
+            for (int64_t j = 0; j < len; ++j) p[j] = convert(q[j]);
+          }
+        } else {
+          for (int64_t j = 0; j < len; ++j) p[j * s] = convert(q[j]);
+        }
+      },
+      [&](const int64_t* off, int64_t rows, int64_t k) {
+        const int64_t inner = l.shape[l.rank - 1], s2 = l.stride[0][l.rank - 2];
+        D* p = base + off[0];
+        const T* q = in + k;
+        for (int64_t r = 0; r < rows; ++r, p += s2, q += inner) {
+          for (int64_t j = 0; j < inner; ++j) p[j * s] = convert(q[j]);
+        }
+      });
 }
 
 template <typename T>

@@ -33,7 +33,8 @@ struct Geometry {
   Layout<2> inner;  // operands: big, small
   int64_t outer_count, inner_count, j_count;
   int64_t axis_stride;                // big's stride along the axis
-  std::vector<int64_t> big_offset;    // per j: wrapped index * axis_stride
+  int64_t axis_size;                  // big's size along the axis
+  std::vector<int64_t> index;         // per j: the index, wrapped
   std::vector<int64_t> small_offset;  // per j: offset of j in small
 };
 
@@ -83,7 +84,8 @@ theta_status* Prepare(const char* fn, const theta_gather_args& a,
   const int64_t size = big.shape[ax];
   g->j_count = NumElements(idx);
   g->axis_stride = big.strides[ax];
-  g->big_offset.resize(static_cast<size_t>(g->j_count));
+  g->axis_size = size;
+  g->index.resize(static_cast<size_t>(g->j_count));
   g->small_offset.resize(static_cast<size_t>(g->j_count));
   if (g->j_count > 0) {
     const Layout<2> il =
@@ -101,7 +103,7 @@ theta_status* Prepare(const char* fn, const theta_gather_args& a,
           bad_value = v;
         }
         if (v < 0) v += size;
-        g->big_offset[k + t] = v * g->axis_stride;
+        g->index[k + t] = v;
         g->small_offset[k + t] = off[1] + t * ss;
       }
     });
@@ -144,7 +146,7 @@ void RunGather(ThreadPool& pool, const Geometry& g, const E* src, E* out) {
     int64_t ob, os;
     OuterOffsets(g.outer, o, &ob, &os);
     for (int64_t r = r0; r < r1; ++r) {
-      const E* s = src + ob + g.big_offset[j];
+      const E* s = src + ob + g.index[j] * g.axis_stride;
       E* d = out + os + g.small_offset[j];
       if (g.inner_count == 1) {
         *d = *s;
@@ -182,19 +184,35 @@ T Add(T a, T b) {
 template <typename T>
 void RunScatterAdd(ThreadPool& pool, const Geometry& g, const T* src, T* dst) {
   const int64_t chunks = (g.inner_count + kInnerChunk - 1) / kInnerChunk;
-  const int64_t tasks = g.outer_count * chunks;
-  const int64_t per_task = g.j_count * std::min(g.inner_count, kInnerChunk);
+  const int64_t inner = std::min(g.inner_count, kInnerChunk);
+  // With few (outer, chunk) pairs, also split the destination axis into
+  // parts: a task then adds only the indices that fall in its part. Any
+  // split gives the same sums: each destination element still receives its
+  // terms in order of j.
+  int64_t parts = 1;
+  const int64_t pairs = g.outer_count * chunks;
+  if (pairs < 2 * pool.num_threads() &&
+      g.j_count * inner >= 2 * kParallelWork) {
+    parts = std::min<int64_t>(g.axis_size,
+                              (2 * pool.num_threads() + pairs - 1) / pairs);
+  }
+  const int64_t tasks = pairs * parts;
+  const int64_t per_task = std::max<int64_t>(1, g.j_count * inner / parts);
   const int64_t grain = std::max<int64_t>(1, kParallelWork / per_task);
   const int64_t ds = g.inner.InnerStride(0), ss = g.inner.InnerStride(1);
   pool.ParallelFor(tasks, grain, [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t) {
-      const int64_t o = t / chunks, c = t % chunks;
+      const int64_t part = t % parts, pair = t / parts;
+      const int64_t o = pair / chunks, c = pair % chunks;
+      const int64_t lo = part * g.axis_size / parts;
+      const int64_t hi = (part + 1) * g.axis_size / parts;
       const int64_t i0 = c * kInnerChunk;
       const int64_t i1 = std::min(g.inner_count, i0 + kInnerChunk);
       int64_t ob, os;
       OuterOffsets(g.outer, o, &ob, &os);
       for (int64_t j = 0; j < g.j_count; ++j) {
-        T* d = dst + ob + g.big_offset[j];
+        if (g.index[j] < lo || g.index[j] >= hi) continue;
+        T* d = dst + ob + g.index[j] * g.axis_stride;
         const T* s = src + os + g.small_offset[j];
         if (g.inner_count == 1) {
           *d = Add(*d, *s);

@@ -75,9 +75,13 @@ constexpr int64_t kShortRow = 16;
 // [start, start + count) of `l`: `off` holds N element offsets of the run's
 // first element, the run continues along the innermost dimension (strides
 // l.InnerStride(i)) for `len` elements, and k counts the elements visited
-// before it. Requires start + count <= l.Count().
-template <int N, typename Seg>
-inline void Walk(const Layout<N>& l, int64_t start, int64_t count, Seg&& seg) {
+// before it. Where the innermost dimension is shorter than kShortRow, whole
+// rows are handed to rows(off, nrows, k) instead: nrows rows of
+// l.shape[rank - 1] elements, row r starting at off[i] + r * l.stride[i][rank
+// - 2]. Requires start + count <= l.Count().
+template <int N, typename Seg, typename Rows>
+inline void WalkRows(const Layout<N>& l, int64_t start, int64_t count,
+                     Seg&& seg, Rows&& rows) {
   if (count <= 0) return;
   const int r = l.rank;
   int64_t idx[kMaxDims];
@@ -103,16 +107,15 @@ inline void Walk(const Layout<N>& l, int64_t start, int64_t count, Seg&& seg) {
   int64_t k = 0;
   while (k < count) {
     if (r >= 2 && inner < kShortRow && idx[r - 1] == 0 && count - k >= inner) {
-      int64_t rows = std::min((count - k) / inner, l.shape[r - 2] - idx[r - 2]);
-      for (int64_t row = 0; row < rows; ++row) {
-        seg(static_cast<const int64_t*>(off), inner, k);
-        k += inner;
-        for (int i = 0; i < N; ++i) off[i] += l.stride[i][r - 2];
-      }
-      idx[r - 2] += rows;
+      const int64_t n =
+          std::min((count - k) / inner, l.shape[r - 2] - idx[r - 2]);
+      rows(static_cast<const int64_t*>(off), n, k);
+      k += n * inner;
+      for (int i = 0; i < N; ++i) off[i] += n * l.stride[i][r - 2];
+      idx[r - 2] += n;
       carry(r - 2);
     } else {
-      int64_t len = std::min(count - k, inner - idx[r - 1]);
+      const int64_t len = std::min(count - k, inner - idx[r - 1]);
       seg(static_cast<const int64_t*>(off), len, k);
       k += len;
       idx[r - 1] += len;
@@ -120,6 +123,22 @@ inline void Walk(const Layout<N>& l, int64_t start, int64_t count, Seg&& seg) {
       if (k < count) carry(r - 1);
     }
   }
+}
+
+// WalkRows with whole short rows passed to seg one row at a time.
+template <int N, typename Seg>
+inline void Walk(const Layout<N>& l, int64_t start, int64_t count, Seg&& seg) {
+  WalkRows(l, start, count, seg,
+           [&](const int64_t* off, int64_t nrows, int64_t k) {
+             const int r = l.rank;
+             const int64_t inner = l.shape[r - 1];
+             int64_t o[N];
+             for (int i = 0; i < N; ++i) o[i] = off[i];
+             for (int64_t row = 0; row < nrows; ++row) {
+               seg(static_cast<const int64_t*>(o), inner, k + row * inner);
+               for (int i = 0; i < N; ++i) o[i] += l.stride[i][r - 2];
+             }
+           });
 }
 
 }  // namespace theta::cpu
