@@ -15,6 +15,7 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <memory_resource>
 #include <new>
 #include <string>
 #include <type_traits>
@@ -55,10 +56,16 @@ struct Step {
   int a, b, c;
 };
 
+// Planning allocates from a per-call arena (on the stack for ordinary
+// programs), so a small call costs no heap allocation.
 struct Plan {
-  std::vector<Step> steps;
+  explicit Plan(std::pmr::memory_resource* arena)
+      : arena(arena), steps(arena), inputs(arena), outputs(arena) {}
+
+  std::pmr::memory_resource* arena;
+  std::pmr::vector<Step> steps;
   int num_blocks = 0;  // physical register blocks
-  std::vector<Operand> inputs, outputs;
+  std::pmr::vector<Operand> inputs, outputs;
   const double* params = nullptr;
   int64_t count = 0;  // elements of the index space
   int64_t block = 0;  // elements per register block
@@ -74,7 +81,7 @@ std::string InstrName(uint32_t i, int op) {
 theta_status* PlanProgram(const theta_elementwise_args& args, Plan* plan) {
   const theta_ew_program& p = *args.program;
   const uint32_t nr = p.num_registers;
-  std::vector<char> written(nr, 0);
+  std::pmr::vector<char> written(nr, 0, plan->arena);
   for (uint32_t i = 0; i < p.num_instrs; ++i) {
     const theta_ew_instr& in = p.instrs[i];
     const int arity = ew::Arity(in.op);
@@ -129,8 +136,8 @@ theta_status* PlanProgram(const theta_elementwise_args& args, Plan* plan) {
   // Liveness, backwards: an instruction whose result nobody reads is dead;
   // last_read[i][k] marks the final read of source k's value.
   const uint32_t n = p.num_instrs;
-  std::vector<char> live(nr, 0), dead(n, 0);
-  std::vector<std::array<char, 3>> last_read(n, {0, 0, 0});
+  std::pmr::vector<char> live(nr, 0, plan->arena), dead(n, 0, plan->arena);
+  std::pmr::vector<std::array<char, 3>> last_read(n, {0, 0, 0}, plan->arena);
   auto sources = [&](const theta_ew_instr& in, uint16_t* src) {
     if (in.op == THETA_EW_STORE) {
       src[0] = in.a;
@@ -161,7 +168,8 @@ theta_status* PlanProgram(const theta_elementwise_args& args, Plan* plan) {
 
   // Renaming, forwards: a block freed by a value's last read may hold the
   // same instruction's result (the block kernels allow dst == source).
-  std::vector<int> block_of(nr, -1), free_blocks;
+  std::pmr::vector<int> block_of(nr, -1, plan->arena);
+  std::pmr::vector<int> free_blocks(plan->arena);
   int num_blocks = 0;
   for (uint32_t i = 0; i < n; ++i) {
     if (dead[i]) continue;
@@ -238,7 +246,7 @@ theta_status* PlanOperands(const theta_elementwise_args& args, Plan* plan) {
     const bool is_input = io == 0;
     const int32_t count = is_input ? args.num_inputs : args.num_outputs;
     const theta_ew_operand* ops = is_input ? args.inputs : args.outputs;
-    std::vector<Operand>& dst = is_input ? plan->inputs : plan->outputs;
+    std::pmr::vector<Operand>& dst = is_input ? plan->inputs : plan->outputs;
     for (int32_t i = 0; i < count; ++i) {
       const theta_ew_operand& o = ops[i];
       // "input 3": formatted by hand, this runs on every call.
@@ -373,16 +381,25 @@ void Store(const Operand& o, int64_t start, int64_t n, const T* in) {
   }
 }
 
-// Register blocks of one thread, 64-byte aligned.
+// Register blocks of one thread, 64-byte aligned: in `local` when they
+// fit (small calls), else on the heap.
 template <typename T>
-struct RegisterFile {
-  RegisterFile(int blocks, int64_t block)
-      : block_(block),
-        data_(static_cast<T*>(
-            ::operator new(std::max<size_t>(1, sizeof(T) * blocks * block),
-                           std::align_val_t(kBlockAlignment)))) {}
+class RegisterFile {
+ public:
+  static constexpr size_t kLocalBytes = 16 * 1024;
+
+  RegisterFile(int blocks, int64_t block) : block_(block) {
+    const size_t bytes = sizeof(T) * static_cast<size_t>(blocks * block);
+    if (bytes <= kLocalBytes) {
+      data_ = reinterpret_cast<T*>(local_);
+    } else {
+      data_ = static_cast<T*>(
+          ::operator new(bytes, std::align_val_t(kBlockAlignment)));
+      heap_ = true;
+    }
+  }
   ~RegisterFile() {
-    ::operator delete(data_, std::align_val_t(kBlockAlignment));
+    if (heap_) ::operator delete(data_, std::align_val_t(kBlockAlignment));
   }
   RegisterFile(const RegisterFile&) = delete;
   RegisterFile& operator=(const RegisterFile&) = delete;
@@ -390,8 +407,10 @@ struct RegisterFile {
   T* operator[](int i) const { return i < 0 ? nullptr : data_ + i * block_; }
 
  private:
+  alignas(kBlockAlignment) std::byte local_[kLocalBytes];
   int64_t block_;
   T* data_;
+  bool heap_ = false;
 };
 
 // Runs the program over elements [begin, end).
@@ -403,7 +422,10 @@ void RunRange(const Plan& plan, int64_t begin, int64_t end) {
   RegisterFile<T> regs(plan.num_blocks, stride);
   // Where each register block's current value is read from: its own
   // storage, or the input itself for a direct LOAD.
-  std::vector<const T*> value(plan.num_blocks, nullptr);
+  alignas(64) std::byte value_buffer[1024];
+  std::pmr::monotonic_buffer_resource value_arena(value_buffer,
+                                                  sizeof(value_buffer));
+  std::pmr::vector<const T*> value(plan.num_blocks, nullptr, &value_arena);
   auto read = [&](int b) { return b < 0 ? nullptr : value[b]; };
   for (int64_t start = begin; start < end; start += block) {
     const int64_t n = std::min(block, end - start);
@@ -450,7 +472,7 @@ void FindDirectInputs(theta_dtype compute, Plan* plan) {
     const char* begin = o.data;
     return Range{begin, begin + extent * DtypeSize(o.dtype)};
   };
-  std::vector<Range> outputs;
+  std::pmr::vector<Range> outputs(plan->arena);
   for (const Operand& o : plan->outputs) outputs.push_back(range(o));
   for (Operand& in : plan->inputs) {
     if (in.dtype != compute || in.layout.rank != 1 ||
@@ -500,7 +522,9 @@ theta_status* Elementwise(ThreadPool& pool,
     return InvalidArgument("elementwise: program has ", program->num_instrs,
                            " instructions but instrs is NULL");
   }
-  Plan plan;
+  alignas(64) std::byte arena_buffer[8192];
+  std::pmr::monotonic_buffer_resource arena(arena_buffer, sizeof(arena_buffer));
+  Plan plan(&arena);
   if (theta_status* s = PlanOperands(args, &plan)) return s;
   if (theta_status* s = PlanProgram(args, &plan)) return s;
   plan.params = args.params;

@@ -41,7 +41,7 @@ int ThreadCountFromEnvironment() {
 }
 
 struct ThreadPool::Job {
-  const std::function<void(int64_t, int64_t)>* fn;
+  const RangeFn* fn;
   int64_t n;
   int64_t num_chunks;
   int workers_wanted;            // guarded by ThreadPool::mu_
@@ -117,8 +117,7 @@ void ThreadPool::WorkerLoop() {
   }
 }
 
-void ThreadPool::ParallelFor(int64_t n, int64_t grain,
-                             const std::function<void(int64_t, int64_t)>& fn) {
+void ThreadPool::Run(int64_t n, int64_t grain, RangeFn fn) {
   if (n <= 0) return;
   grain = std::max<int64_t>(grain, 1);
   int64_t num_chunks =

@@ -9,7 +9,6 @@
 
 #include <condition_variable>
 #include <cstdint>
-#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -40,12 +39,32 @@ class ThreadPool {
   // has one thread, when called from inside a ParallelFor (nesting), or when
   // another thread is already using the pool. The first exception thrown by
   // fn is rethrown here after every range has finished or been skipped.
-  // Thread-safe.
-  void ParallelFor(int64_t n, int64_t grain,
-                   const std::function<void(int64_t, int64_t)>& fn);
+  // Thread-safe. fn is only referenced, never copied or allocated.
+  template <typename Fn>
+  void ParallelFor(int64_t n, int64_t grain, const Fn& fn) {
+    Run(n, grain, RangeFn(fn));
+  }
 
  private:
+  // A non-owning reference to a callable void(int64_t, int64_t).
+  class RangeFn {
+   public:
+    template <typename Fn>
+    explicit RangeFn(const Fn& fn)
+        : fn_(&fn), call_([](const void* f, int64_t begin, int64_t end) {
+            (*static_cast<const Fn*>(f))(begin, end);
+          }) {}
+    void operator()(int64_t begin, int64_t end) const {
+      call_(fn_, begin, end);
+    }
+
+   private:
+    const void* fn_;
+    void (*call_)(const void*, int64_t, int64_t);
+  };
   struct Job;
+
+  void Run(int64_t n, int64_t grain, RangeFn fn);
 
   void WorkerLoop();
   static void RunChunks(Job& job);
