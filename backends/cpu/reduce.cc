@@ -233,14 +233,14 @@ class Reduction {
       : g_(g), in_(in), out_(out) {}
 
   // Reduces elements [r0, r1) of the reduced space for outputs [o0, o1)
-  // (kept linear order); calls sink(o, out_offset, acc) for each output.
-  template <typename Sink>
-  void Run(int64_t o0, int64_t o1, int64_t r0, int64_t r1, Sink&& sink) const {
+  // (kept linear order). Each output's accumulator goes to partial[o] when
+  // `partial` is given, else (finished) to the output.
+  void Run(int64_t o0, int64_t o1, int64_t r0, int64_t r1, Acc* partial) const {
     if (g_.per_output) {
-      RunPerOutput(o0, o1, r0, r1, sink);
+      RunPerOutput(o0, o1, r0, r1, partial);
     } else {
       for (int64_t c = o0; c < o1; c += kOutputChunk) {
-        RunAccumulate(c, std::min(o1, c + kOutputChunk), r0, r1, sink);
+        RunAccumulate(c, std::min(o1, c + kOutputChunk), r0, r1, partial);
       }
     }
   }
@@ -250,9 +250,16 @@ class Reduction {
   }
 
  private:
-  template <typename Sink>
+  void Emit(Acc* partial, int64_t o, int64_t out_offset, const Acc& acc) const {
+    if (partial != nullptr) {
+      partial[o] = acc;
+    } else {
+      Write(out_offset, acc);
+    }
+  }
+
   void RunPerOutput(int64_t o0, int64_t o1, int64_t r0, int64_t r1,
-                    Sink& sink) const {
+                    Acc* partial) const {
     const Layout<1>& rl = g_.reduced;
     const int64_t ks = g_.kept.InnerStride(0), os = g_.kept.InnerStride(1);
     const int64_t rs = rl.InnerStride(0);
@@ -268,14 +275,13 @@ class Reduction {
                  R::AddRun(acc, base + roff[0], rs, rlen, r0 + rk);
                });
         }
-        sink(o0 + k + t, off[1] + t * os, acc);
+        Emit(partial, o0 + k + t, off[1] + t * os, acc);
       }
     });
   }
 
-  template <typename Sink>
   void RunAccumulate(int64_t o0, int64_t o1, int64_t r0, int64_t r1,
-                     Sink& sink) const {
+                     Acc* partial) const {
     struct Run {
       int64_t in, out, len, k;
     };
@@ -314,7 +320,7 @@ class Reduction {
     for (int i = 0; i < num_runs; ++i) {
       for (int64_t u = 0; u < runs[i].len; ++u) {
         const int64_t k = runs[i].k + u;
-        sink(o0 + k, runs[i].out + u * os, acc[k]);
+        Emit(partial, o0 + k, runs[i].out + u * os, acc[k]);
       }
     }
   }
@@ -330,9 +336,6 @@ void RunReduction(ThreadPool& pool, const Geometry& g, const void* input,
   using Acc = typename R::Acc;
   Reduction<R, T> red(g, static_cast<const T*>(input),
                       static_cast<typename R::Out*>(output));
-  auto write = [&](int64_t, int64_t off, const Acc& acc) {
-    red.Write(off, acc);
-  };
   if (g.red_count == 0) {  // the empty set: every output is the identity
     Walk(g.kept, 0, g.out_count, [&](const int64_t* off, int64_t len, int64_t) {
       for (int64_t t = 0; t < len; ++t) {
@@ -359,7 +362,7 @@ void RunReduction(ThreadPool& pool, const Geometry& g, const void* input,
   if (pieces == 1) {
     const int64_t grain = std::max<int64_t>(1, kParallelWork / g.red_count);
     pool.ParallelFor(g.out_count, grain, [&](int64_t o0, int64_t o1) {
-      red.Run(o0, o1, 0, g.red_count, write);
+      red.Run(o0, o1, 0, g.red_count, /*partial=*/nullptr);
     });
     return;
   }
@@ -369,9 +372,7 @@ void RunReduction(ThreadPool& pool, const Geometry& g, const void* input,
   pool.ParallelFor(pieces, grain, [&](int64_t p0, int64_t p1) {
     for (int64_t p = p0; p < p1; ++p) {
       red.Run(0, g.out_count, p * piece, std::min(g.red_count, (p + 1) * piece),
-              [&](int64_t o, int64_t, const Acc& acc) {
-                partial[p * g.out_count + o] = acc;
-              });
+              partial.data() + p * g.out_count);
     }
   });
   Walk(g.kept, 0, g.out_count, [&](const int64_t* off, int64_t len, int64_t k) {
