@@ -8,7 +8,10 @@
 // its last read). Each operand's strides are collapsed on their own
 // (strided.h), so a contiguous operand is one run per block even when
 // another operand broadcasts, and a short inner dimension (shape (N, 3))
-// never shrinks the blocks. Blocks are split across the pool.
+// never shrinks the blocks. LOAD converts into a register block, or, for a
+// contiguous input of the compute dtype that no output overlaps, reads the
+// input in place. Blocks are split across the pool; a small call runs on
+// the caller without heap allocation.
 #include <algorithm>
 #include <array>
 #include <charconv>

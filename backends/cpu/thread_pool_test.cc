@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <set>
 #include <stdexcept>
@@ -69,13 +71,16 @@ TEST(ThreadPoolTest, SmallWorkRunsInlineOnTheCaller) {
 TEST(ThreadPoolTest, UsesSeveralThreadsForLargeWork) {
   ThreadPool pool(3);
   std::mutex mu;
+  std::condition_variable cv;
   std::set<std::thread::id> ids;
-  // Enough chunks, each slow enough (sleeping: no spinning in tests) that
-  // more than one thread takes part.
-  pool.ParallelFor(12, 1, [&](int64_t, int64_t) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    std::lock_guard<std::mutex> lock(mu);
+  // Each range waits (sleeping, with a generous timeout) until a second
+  // thread has joined: this fails only if no worker ever wakes up.
+  pool.ParallelFor(8, 1, [&](int64_t, int64_t) {
+    std::unique_lock<std::mutex> lock(mu);
     ids.insert(std::this_thread::get_id());
+    cv.notify_all();
+    cv.wait_for(lock, std::chrono::seconds(20),
+                [&] { return ids.size() >= 2; });
   });
   EXPECT_GE(ids.size(), 2u);
 }
