@@ -26,7 +26,7 @@ theta_status* PluginCreate(theta_plugin** out) noexcept {
   return s;
 }
 
-theta_backend_api MakeTable() {
+[[maybe_unused]] theta_backend_api MakeTable() {
   theta_backend_api api;
   std::memset(&api, 0, sizeof(api));
   api.struct_size = sizeof(api);

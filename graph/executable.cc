@@ -181,6 +181,11 @@ absl::StatusOr<Plan*> Executable::GetPlan(
     for (size_t k = 0; k < key_inputs_.size(); ++k) {
       if (!(plan.key_values_[k] == scalar_inputs[key_inputs_[k]])) return false;
     }
+    for (const auto& [node, rows] : plan.row_hints_) {
+      auto it = row_hints_.find(node);
+      if (it == row_hints_.end() || it->second != rows) return false;
+    }
+    if (plan.row_hints_.size() != row_hints_.size()) return false;
     return true;
   };
   if (last_plan_ != nullptr && matches(*last_plan_)) return last_plan_;
@@ -359,7 +364,12 @@ absl::StatusOr<std::unique_ptr<Plan>> Executable::BuildPlan(
         plan->dynamic_host_steps_.push_back(std::move(step));
       }
     } else {
-      ShapeContext ctx{*node, in_shapes, in_values, out_shapes, backend_};
+      auto hint = row_hints_.find(node);
+      ShapeContext ctx{
+          *node,     in_shapes,
+          in_values, out_shapes,
+          backend_,  hint != row_hints_.end() ? &hint->second : nullptr};
+      if (hint != row_hints_.end()) plan->row_hints_.push_back(*hint);
       if (absl::Status s = node->op().InferShapes(ctx); !s.ok()) {
         return Annotate(s, Where(*node));
       }
@@ -801,11 +811,13 @@ absl::Status Executable::Run(Plan& plan, std::span<const Tensor> host_inputs,
       return s;
     }
   }
-  ExecContext ctx{backend_, slots, plan.host_values_.data()};
+  ExecContext ctx{backend_, slots, plan.host_values_.data(),
+                  options_.external_inputs ? nullptr : this};
   const size_t count = plan.launches_.size();
   for (size_t i = 0; i < count; ++i) {
     absl::Status s = plan.launches_[i]->Run(ctx);
     if (!s.ok()) [[unlikely]] {
+      if (IsReplan(s)) return s;
       const Node* node = plan.launch_nodes_[i];
       return Annotate(s, node != nullptr ? Where(*node)
                                          : absl::StrCat("function '",

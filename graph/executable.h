@@ -74,6 +74,7 @@ class Plan {
   std::vector<Dims> input_strides_;  // external inputs only
   std::vector<Dims> shared_shapes_;
   std::vector<HostValue> key_values_;
+  std::vector<std::pair<const Node*, int64_t>> row_hints_;
 
   // Memory: slot 0 is the arena; then shared variables, device constants,
   // update buffers, external inputs, external outputs.
@@ -125,7 +126,7 @@ class Plan {
   int inplace_outputs_ = 0;
 };
 
-class Executable {
+class Executable : private RowCountSink {
  public:
   // `graph` must be rewritten already; its outputs are what runs produce
   // (user outputs first, then update values).
@@ -178,6 +179,12 @@ class Executable {
   void ApplyUpdates(Plan& plan);
 
   int64_t plans_built() const { return plans_built_; }
+
+  // Runs that must be repeated because a loop stopped at another step than
+  // planned: GetPlan then plans for the reported count.
+  void ReportRows(const Node* node, int64_t rows) override {
+    row_hints_[node] = rows;
+  }
   Plan* last_plan() const { return last_plan_; }
 
  private:
@@ -217,6 +224,7 @@ class Executable {
   int32_t num_host_slots_ = 0;
 
   std::vector<std::unique_ptr<Plan>> plans_;
+  absl::flat_hash_map<const Node*, int64_t> row_hints_;
   Plan* last_plan_ = nullptr;
   int64_t plans_built_ = 0;
 };

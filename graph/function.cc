@@ -167,7 +167,15 @@ void CompiledFunction::Call(std::span<const Tensor> inputs,
   }
   absl::StatusOr<Plan*> plan = executable_->GetPlan(shapes_, {}, scalars_);
   ThrowIfError(plan.status());
-  ThrowIfError(executable_->Run(**plan, inputs, {}, {}, scalars_));
+  absl::Status run = executable_->Run(**plan, inputs, {}, {}, scalars_);
+  // A loop stopped early (until) at another step than planned: plan for the
+  // reported count and run again (once more at most: a run is deterministic).
+  for (int attempt = 0; IsReplan(run) && attempt < 2; ++attempt) {
+    plan = executable_->GetPlan(shapes_, {}, scalars_);
+    ThrowIfError(plan.status());
+    run = executable_->Run(**plan, inputs, {}, {}, scalars_);
+  }
+  ThrowIfError(run);
   const int n = executable_->num_user_outputs();
   outputs.resize(n);
   for (int i = 0; i < n; ++i) {

@@ -32,6 +32,7 @@ class ScanLaunch : public Launch {
 
   absl::Status Prepare(LaunchContext& ctx);
   absl::Status Run(const ExecContext& ctx) override;
+  absl::Status FinishEarlyStop(const ExecContext& ctx);
 
  private:
   int AddArray(const ArrayRef& ref) {
@@ -69,6 +70,16 @@ class ScanLaunch : public Launch {
   uint8_t until_host_[8] = {};
   int64_t until_bytes_ = 0;
   int64_t steps_run_ = 0;
+  // Loops with until: per output with rows, a buffer for all N steps.
+  struct UntilRows {
+    int array;
+    int64_t planned_rows;
+    int64_t row_bytes;
+    backends::Buffer buffer;
+    void* planned_base;  // the planned output, in the current run
+  };
+  std::vector<UntilRows> until_rows_;
+  const Node* node_ = nullptr;
 };
 
 absl::Status ScanLaunch::Prepare(LaunchContext& ctx) {
@@ -177,6 +188,20 @@ absl::Status ScanLaunch::Prepare(LaunchContext& ctx) {
     }
   }
   if (s.has_until) {
+    // Steps may end early: rows go to buffers for all N steps, and the rows
+    // that ran are copied to the outputs planned for them.
+    node_ = &ctx.node;
+    for (const OutputTarget& t : outputs_) {
+      if (t.kind == OutputTarget::kLast) continue;
+      const ArrayRef& out = arrays_[t.array];
+      const int64_t row = out.numel() / std::max<int64_t>(out.shape[0], 1) *
+                          static_cast<int64_t>(DTypeSize(out.dtype));
+      absl::StatusOr<backends::Buffer> b = ctx.backend.Allocate(
+          static_cast<uint64_t>(std::max<int64_t>(n_, 1) * row));
+      if (!b.ok()) return b.status();
+      until_rows_.push_back(
+          {t.array, out.shape[0], row, *std::move(b), nullptr});
+    }
     const Var& cond = s.inner_outputs.back();
     until_bytes_ = static_cast<int64_t>(DTypeSize(cond.dtype()));
     absl::StatusOr<backends::Buffer> b = ctx.backend.Allocate(until_bytes_);
@@ -226,6 +251,11 @@ absl::Status ScanLaunch::Run(const ExecContext& ctx) {
     }
     base_[copy.array] = copy.buffer.data();
   }
+  for (UntilRows& r : until_rows_) {
+    r.planned_base = base_[r.array];
+    base_[r.array] = r.buffer.data();
+  }
+  steps_run_ = n_;
   if (n_ == 0) {
     // No steps: final states are the initial ones.
     for (const OutputTarget& t : outputs_) {
@@ -301,6 +331,43 @@ absl::Status ScanLaunch::Run(const ExecContext& ctx) {
       if (stop && u + 1 < n_) {
         steps_run_ = u + 1;
         break;
+      }
+    }
+  }
+  if (s.has_until) return FinishEarlyStop(ctx);
+  return absl::OkStatus();
+}
+
+absl::Status ScanLaunch::FinishEarlyStop(const ExecContext& ctx) {
+  const ScanSpec& s = op_.spec();
+  for (const UntilRows& r : until_rows_) {
+    if (r.planned_rows == steps_run_) continue;
+    if (ctx.rows == nullptr) {
+      return absl::UnimplementedError(absl::StrCat(
+          "scan built at ", s.source.FileLine(),
+          ": a loop that stops early (until) inside another loop's body is "
+          "not supported"));
+    }
+    ctx.rows->ReportRows(node_, steps_run_);
+    return ReplanStatus();
+  }
+  for (const UntilRows& r : until_rows_) {
+    if (absl::Status st = ctx.backend->CopyWithinDevice(
+            r.planned_base, r.buffer.data(), steps_run_ * r.row_bytes);
+        !st.ok()) {
+      return st;
+    }
+  }
+  // States kept at their end: after an early stop the last one is in the
+  // ping-pong buffers.
+  if (steps_run_ > 0 && steps_run_ < n_) {
+    for (const OutputTarget& t : outputs_) {
+      if (t.kind != OutputTarget::kLast) continue;
+      if (absl::Status st = ctx.backend->CopyWithinDevice(
+              base_[t.array], ping_pong_[t.output][(steps_run_ - 1) % 2].data(),
+              arrays_[t.array].nbytes());
+          !st.ok()) {
+        return st;
       }
     }
   }

@@ -137,7 +137,7 @@ absl::StatusOr<std::vector<TensorType>> Scan::OutputTypes(
                                    n_steps.type().ToString()));
   }
   int64_t n = kUnknownDim;
-  if (n_steps->kind() == VarKind::kConstant) {
+  if (n_steps->kind() == VarKind::kConstant && !spec_->has_until) {
     n = static_cast<int64_t>(n_steps->constant_value().GetAsDouble(0));
   }
   std::vector<TensorType> types;
@@ -240,8 +240,12 @@ absl::Status Scan::InferShapes(ShapeContext& ctx) const {
             "; a state must keep its shape from step to step"));
       }
     }
+    // A loop that may stop early has as many rows as steps ran: planned
+    // from the last run's count, if any.
+    const int64_t rows =
+        s.has_until && ctx.row_hint != nullptr ? std::min(*ctx.row_hint, n) : n;
     ctx.output_shapes[o] =
-        s.outputs[o].kind == ScanOutputKind::kLast ? row : WithRows(n, row);
+        s.outputs[o].kind == ScanOutputKind::kLast ? row : WithRows(rows, row);
   }
   return absl::OkStatus();
 }

@@ -324,5 +324,125 @@ TEST(ScanSemantics, TruncateGradientExample) {
   EXPECT_DOUBLE_EQ(out[1].item<double>(), 0);
 }
 
+TEST(ScanSemantics, UntilStopsTheLoopAndOutputsHaveTheStepsRun) {
+  // Doubles x until it exceeds a limit; at most 10 steps.
+  Var x0 = dscalar("x0");
+  Var limit = dscalar("limit");
+  ScanResult r = scan(
+      [&](const Args& in) {
+        Var next = in[0] * 2.0;
+        return StepResult({next}, {}, next > in[1]);
+      },
+      {.outputs_info = {x0}, .non_sequences = {limit}, .n_steps = 10});
+  Function f = function({x0, limit}, {r.outputs[0]});
+  EXPECT_TRUE(AllClose(f({Scalar(1), Scalar(10)})[0], {2, 4, 8, 16}));
+  EXPECT_TRUE(AllClose(f({Scalar(1), Scalar(3)})[0], {2, 4}));
+  EXPECT_TRUE(AllClose(f({Scalar(1), Scalar(3)})[0], {2, 4}));
+  // Never true: all 10 steps.
+  EXPECT_EQ(f({Scalar(1), Scalar(1e9)})[0].size(), 10);
+  // Rows used further on.
+  Function g = function({x0, limit}, {sum(r.outputs[0])});
+  EXPECT_DOUBLE_EQ(g({Scalar(1), Scalar(10)})[0].item<double>(), 30);
+  EXPECT_THAT(ErrorOf([&] {
+                scan(
+                    [&](const Args& in) {
+                      return StepResult({in[0]}, {}, in[0] * 1.0);
+                    },
+                    {.outputs_info = {x0}, .n_steps = 3});
+              }),
+              HasSubstr("until must be a bool or integer scalar"));
+}
+
+TEST(ScanSemantics, ConstructionErrorsNameTheOutput) {
+  Var x0 = dscalar("x0");
+  Var init = dvector("init");
+  Var s = dvector("s");
+  auto body = [](const Args& in) { return StepResult{{in[0] * 1.0}}; };
+  EXPECT_THAT(ErrorOf([&] { scan(body, {.outputs_info = {x0}}); }),
+              HasSubstr("give sequences or n_steps"));
+  EXPECT_THAT(ErrorOf([&] {
+                scan(body,
+                     {.outputs_info = {OutputInfo(init, {0})}, .n_steps = 2});
+              }),
+              HasSubstr("output 0 ('init'): tap 0 is not negative"));
+  EXPECT_THAT(ErrorOf([&] {
+                scan(body, {.outputs_info = {OutputInfo(init, {-1, -1})},
+                            .n_steps = 2});
+              }),
+              HasSubstr("tap -1 is repeated"));
+  EXPECT_THAT(ErrorOf([&] {
+                scan(body,
+                     {.outputs_info = {OutputInfo(Var(), {-1})}, .n_steps = 2});
+              }),
+              HasSubstr("has taps [-1] but no initial value"));
+  // Rank: a single tap needs the step's rank; several taps one more.
+  EXPECT_THAT(ErrorOf([&] {
+                scan([](const Args& in) { return StepResult{{sum(in[0])}}; },
+                     {.outputs_info = {init}, .n_steps = 2});
+              }),
+              HasSubstr("the initial value has rank 1"));
+  EXPECT_THAT(ErrorOf([&] {
+                scan(
+                    [](const Args& in) { return StepResult{{in[0] + in[1]}}; },
+                    {.outputs_info = {OutputInfo(x0, {-2, -1})}, .n_steps = 2});
+              }),
+              HasSubstr("needs a leading time axis"));
+  // Dtype: an upcast in fn is the usual cause.
+  Var f0 = fscalar("f0");
+  std::string dtype = ErrorOf([&] {
+    scan([](const Args& in) { return StepResult{{in[0] * dscalar("d")}}; },
+         {.outputs_info = {f0}, .n_steps = 2});
+  });
+  EXPECT_THAT(
+      dtype, HasSubstr("output 0 ('f0'): the initial value has dtype float32"));
+  EXPECT_THAT(dtype, HasSubstr("upcast"));
+  EXPECT_THAT(
+      ErrorOf([&] {
+        scan(
+            [](const Args& in) {
+              return StepResult{{in[0], in[0]}};
+            },
+            {.outputs_info = {x0}, .n_steps = 2});
+      }),
+      HasSubstr("fn returned 2 outputs but outputs_info has 1 entries"));
+  EXPECT_THAT(
+      ErrorOf([&] { scan(body, {.sequences = {s}, .n_steps = dvector("v")}); }),
+      HasSubstr("n_steps must be an integer scalar"));
+  EXPECT_THAT(ErrorOf([&] { scan(body, {.sequences = {s}, .n_steps = -2}); }),
+              HasSubstr("n_steps is -2; it must not be negative"));
+  EXPECT_THAT(ErrorOf([&] {
+                scan(body, {.outputs_info = {OutputInfo(
+                                tensor(DType::kFloat64, {1}), {-2, -1})},
+                            .n_steps = 2});
+              }),
+              HasSubstr("need m = 2 rows of initial value; 1 were given"));
+  // Errors carry where the scan was built.
+  EXPECT_THAT(ErrorOf([&] { scan(body, {.outputs_info = {x0}}); }),
+              HasSubstr("scan_test.cc:"));
+}
+
+TEST(ScanSemantics, RunTimeErrorsForShortInitialValuesAndChangingStates) {
+  Var init = dvector("init");
+  ScanResult r =
+      scan([](const Args& in) { return StepResult{{in[0] + in[1]}}; },
+           {.outputs_info = {OutputInfo(init, {-3, -1})}, .n_steps = 2});
+  Function f = function({init}, {r.outputs[0]});
+  EXPECT_THAT(
+      ErrorOf([&] {
+        f({Vec({1, 2})});
+      }),
+      HasSubstr("the initial value has 2 rows but taps [-3, -1] need m = 3"));
+  Var v0 = dvector("v0");
+  ScanResult grow = scan(
+      [](const Args& in) {
+        return StepResult{{concatenate({in[0], in[0]})}};
+      },
+      {.outputs_info = {v0}, .n_steps = 2});
+  Function g = function({v0}, {grow.outputs[0]});
+  std::string message = ErrorOf([&] { g({Vec({1, 2})}); });
+  EXPECT_THAT(message, HasSubstr("state has shape (2,)"));
+  EXPECT_THAT(message, HasSubstr("fn returned shape (4,)"));
+}
+
 }  // namespace
 }  // namespace theta

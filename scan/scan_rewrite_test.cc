@@ -1,0 +1,161 @@
+// Each loop rewrite is shown to fire (the compiled graph is inspected) and
+// to leave results unchanged (compared with the function compiled without
+// rewrites).
+#include "autodiff/grad.h"
+#include "gmock/gmock.h"
+#include "graph/debugprint.h"
+#include "graph/function.h"
+#include "graph/function_graph.h"
+#include "gtest/gtest.h"
+#include "ops/linalg_ops.h"
+#include "ops/ops.h"
+#include "ops/test_util.h"
+#include "scan/scan.h"
+#include "scan/scan_op.h"
+
+namespace theta {
+namespace {
+
+using testing::AllClose;
+using ::testing::HasSubstr;
+using testing::Random;
+using testing::Values;
+using Args = std::vector<Var>;
+
+std::vector<const Node*> Scans(const Function& f) {
+  std::vector<const Node*> out;
+  for (Node* n : f.graph().TopologicalOrder()) {
+    if (AsScan(n) != nullptr) out.push_back(n);
+  }
+  return out;
+}
+
+void ExpectSameAsUnrewritten(const std::vector<Var>& inputs,
+                             const std::vector<Var>& outputs,
+                             const std::vector<Tensor>& values) {
+  std::vector<Tensor> a = testing::Run(inputs, outputs, values);
+  std::vector<Tensor> b =
+      testing::Run(inputs, outputs, values, {.rewrite = false});
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_TRUE(AllClose(a[i], Values(b[i]), 1e-12, 1e-12)) << "output " << i;
+  }
+}
+
+TEST(ScanRewriteTest, LoopsOverTheSameSequencesMerge) {
+  Var s = dvector("s");
+  Var a = scan([](const Args& in) { return StepResult{{exp(in[0])}}; },
+               {.sequences = {s}})
+              .outputs[0];
+  Var b =
+      scan([](const Args& in) { return StepResult{{in[0] * in[1]}}; },
+           {.sequences = {s}, .outputs_info = {constant(1.0, DType::kFloat64)}})
+          .outputs[0];
+  Function f = function({s}, {a, b});
+  EXPECT_EQ(Scans(f).size(), 1u) << debugprint(f);
+  ExpectSameAsUnrewritten({s}, {a, b}, {Tensor(std::vector<double>{1, 2, 3})});
+}
+
+TEST(ScanRewriteTest, GradientsAugmentedForwardLoopMergesWithTheForwardLoop) {
+  Var x = dmatrix("x");
+  Var w = dmatrix("w");
+  Var h0 = dvector("h0");
+  Var hs = scan(
+               [](const Args& in) {
+                 return StepResult{{tanh(dot(in[1], in[2]) + in[0])}};
+               },
+               {.sequences = {x}, .outputs_info = {h0}, .non_sequences = {w}})
+               .outputs[0];
+  Var cost = sum(hs);
+  Var gw = grad(cost, w);
+  Function f = function({x, w, h0}, {cost, gw});
+  // One forward loop (saving what the backward loop needs) and one backward.
+  EXPECT_EQ(Scans(f).size(), 2u) << debugprint(f);
+  ExpectSameAsUnrewritten(
+      {x, w, h0}, {cost, gw},
+      {Random(DType::kFloat64, {5, 3}, 1), Random(DType::kFloat64, {3, 3}, 2),
+       Random(DType::kFloat64, {3}, 3)});
+}
+
+TEST(ScanRewriteTest, OnlyTheFinalStateIsKept) {
+  Var x = dvector("x");
+  Var h0 = dscalar("h0");
+  Var hs =
+      scan([](const Args& in) { return StepResult{{in[1] * 0.5 + in[0]}}; },
+           {.sequences = {x}, .outputs_info = {h0}})
+          .outputs[0];
+  Var last = index(hs, -1);
+  Function f = function({x, h0}, {last});
+  std::vector<const Node*> scans = Scans(f);
+  ASSERT_EQ(scans.size(), 1u);
+  EXPECT_THAT(scans[0]->op().name(), HasSubstr("last")) << debugprint(f);
+  // The loop's output is the state itself, not (N,) rows.
+  EXPECT_EQ(scans[0]->output_variable(0)->type().ndim(), 0);
+  ExpectSameAsUnrewritten(
+      {x, h0}, {last},
+      {Tensor(std::vector<double>{1, 2, 3, 4}), Tensor::Scalar<double>(1)});
+}
+
+TEST(ScanRewriteTest, FewConstantStepsAreUnrolled) {
+  Var s = tensor(DType::kFloat64, {5}, "s");
+  Var x0 = dscalar("x0");
+  Var xs =
+      scan([](const Args& in) { return StepResult{{in[1] * 10.0 + in[0]}}; },
+           {.sequences = {s},
+            .outputs_info = {x0},
+            .n_steps = 3,
+            .go_backwards = true})
+          .outputs[0];
+  Function f = function({s, x0}, {xs});
+  EXPECT_TRUE(Scans(f).empty()) << debugprint(f);
+  ExpectSameAsUnrewritten(
+      {s, x0}, {xs},
+      {Tensor(std::vector<double>{1, 2, 3, 4, 5}), Tensor::Scalar<double>(0)});
+}
+
+TEST(ScanRewriteTest, LstmInputProjectionIsOneGemmBeforeTheLoop) {
+  const int hidden = 4;
+  Var x = dtensor3("x");  // (T, B, I)
+  Var h0 = dmatrix("h0"), c0 = dmatrix("c0");
+  Var w = dmatrix("W"), u = dmatrix("U"), b = dvector("b");
+  ScanResult r = scan(
+      [&](const Args& in) {
+        Var gates = dot(in[0], in[3]) + dot(in[1], in[4]) + in[5];
+        auto part = [&](int k) {
+          return slice(gates,
+                       {Slice::All(), Slice(k * hidden, (k + 1) * hidden)});
+        };
+        Var c = sigmoid(part(1)) * in[2] + sigmoid(part(0)) * tanh(part(3));
+        return StepResult{{sigmoid(part(2)) * tanh(c), c}};
+      },
+      {.sequences = {x}, .outputs_info = {h0, c0}, .non_sequences = {w, u, b}});
+  const ScanSpec& spec = AsScan(r.outputs[0].owner())->spec();
+  int body_products = 0;
+  for (Node* n : TopologicalNodes(spec.inner_outputs))
+    body_products += AsGemm(n) != nullptr;
+  EXPECT_EQ(body_products, 1)
+      << "only h W_hh stays in the loop:\n"
+      << debugprint(std::span<const Var>(spec.inner_outputs));
+  // The pushed-out product is a sequence of the loop: (T*B, I) x (I, 4H).
+  const Node* node = r.outputs[0].owner();
+  bool outer_product = false;
+  for (int i = 1; i < node->num_inputs(); ++i) {
+    for (Node* n : TopologicalNodes(std::span(&node->inputs()[i], 1))) {
+      outer_product |= AsGemm(n) != nullptr;
+    }
+  }
+  EXPECT_TRUE(outer_product);
+  Var cost = sum(r.outputs[0]);
+  std::vector<Var> g = grad(cost, {w, u, b});
+  std::vector<Tensor> values = {
+      Random(DType::kFloat64, {5, 2, 3}, 1),
+      Random(DType::kFloat64, {2, hidden}, 2),
+      Random(DType::kFloat64, {2, hidden}, 3),
+      Random(DType::kFloat64, {3, 4 * hidden}, 4),
+      Random(DType::kFloat64, {hidden, 4 * hidden}, 5),
+      Random(DType::kFloat64, {4 * hidden}, 6)};
+  ExpectSameAsUnrewritten({x, h0, c0, w, u, b}, {cost, g[0], g[1], g[2]},
+                          values);
+}
+
+}  // namespace
+}  // namespace theta
