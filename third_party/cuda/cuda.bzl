@@ -43,9 +43,10 @@ def cuda_objects(name, srcs, hdrs = [], copts = [], **kwargs):
             message = "nvcc %s" % src,
             target_compatible_with = CUDA_COMPATIBLE,
         )
+    # filegroup has no target_compatible_with in Bazel 4; it is incompatible
+    # through its incompatible genrules all the same.
     native.filegroup(
         name = name,
         srcs = outs,
-        target_compatible_with = CUDA_COMPATIBLE,
         **kwargs
     )
