@@ -86,8 +86,11 @@ TEST(RegistryTest, DiscoveryReportsEveryPluginAndWhyItWasRejected) {
       EXPECT_TRUE(plugin.reason.empty());
     }
     if (!plugin.available) {
-      ++rejected;
       EXPECT_FALSE(plugin.reason.empty()) << plugin.path;
+      // The CUDA plugin, where built, is rejected on machines without a GPU.
+      if (plugin.path.find("libtheta_broken_") != std::string::npos) {
+        ++rejected;
+      }
     }
   }
   EXPECT_TRUE(cpu_available);

@@ -1,7 +1,8 @@
 // The CUDA plugin's kernels on a real device, each against the CPU plugin
 // (the reference) run on the same inputs; both plugins are loaded from
 // their shared objects, as Theta loads them. Without a device every test
-// skips and prints the driver's reason.
+// skips and prints the driver's reason (or fails, with
+// THETA_CUDA_REQUIRE_DEVICE=1).
 #include <dlfcn.h>
 #include <gtest/gtest.h>
 
@@ -104,11 +105,22 @@ class PluginsEnvironment : public ::testing::Environment {
 const ::testing::Environment* const kEnvironment =
     ::testing::AddGlobalTestEnvironment(new PluginsEnvironment);
 
+// THETA_CUDA_REQUIRE_DEVICE=1 (run_on_gpu.sh sets it) turns the skip into
+// a failure, so that a GPU machine whose driver is broken does not pass.
+bool DeviceRequired() {
+  const char* v = std::getenv("THETA_CUDA_REQUIRE_DEVICE");
+  return v != nullptr && std::strcmp(v, "1") == 0;
+}
+
 class DeviceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(g_cpu.ok()) << "CPU plugin: " << g_cpu.why_not;
-    if (!g_cuda.ok()) GTEST_SKIP() << g_cuda.why_not;
+    if (!g_cuda.ok()) {
+      ASSERT_FALSE(DeviceRequired())
+          << "THETA_CUDA_REQUIRE_DEVICE=1 but " << g_cuda.why_not;
+      GTEST_SKIP() << g_cuda.why_not;
+    }
   }
   const theta_backend_api& cuda() const { return *g_cuda.api; }
 };
