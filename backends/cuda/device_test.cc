@@ -1069,6 +1069,16 @@ TEST_F(DeviceTest, OutOfRangeIndicesAreReportedBySynchronize) {
                     THETA_STATUS_INVALID_ARGUMENT,
                     {"scatter_add: index 12", "at position 3"}));
   EXPECT_TRUE(Ok(g_cuda, cuda().stream_synchronize(g_cuda.stream)));
+  // Indices are checked even when no element moves (an empty outer part).
+  const Shape empty_src{{0, 10}, {10, 1}}, empty_out{{0, 7}, {7, 1}};
+  theta_gather_args e = a;
+  e.axis = 1;
+  e.source = empty_src.Array(b.ptrs()[0], THETA_DTYPE_F32);
+  e.output = empty_out.Array(b.ptrs()[2], THETA_DTYPE_F32);
+  ASSERT_TRUE(Ok(g_cuda, cuda().gather(g_cuda.stream, &e)));
+  EXPECT_TRUE(Error(g_cuda, cuda().stream_synchronize(g_cuda.stream),
+                    THETA_STATUS_INVALID_ARGUMENT,
+                    {"gather: index 12", "at position 3"}));
 }
 
 // ---------------------------------------------------------------------------

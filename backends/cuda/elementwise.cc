@@ -139,6 +139,10 @@ theta_status* CheckOperands(const theta_elementwise_args& args,
     for (int32_t i = 0; i < n; ++i) {
       const theta_ew_operand& o = ops[i];
       const std::string what = StrCat(is_input ? "input " : "output ", i);
+      if (!IsValidDtype(RawEnum(o.dtype))) {
+        return InvalidArgument("elementwise: ", what, " has invalid dtype ",
+                               RawEnum(o.dtype));
+      }
       const theta_array array{o.data, o.dtype, args.ndim, args.shape,
                               o.strides};
       if (theta_status* s = CheckArray(
@@ -215,12 +219,13 @@ theta_status* Elementwise(theta_stream* stream,
                            program->struct_size, ", expected at least ",
                            sizeof(theta_ew_program));
   }
-  const theta_dtype ct = program->compute_dtype;
-  if (ct != THETA_DTYPE_F32 && ct != THETA_DTYPE_F64 && ct != THETA_DTYPE_I32 &&
-      ct != THETA_DTYPE_I64) {
-    return InvalidArgument("elementwise: compute dtype ", DtypeName(ct),
+  const int raw_ct = RawEnum(program->compute_dtype);
+  if (raw_ct != THETA_DTYPE_F32 && raw_ct != THETA_DTYPE_F64 &&
+      raw_ct != THETA_DTYPE_I32 && raw_ct != THETA_DTYPE_I64) {
+    return InvalidArgument("elementwise: compute dtype ", DtypeName(raw_ct),
                            " is not supported (F32, F64, I32 or I64)");
   }
+  const theta_dtype ct = program->compute_dtype;
   if (program->num_instrs > 0 && program->instrs == nullptr) {
     return InvalidArgument("elementwise: program has ", program->num_instrs,
                            " instructions but instrs is NULL");

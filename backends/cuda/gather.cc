@@ -88,6 +88,16 @@ theta_status* BeginCheck(const char* fn, theta_stream* stream,
   return stream->BeginIndexCheck(fn, check, &p->error_key, &p->sequence);
 }
 
+// Nothing moves, but the indices are still checked (as the CPU plugin
+// does): NULL when there is nothing to check either.
+theta_status* CheckOnly(const char* fn, theta_stream* stream, GatherParams* p) {
+  if (p->j_count == 0) return nullptr;
+  if (theta_status* s = BeginCheck(fn, stream, p)) return s;
+  THETA_CUDA_RETURN_IF_ERROR(
+      fn, LaunchCheckIndices(*p, stream->device->sm_count, stream->stream));
+  return nullptr;
+}
+
 bool Empty(const GatherParams& p) {
   return p.outer_count == 0 || p.j_count == 0 || p.inner_count == 0;
 }
@@ -102,7 +112,7 @@ theta_status* Gather(theta_stream* stream, const theta_gather_args& a) {
     return s;
   }
   if (theta_status* s = CheckWritable(fn, "output", a.output)) return s;
-  if (Empty(p)) return nullptr;
+  if (Empty(p)) return CheckOnly(fn, stream, &p);
   if (theta_status* s = BeginCheck(fn, stream, &p)) return s;
   THETA_CUDA_RETURN_IF_ERROR(
       fn, LaunchGather(p, stream->device->sm_count, stream->stream));
@@ -124,7 +134,7 @@ theta_status* ScatterAdd(theta_stream* stream, const theta_gather_args& a) {
     return InvalidArgument(
         "scatter_add: BOOL is not supported (F32, F64, I32, I64 or U8)");
   }
-  if (Empty(p)) return nullptr;
+  if (Empty(p)) return CheckOnly(fn, stream, &p);
   if (theta_status* s = BeginCheck(fn, stream, &p)) return s;
   THETA_CUDA_RETURN_IF_ERROR(
       fn, LaunchScatterAdd(p, stream->device->sm_count, stream->stream));

@@ -81,6 +81,22 @@ __global__ void ScatterAddKernel(GatherParams p) {
   }
 }
 
+template <typename I>
+__global__ void CheckIndicesKernel(GatherParams p) {
+  const int64_t step = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  for (int64_t j = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+       j < p.j_count; j += step) {
+    int64_t index[2], w;
+    OffsetsOf(p.index, j, index);
+    const int64_t v =
+        static_cast<int64_t>(static_cast<const I*>(p.indices)[index[0]]);
+    if (!WrapIndex(v, p.axis_size, &w)) {
+      atomicMin(p.error_key,
+                static_cast<unsigned long long>(IndexErrorKey(p.sequence, j)));
+    }
+  }
+}
+
 LaunchShape Shape(const GatherParams& p, int sm_count) {
   return GridStride(p.outer_count * p.j_count * p.inner_count, kDefaultThreads,
                     MaxBlocks(sm_count, kDefaultThreads));
@@ -126,6 +142,19 @@ cudaError_t LaunchGather(const GatherParams& p, int sm_count,
       return Gather<unsigned long long>(p, l, stream);
   }
   return cudaErrorInvalidValue;
+}
+
+cudaError_t LaunchCheckIndices(const GatherParams& p, int sm_count,
+                               cudaStream_t stream) {
+  const LaunchShape l = GridStride(p.j_count, kDefaultThreads,
+                                   MaxBlocks(sm_count, kDefaultThreads));
+  if (l.blocks == 0) return cudaSuccess;
+  if (p.index_dtype == THETA_DTYPE_I32) {
+    CheckIndicesKernel<int32_t><<<l.blocks, l.threads, 0, stream>>>(p);
+  } else {
+    CheckIndicesKernel<int64_t><<<l.blocks, l.threads, 0, stream>>>(p);
+  }
+  return cudaGetLastError();
 }
 
 cudaError_t LaunchScatterAdd(const GatherParams& p, int sm_count,

@@ -10,13 +10,15 @@
 #include "backends/cuda/kernels.h"
 #include "backends/cuda/launchers.h"
 #include "backends/cuda/status.h"
+#include "backends/cuda/validate.h"
 
 namespace theta::cuda {
 namespace {
 
 theta_status* Check(const theta_gemm_args& g) {
-  if (g.dtype != THETA_DTYPE_F32 && g.dtype != THETA_DTYPE_F64) {
-    return InvalidArgument("gemm: dtype ", DtypeName(g.dtype),
+  const int dtype = RawEnum(g.dtype);
+  if (dtype != THETA_DTYPE_F32 && dtype != THETA_DTYPE_F64) {
+    return InvalidArgument("gemm: dtype ", DtypeName(dtype),
                            " is not supported (F32 or F64 only)");
   }
   const struct {

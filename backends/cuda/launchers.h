@@ -114,6 +114,10 @@ cudaError_t LaunchGather(const GatherParams& p, int sm_count,
 // Adds with atomics (floats in no fixed order; integers wrap).
 cudaError_t LaunchScatterAdd(const GatherParams& p, int sm_count,
                              cudaStream_t stream);
+// Only checks the indices (every j), for a gather or scatter_add that moves
+// no elements because its outer or inner part is empty.
+cudaError_t LaunchCheckIndices(const GatherParams& p, int sm_count,
+                               cudaStream_t stream);
 
 // Random numbers: element e (row-major position of `index`) from counter
 // offset + e; `scale` is b - a for uniform, the standard deviation b for

@@ -36,8 +36,8 @@ const char* OpName(int op) {
 theta_status* Check(const theta_reduce_args& a) {
   const theta_array& in = a.input;
   const theta_array& out = a.output;
-  if (a.op < THETA_REDUCE_SUM || a.op > THETA_REDUCE_ARGMIN) {
-    return InvalidArgument("reduce: unknown op ", static_cast<int>(a.op));
+  if (RawEnum(a.op) < THETA_REDUCE_SUM || RawEnum(a.op) > THETA_REDUCE_ARGMIN) {
+    return InvalidArgument("reduce: unknown op ", RawEnum(a.op));
   }
   const char* op = OpName(a.op);
   if (theta_status* s = CheckArray("reduce", "input", in)) return s;

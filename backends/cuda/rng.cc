@@ -18,10 +18,9 @@ theta_status* Rng(theta_stream* stream, const theta_rng_args& args) {
     return InvalidArgument("rng: output dtype ", DtypeName(out.dtype),
                            " is not supported (F32 or F64 only)");
   }
-  if (args.distribution != THETA_RNG_UNIFORM &&
-      args.distribution != THETA_RNG_NORMAL) {
-    return InvalidArgument("rng: unknown distribution ",
-                           static_cast<int>(args.distribution));
+  const int distribution = RawEnum(args.distribution);
+  if (distribution != THETA_RNG_UNIFORM && distribution != THETA_RNG_NORMAL) {
+    return InvalidArgument("rng: unknown distribution ", distribution);
   }
   if (NumElements(out) == 0) return nullptr;
   RngParams p;

@@ -85,7 +85,9 @@ TEST(SharedObjectTest, LoadsAndCreatesOrExplains) {
     api->device_close(device);
     api->plugin_destroy(plugin);
   }
-  EXPECT_EQ(dlclose(lib), 0);
+  // The library stays loaded, as Theta's registry keeps plugins until exit:
+  // cuBLAS and NVRTC carry their own C++ runtime, whose emergency exception
+  // pool LeakSanitizer would report once unloaded.
 }
 
 }  // namespace

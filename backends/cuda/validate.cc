@@ -35,9 +35,9 @@ std::string ShapeString(int ndim, const int64_t* shape) {
 
 theta_status* CheckArray(const char* function, const char* what,
                          const theta_array& a, Strides strides) {
-  if (!IsValidDtype(a.dtype)) {
+  if (!IsValidDtype(RawEnum(a.dtype))) {
     return InvalidArgument(function, ": ", what, " has invalid dtype ",
-                           static_cast<int>(a.dtype));
+                           RawEnum(a.dtype));
   }
   if (a.ndim < 0 || a.ndim > THETA_MAX_DIMS) {
     return InvalidArgument(function, ": ", what, " has ndim ", a.ndim,

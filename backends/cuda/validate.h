@@ -5,11 +5,23 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 #include "backends/api/theta_backend.h"
 
 namespace theta::cuda {
+
+// The value a caller stored in an enum field. A C caller may store any int
+// there, and loading a value outside the enumerators through the C++ enum
+// type is undefined, so checks read enum fields through this.
+template <typename E>
+int RawEnum(const E& e) {
+  static_assert(sizeof(E) == sizeof(int));
+  int v;
+  std::memcpy(&v, &e, sizeof(v));
+  return v;
+}
 
 // Bytes per element of a valid dtype (0 for unknown values).
 size_t DtypeSize(int dtype);
