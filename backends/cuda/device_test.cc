@@ -1,334 +1,24 @@
-// The CUDA plugin's kernels on a real device, each against the CPU plugin
-// (the reference) run on the same inputs; both plugins are loaded from
-// their shared objects, as Theta loads them. Without a device every test
-// skips and prints the driver's reason (or fails, with
-// THETA_CUDA_REQUIRE_DEVICE=1).
-#include <dlfcn.h>
+// The CUDA plugin on a real device against the CPU plugin (the reference):
+// devices, buffers and copies, the caching allocator, GEMM, the NVRTC-fused
+// elementwise kernel, and streams on several threads. Skips, printing the
+// driver's reason, without a device (device_harness.h).
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
-#include <functional>
-#include <limits>
-#include <random>
 #include <string>
 #include <thread>
-#include <type_traits>
 #include <vector>
 
 #include "backends/api/elementwise_semantics.h"
 #include "backends/api/theta_backend.h"
 #include "backends/cuda/cuda_extensions.h"
+#include "backends/cuda/device_harness.h"
 
+namespace theta::cuda::device_testing {
 namespace {
-
-using Bytes = std::vector<uint8_t>;
-
-// ---------------------------------------------------------------------------
-// Loading the plugins
-// ---------------------------------------------------------------------------
-
-struct Loaded {
-  void* lib = nullptr;
-  const theta_backend_api* api = nullptr;
-  theta_plugin* plugin = nullptr;
-  theta_device* device = nullptr;
-  theta_stream* stream = nullptr;
-  std::string why_not;  // empty when usable
-
-  bool ok() const { return why_not.empty(); }
-};
-
-std::string Runfile(const std::string& rel) {
-  const char* srcdir = std::getenv("TEST_SRCDIR");
-  const char* workspace = std::getenv("TEST_WORKSPACE");
-  if (srcdir == nullptr || workspace == nullptr) return rel;
-  return std::string(srcdir) + "/" + workspace + "/" + rel;
-}
-
-// The message of a status, which is freed; "" for success.
-std::string Take(const theta_backend_api* api, theta_status* s) {
-  if (s == nullptr) return "";
-  std::string m = api->status_message(s);
-  if (m.empty()) m = "(empty message)";
-  api->status_free(s);
-  return m;
-}
-
-void Open(const std::string& path, Loaded* p) {
-  p->lib = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (p->lib == nullptr) {
-    p->why_not = std::string("dlopen failed: ") + dlerror();
-    return;
-  }
-  auto get = reinterpret_cast<theta_backend_get_api_fn>(
-      dlsym(p->lib, THETA_BACKEND_ENTRY_POINT));
-  if (get == nullptr) {
-    p->why_not = "no entry point";
-    return;
-  }
-  p->api = get();
-  p->why_not = Take(p->api, p->api->plugin_create(&p->plugin));
-  if (!p->ok()) return;
-  p->why_not = Take(p->api, p->api->device_open(p->plugin, 0, &p->device));
-  if (!p->ok()) return;
-  p->why_not = Take(p->api, p->api->stream_create(p->device, &p->stream));
-}
-
-void Close(Loaded* p) {
-  if (p->stream) p->api->stream_destroy(p->stream);
-  if (p->device) p->api->device_close(p->device);
-  if (p->plugin) p->api->plugin_destroy(p->plugin);
-  *p = Loaded();  // the libraries stay loaded until exit
-}
-
-Loaded g_cpu, g_cuda;
-
-class PluginsEnvironment : public ::testing::Environment {
- public:
-  void SetUp() override {
-    Open(Runfile("backends/cpu/libtheta_cpu.so"), &g_cpu);
-    Open(Runfile("backends/cuda/libtheta_cuda.so"), &g_cuda);
-    if (!g_cuda.ok()) {
-      std::printf("CUDA device tests skip: %s\n", g_cuda.why_not.c_str());
-    }
-  }
-  void TearDown() override {
-    Close(&g_cuda);
-    Close(&g_cpu);
-  }
-};
-
-const ::testing::Environment* const kEnvironment =
-    ::testing::AddGlobalTestEnvironment(new PluginsEnvironment);
-
-// THETA_CUDA_REQUIRE_DEVICE=1 (run_on_gpu.sh sets it) turns the skip into
-// a failure, so that a GPU machine whose driver is broken does not pass.
-bool DeviceRequired() {
-  const char* v = std::getenv("THETA_CUDA_REQUIRE_DEVICE");
-  return v != nullptr && std::strcmp(v, "1") == 0;
-}
-
-class DeviceTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    ASSERT_TRUE(g_cpu.ok()) << "CPU plugin: " << g_cpu.why_not;
-    if (!g_cuda.ok()) {
-      ASSERT_FALSE(DeviceRequired())
-          << "THETA_CUDA_REQUIRE_DEVICE=1 but " << g_cuda.why_not;
-      GTEST_SKIP() << g_cuda.why_not;
-    }
-  }
-  const theta_backend_api& cuda() const { return *g_cuda.api; }
-};
-
-::testing::AssertionResult Ok(const Loaded& p, theta_status* s) {
-  if (s == nullptr) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << p.api->name << ": " << Take(p.api, s);
-}
-
-::testing::AssertionResult Error(const Loaded& p, theta_status* s,
-                                 theta_status_code code,
-                                 std::vector<std::string> parts) {
-  if (s == nullptr) return ::testing::AssertionFailure() << "got success";
-  const theta_status_code got = p.api->status_code(s);
-  const std::string m = Take(p.api, s);
-  if (got != code) {
-    return ::testing::AssertionFailure()
-           << "code " << got << " instead of " << code << ": " << m;
-  }
-  for (const auto& part : parts) {
-    if (m.find(part) == std::string::npos) {
-      return ::testing::AssertionFailure()
-             << "\"" << m << "\" lacks \"" << part << "\"";
-    }
-  }
-  return ::testing::AssertionSuccess() << m;
-}
-
-// ---------------------------------------------------------------------------
-// Running one call on both plugins
-// ---------------------------------------------------------------------------
-
-// Device buffers of one plugin holding copies of host buffers.
-class Buffers {
- public:
-  Buffers(const Loaded& p, const std::vector<Bytes>& host) : p_(p) {
-    for (const Bytes& h : host) {
-      theta_buffer* b = nullptr;
-      EXPECT_TRUE(Ok(p, p.api->buffer_alloc(p.device, h.size(), &b)));
-      buffers_.push_back(b);
-      ptrs_.push_back(b ? p.api->buffer_data(b) : nullptr);
-      if (b && !h.empty()) {
-        EXPECT_TRUE(Ok(p, p.api->copy_host_to_device(p.stream, ptrs_.back(),
-                                                     h.data(), h.size())));
-      }
-    }
-  }
-  ~Buffers() {
-    for (theta_buffer* b : buffers_) p_.api->buffer_free(b);
-  }
-  const std::vector<void*>& ptrs() const { return ptrs_; }
-  std::vector<Bytes> Download(const std::vector<Bytes>& like) {
-    std::vector<Bytes> out;
-    for (size_t i = 0; i < like.size(); ++i) {
-      out.emplace_back(like[i].size());
-      if (!like[i].empty() && ptrs_[i] != nullptr) {
-        EXPECT_TRUE(
-            Ok(p_, p_.api->copy_device_to_host(p_.stream, out.back().data(),
-                                               ptrs_[i], like[i].size())));
-      }
-    }
-    EXPECT_TRUE(Ok(p_, p_.api->stream_synchronize(p_.stream)));
-    return out;
-  }
-
- private:
-  const Loaded& p_;
-  std::vector<theta_buffer*> buffers_;
-  std::vector<void*> ptrs_;
-};
-
-using Call =
-    std::function<theta_status*(const Loaded&, const std::vector<void*>&)>;
-
-struct Outcome {
-  std::vector<Bytes> cpu, cuda;
-};
-
-// Uploads `host` to each plugin, makes the call, downloads every buffer.
-Outcome RunBoth(const std::vector<Bytes>& host, const Call& call) {
-  Outcome o;
-  for (const Loaded* p : {&g_cpu, &g_cuda}) {
-    Buffers b(*p, host);
-    EXPECT_TRUE(Ok(*p, call(*p, b.ptrs())));
-    (p == &g_cpu ? o.cpu : o.cuda) = b.Download(host);
-  }
-  return o;
-}
-
-template <typename T>
-Bytes ToBytes(const std::vector<T>& v) {
-  Bytes b(v.size() * sizeof(T));
-  if (!b.empty()) std::memcpy(b.data(), v.data(), b.size());
-  return b;
-}
-
-template <typename T>
-std::vector<T> FromBytes(const Bytes& b) {
-  std::vector<T> v(b.size() / sizeof(T));
-  if (!v.empty()) std::memcpy(v.data(), b.data(), v.size() * sizeof(T));
-  return v;
-}
-
-template <typename T>
-std::vector<T> Random(size_t n, double lo, double hi, uint32_t seed) {
-  std::mt19937_64 gen(seed);
-  std::vector<T> v(n);
-  for (T& x : v) {
-    if constexpr (std::is_floating_point_v<T>) {
-      x = static_cast<T>(std::uniform_real_distribution<double>(lo, hi)(gen));
-    } else {
-      x = static_cast<T>(std::uniform_int_distribution<int64_t>(
-          static_cast<int64_t>(lo), static_cast<int64_t>(hi))(gen));
-    }
-  }
-  return v;
-}
-
-template <typename T>
-int64_t Ulps(T a, T b) {
-  if (std::isnan(a) || std::isnan(b)) {
-    return std::isnan(a) && std::isnan(b) ? 0 : INT64_MAX;
-  }
-  if (a == b) return 0;
-  if (std::isinf(a) || std::isinf(b)) return INT64_MAX;
-  using I = std::conditional_t<sizeof(T) == 4, int32_t, int64_t>;
-  auto key = [](T x) {
-    I i;
-    std::memcpy(&i, &x, sizeof(T));
-    return i < 0 ? static_cast<int64_t>(std::numeric_limits<I>::min()) -
-                       static_cast<int64_t>(i)
-                 : static_cast<int64_t>(i);
-  };
-  const int64_t d = key(a) - key(b);
-  return d < 0 ? -d : d;
-}
-
-// Floats within `ulps` units in the last place or `rel` relative error;
-// integers equal.
-template <typename T>
-void ExpectClose(const Bytes& got_bytes, const Bytes& want_bytes, int64_t ulps,
-                 double rel, const std::string& what) {
-  const std::vector<T> got = FromBytes<T>(got_bytes);
-  const std::vector<T> want = FromBytes<T>(want_bytes);
-  ASSERT_EQ(got.size(), want.size()) << what;
-  int failures = 0;
-  for (size_t i = 0; i < got.size() && failures < 10; ++i) {
-    bool close;
-    if constexpr (std::is_floating_point_v<T>) {
-      close = Ulps(got[i], want[i]) <= ulps ||
-              std::fabs(double(got[i]) - double(want[i])) <=
-                  rel * std::max(1.0, std::fabs(double(want[i])));
-    } else {
-      close = got[i] == want[i];
-    }
-    if (!close) {
-      ++failures;
-      ADD_FAILURE() << what << ": element " << i << " is " << +got[i]
-                    << ", the CPU plugin gives " << +want[i];
-    }
-  }
-}
-
-struct Shape {
-  std::vector<int64_t> dims, strides;
-  int ndim() const { return static_cast<int>(dims.size()); }
-  int64_t Count() const {
-    int64_t n = 1;
-    for (int64_t d : dims) n *= d;
-    return n;
-  }
-  // Elements a buffer needs (1 + the largest offset); 0 when empty.
-  int64_t Extent() const {
-    if (Count() == 0) return 0;
-    int64_t e = 1;
-    for (int d = 0; d < ndim(); ++d) e += (dims[d] - 1) * strides[d];
-    return e;
-  }
-  theta_array Array(void* data, theta_dtype dtype) const {
-    return theta_array{data, dtype, ndim(), dims.data(), strides.data()};
-  }
-};
-
-Shape Contiguous(std::vector<int64_t> dims, int64_t step = 1) {
-  Shape s{dims, std::vector<int64_t>(dims.size())};
-  int64_t stride = step;
-  for (int d = s.ndim() - 1; d >= 0; --d) {
-    s.strides[d] = stride;
-    stride *= std::max<int64_t>(dims[d], 1);
-  }
-  return s;
-}
-
-Shape Transposed(std::vector<int64_t> dims) {
-  Shape s{dims, std::vector<int64_t>(dims.size())};
-  int64_t stride = 1;
-  for (int d = 0; d < s.ndim(); ++d) {
-    s.strides[d] = stride;
-    stride *= std::max<int64_t>(dims[d], 1);
-  }
-  return s;
-}
-
-size_t SizeOf(theta_dtype d) {
-  return d == THETA_DTYPE_F64 || d == THETA_DTYPE_I64   ? 8
-         : d == THETA_DTYPE_U8 || d == THETA_DTYPE_BOOL ? 1
-                                                        : 4;
-}
 
 // ---------------------------------------------------------------------------
 // Devices, buffers, copies, the allocator
@@ -336,13 +26,15 @@ size_t SizeOf(theta_dtype d) {
 
 TEST_F(DeviceTest, DevicesHaveNamesAndMemory) {
   int32_t count = 0;
-  ASSERT_TRUE(Ok(g_cuda, cuda().device_count(g_cuda.plugin, &count)));
+  ASSERT_TRUE(
+      Ok(CudaPlugin(), cuda().device_count(CudaPlugin().plugin, &count)));
   ASSERT_GE(count, 1);
   for (int32_t i = 0; i < count; ++i) {
     theta_device_info info;
     std::memset(&info, 0, sizeof(info));
     info.struct_size = sizeof(info);
-    ASSERT_TRUE(Ok(g_cuda, cuda().device_get_info(g_cuda.plugin, i, &info)));
+    ASSERT_TRUE(Ok(CudaPlugin(),
+                   cuda().device_get_info(CudaPlugin().plugin, i, &info)));
     EXPECT_GT(std::strlen(info.name), 0u);
     EXPECT_GT(info.total_memory_bytes, 0u);
     EXPECT_LE(info.free_memory_bytes, info.total_memory_bytes);
@@ -352,10 +44,12 @@ TEST_F(DeviceTest, DevicesHaveNamesAndMemory) {
   }
   theta_device_info info{};
   info.struct_size = sizeof(info);
-  EXPECT_TRUE(Error(g_cuda, cuda().device_get_info(g_cuda.plugin, count, &info),
+  EXPECT_TRUE(Error(CudaPlugin(),
+                    cuda().device_get_info(CudaPlugin().plugin, count, &info),
                     THETA_STATUS_INVALID_ARGUMENT, {"out of range"}));
   theta_device* d = nullptr;
-  EXPECT_TRUE(Error(g_cuda, cuda().device_open(g_cuda.plugin, -1, &d),
+  EXPECT_TRUE(Error(CudaPlugin(),
+                    cuda().device_open(CudaPlugin().plugin, -1, &d),
                     THETA_STATUS_INVALID_ARGUMENT, {"device index -1"}));
 }
 
@@ -365,24 +59,32 @@ TEST_F(DeviceTest, BuffersAlignAndCopiesRoundTrip) {
     for (uint64_t i = 0; i < n; ++i) host[i] = static_cast<uint8_t>(i * 7 + 1);
     theta_buffer* a = nullptr;
     theta_buffer* b = nullptr;
-    ASSERT_TRUE(Ok(g_cuda, cuda().buffer_alloc(g_cuda.device, n, &a)));
-    ASSERT_TRUE(Ok(g_cuda, cuda().buffer_alloc(g_cuda.device, n, &b)));
+    ASSERT_TRUE(
+        Ok(CudaPlugin(), cuda().buffer_alloc(CudaPlugin().device, n, &a)));
+    ASSERT_TRUE(
+        Ok(CudaPlugin(), cuda().buffer_alloc(CudaPlugin().device, n, &b)));
     void* da = cuda().buffer_data(a);
     void* db = cuda().buffer_data(b);
     if (n > 0) {
       EXPECT_EQ(reinterpret_cast<uintptr_t>(da) % 64, 0u);
-      ASSERT_TRUE(Ok(g_cuda, cuda().copy_host_to_device(g_cuda.stream, da,
-                                                        host.data(), n)));
+      ASSERT_TRUE(Ok(
+          CudaPlugin(),
+          cuda().copy_host_to_device(CudaPlugin().stream, da, host.data(), n)));
+      ASSERT_TRUE(Ok(CudaPlugin(), cuda().copy_device_to_device(
+                                       CudaPlugin().stream, db, da, n)));
+      ASSERT_TRUE(Ok(
+          CudaPlugin(),
+          cuda().copy_device_to_host(CudaPlugin().stream, back.data(), db, n)));
       ASSERT_TRUE(
-          Ok(g_cuda, cuda().copy_device_to_device(g_cuda.stream, db, da, n)));
-      ASSERT_TRUE(Ok(g_cuda, cuda().copy_device_to_host(g_cuda.stream,
-                                                        back.data(), db, n)));
-      ASSERT_TRUE(Ok(g_cuda, cuda().stream_synchronize(g_cuda.stream)));
+          Ok(CudaPlugin(), cuda().stream_synchronize(CudaPlugin().stream)));
       EXPECT_EQ(host, back);
-      ASSERT_TRUE(Ok(g_cuda, cuda().memset(g_cuda.stream, db, 0x5a, n)));
-      ASSERT_TRUE(Ok(g_cuda, cuda().copy_device_to_host(g_cuda.stream,
-                                                        back.data(), db, n)));
-      ASSERT_TRUE(Ok(g_cuda, cuda().stream_synchronize(g_cuda.stream)));
+      ASSERT_TRUE(
+          Ok(CudaPlugin(), cuda().memset(CudaPlugin().stream, db, 0x5a, n)));
+      ASSERT_TRUE(Ok(
+          CudaPlugin(),
+          cuda().copy_device_to_host(CudaPlugin().stream, back.data(), db, n)));
+      ASSERT_TRUE(
+          Ok(CudaPlugin(), cuda().stream_synchronize(CudaPlugin().stream)));
       EXPECT_EQ(back, std::vector<uint8_t>(n, 0x5a));
     }
     cuda().buffer_free(a);
@@ -392,26 +94,15 @@ TEST_F(DeviceTest, BuffersAlignAndCopiesRoundTrip) {
 
 TEST_F(DeviceTest, ImpossibleAllocationsAreOutOfMemory) {
   theta_buffer* b = nullptr;
-  EXPECT_TRUE(Error(g_cuda, cuda().buffer_alloc(g_cuda.device, 1ull << 60, &b),
-                    THETA_STATUS_OUT_OF_MEMORY,
-                    {"buffer_alloc", "cudaMalloc"}));
+  EXPECT_TRUE(Error(
+      CudaPlugin(), cuda().buffer_alloc(CudaPlugin().device, 1ull << 60, &b),
+      THETA_STATUS_OUT_OF_MEMORY, {"buffer_alloc", "cudaMalloc"}));
   EXPECT_EQ(b, nullptr);
   // The failure leaves nothing behind for later calls.
-  ASSERT_TRUE(Ok(g_cuda, cuda().buffer_alloc(g_cuda.device, 64, &b)));
-  ASSERT_TRUE(Ok(g_cuda, cuda().stream_synchronize(g_cuda.stream)));
+  ASSERT_TRUE(
+      Ok(CudaPlugin(), cuda().buffer_alloc(CudaPlugin().device, 64, &b)));
+  ASSERT_TRUE(Ok(CudaPlugin(), cuda().stream_synchronize(CudaPlugin().stream)));
   cuda().buffer_free(b);
-}
-
-theta_cuda_device_stats Stats() {
-  auto fn = reinterpret_cast<theta_cuda_device_stats_fn>(
-      g_cuda.api->get_extension(g_cuda.plugin, THETA_CUDA_EXT_DEVICE_STATS));
-  theta_cuda_device_stats s{};
-  s.struct_size = sizeof(s);
-  EXPECT_NE(fn, nullptr);
-  if (fn != nullptr) {
-    EXPECT_TRUE(Ok(g_cuda, fn(g_cuda.device, &s)));
-  }
-  return s;
 }
 
 TEST_F(DeviceTest, ATrainingLoopReusesCachedBlocks) {
@@ -420,8 +111,8 @@ TEST_F(DeviceTest, ATrainingLoopReusesCachedBlocks) {
   for (int step = 0; step < 20; ++step) {
     std::vector<theta_buffer*> bufs(sizes.size());
     for (size_t i = 0; i < sizes.size(); ++i) {
-      ASSERT_TRUE(
-          Ok(g_cuda, cuda().buffer_alloc(g_cuda.device, sizes[i], &bufs[i])));
+      ASSERT_TRUE(Ok(CudaPlugin(), cuda().buffer_alloc(CudaPlugin().device,
+                                                       sizes[i], &bufs[i])));
     }
     for (theta_buffer* b : bufs) cuda().buffer_free(b);
     if (step == 0) mallocs_after_first_step = Stats().cuda_mallocs;
@@ -431,10 +122,10 @@ TEST_F(DeviceTest, ATrainingLoopReusesCachedBlocks) {
   EXPECT_GE(s.cache_hits, 19 * sizes.size());
   EXPECT_GT(s.bytes_cached, 0u);
   auto release = reinterpret_cast<theta_cuda_release_cached_memory_fn>(
-      cuda().get_extension(g_cuda.plugin,
+      cuda().get_extension(CudaPlugin().plugin,
                            THETA_CUDA_EXT_RELEASE_CACHED_MEMORY));
   ASSERT_NE(release, nullptr);
-  ASSERT_TRUE(Ok(g_cuda, release(g_cuda.plugin)));
+  ASSERT_TRUE(Ok(CudaPlugin(), release(CudaPlugin().plugin)));
   const theta_cuda_device_stats after = Stats();
   EXPECT_EQ(after.bytes_cached, 0u);
   EXPECT_GT(after.cuda_frees, s.cuda_frees);
@@ -722,7 +413,7 @@ TEST_F(DeviceTest, ElementwiseReadsReversedViews) {
   const std::vector<int64_t> dims = {4, 6};
   const auto x = Random<float>(24, -1, 1, 41);
   std::vector<float> got(24, 0);
-  Buffers b(g_cuda, {ToBytes(x), ToBytes(got)});
+  Buffers b(CudaPlugin(), {ToBytes(x), ToBytes(got)});
   const std::vector<int64_t> reversed = {-6, -1}, contiguous = {6, 1};
   const std::vector<theta_ew_instr> prog = {
       I(THETA_EW_LOAD, 0, 0), I(THETA_EW_NEG, 0, 0), I(THETA_EW_STORE, 0, 0)};
@@ -739,7 +430,7 @@ TEST_F(DeviceTest, ElementwiseReadsReversedViews) {
   a.inputs = &in;
   a.num_outputs = 1;
   a.outputs = &out;
-  ASSERT_TRUE(Ok(g_cuda, cuda().elementwise(g_cuda.stream, &a)));
+  ASSERT_TRUE(Ok(CudaPlugin(), cuda().elementwise(CudaPlugin().stream, &a)));
   got = FromBytes<float>(b.Download({ToBytes(x), ToBytes(got)})[1]);
   for (int i = 0; i < 24; ++i) EXPECT_EQ(got[i], -x[23 - i]) << i;
 }
@@ -749,10 +440,13 @@ TEST_F(DeviceTest, ElementwiseWith64BitIndices) {
   const int64_t far = int64_t{1} << 30;
   theta_buffer* big = nullptr;
   theta_buffer* small = nullptr;
-  ASSERT_TRUE(Ok(g_cuda, cuda().buffer_alloc(g_cuda.device, far + 1, &big)));
-  ASSERT_TRUE(Ok(g_cuda, cuda().buffer_alloc(g_cuda.device, 8, &small)));
-  ASSERT_TRUE(Ok(g_cuda, cuda().memset(g_cuda.stream, cuda().buffer_data(big),
-                                       7, far + 1)));
+  ASSERT_TRUE(Ok(CudaPlugin(),
+                 cuda().buffer_alloc(CudaPlugin().device, far + 1, &big)));
+  ASSERT_TRUE(
+      Ok(CudaPlugin(), cuda().buffer_alloc(CudaPlugin().device, 8, &small)));
+  ASSERT_TRUE(Ok(
+      CudaPlugin(),
+      cuda().memset(CudaPlugin().stream, cuda().buffer_data(big), 7, far + 1)));
   const std::vector<int64_t> dims = {2}, in_strides = {far}, out_strides = {1};
   const std::vector<theta_ew_instr> prog = {I(THETA_EW_LOAD, 0, 0),
                                             I(THETA_EW_STORE, 0, 0)};
@@ -770,12 +464,12 @@ TEST_F(DeviceTest, ElementwiseWith64BitIndices) {
   a.inputs = &in;
   a.num_outputs = 1;
   a.outputs = &out;
-  ASSERT_TRUE(Ok(g_cuda, cuda().elementwise(g_cuda.stream, &a)));
+  ASSERT_TRUE(Ok(CudaPlugin(), cuda().elementwise(CudaPlugin().stream, &a)));
   float got[2] = {};
-  ASSERT_TRUE(
-      Ok(g_cuda, cuda().copy_device_to_host(g_cuda.stream, got,
+  ASSERT_TRUE(Ok(CudaPlugin(),
+                 cuda().copy_device_to_host(CudaPlugin().stream, got,
                                             cuda().buffer_data(small), 8)));
-  ASSERT_TRUE(Ok(g_cuda, cuda().stream_synchronize(g_cuda.stream)));
+  ASSERT_TRUE(Ok(CudaPlugin(), cuda().stream_synchronize(CudaPlugin().stream)));
   EXPECT_EQ(got[0], 7.0f);
   EXPECT_EQ(got[1], 7.0f);
   cuda().buffer_free(big);
@@ -806,388 +500,6 @@ TEST_F(DeviceTest, EachDistinctProgramCompilesOnce) {
 }
 
 // ---------------------------------------------------------------------------
-// Reductions
-// ---------------------------------------------------------------------------
-
-template <typename T>
-void CheckReduce(theta_reduce_op op, const Shape& in, const std::vector<T>& x,
-                 uint32_t mask, theta_dtype dtype) {
-  std::vector<int64_t> out_dims = in.dims;
-  for (int d = 0; d < in.ndim(); ++d) {
-    if (mask >> d & 1) out_dims[d] = 1;
-  }
-  const Shape out = Contiguous(out_dims, 2);  // spaced output
-  const bool arg = op == THETA_REDUCE_ARGMAX || op == THETA_REDUCE_ARGMIN;
-  const size_t out_size = arg ? 8 : sizeof(T);
-  const Bytes init(std::max<int64_t>(out.Extent(), 1) * out_size, 0x33);
-  const Outcome o = RunBoth(
-      {ToBytes(x), init}, [&](const Loaded& p, const std::vector<void*>& ptr) {
-        theta_reduce_args a{};
-        a.struct_size = sizeof(a);
-        a.op = op;
-        a.input = in.Array(ptr[0], dtype);
-        a.axes_mask = mask;
-        a.output = out.Array(ptr[1], arg ? THETA_DTYPE_I64 : dtype);
-        return p.api->reduce(p.stream, &a);
-      });
-  const std::string what =
-      "reduce op " + std::to_string(op) + " mask " + std::to_string(mask);
-  if (arg) {
-    ExpectClose<int64_t>(o.cuda[1], o.cpu[1], 0, 0, what);
-  } else if constexpr (std::is_floating_point_v<T>) {
-    const bool sum = op == THETA_REDUCE_SUM || op == THETA_REDUCE_PROD;
-    ExpectClose<T>(o.cuda[1], o.cpu[1], sum ? 4 : 0,
-                   sum ? (sizeof(T) == 4 ? 1e-6 : 1e-11) : 0, what);
-  } else {
-    ExpectClose<T>(o.cuda[1], o.cpu[1], 0, 0, what);
-  }
-}
-
-template <typename T>
-void CheckAllOps(const Shape& in, const std::vector<T>& x, uint32_t mask,
-                 theta_dtype dtype) {
-  for (theta_reduce_op op :
-       {THETA_REDUCE_SUM, THETA_REDUCE_PROD, THETA_REDUCE_MAX, THETA_REDUCE_MIN,
-        THETA_REDUCE_ARGMAX, THETA_REDUCE_ARGMIN}) {
-    const bool arg = op == THETA_REDUCE_ARGMAX || op == THETA_REDUCE_ARGMIN;
-    if (arg && __builtin_popcount(mask) != 1) continue;
-    if (dtype == THETA_DTYPE_BOOL &&
-        (op == THETA_REDUCE_SUM || op == THETA_REDUCE_PROD)) {
-      continue;
-    }
-    CheckReduce<T>(op, in, x, mask, dtype);
-  }
-}
-
-TEST_F(DeviceTest, ReduceEveryMaskAndDtype) {
-  const Shape s = Contiguous({6, 7, 5});
-  std::vector<float> f = Random<float>(210, -3, 3, 61);
-  for (float& v : f) v = std::round(v);  // ties for ARGMAX/ARGMIN
-  const auto d = Random<double>(210, -1, 1, 62);
-  const auto i = Random<int32_t>(210, -5, 5, 63);
-  const auto l = Random<int64_t>(210, -5, 5, 64);
-  const auto u = Random<uint8_t>(210, 0, 9, 65);
-  const auto b = Random<uint8_t>(210, 0, 1, 66);
-  for (uint32_t mask = 0; mask < 8; ++mask) {
-    CheckAllOps(s, f, mask, THETA_DTYPE_F32);
-    CheckAllOps(s, d, mask, THETA_DTYPE_F64);
-    CheckAllOps(s, i, mask, THETA_DTYPE_I32);
-    CheckAllOps(s, l, mask, THETA_DTYPE_I64);
-    CheckAllOps(s, u, mask, THETA_DTYPE_U8);
-    CheckAllOps(s, b, mask, THETA_DTYPE_BOOL);
-  }
-  const Shape t = Transposed({9, 4, 11});
-  const auto tf = Random<float>(396, -1, 1, 67);
-  for (uint32_t mask : {1u, 2u, 4u, 5u, 7u}) {
-    CheckAllOps(t, tf, mask, THETA_DTYPE_F32);
-  }
-}
-
-TEST_F(DeviceTest, ReduceLongRowsColumnsAndEverything) {
-  const auto x = Random<float>(3 * 200000, -1, 1, 71);
-  CheckAllOps(Contiguous({3, 200000}), x, 2, THETA_DTYPE_F32);
-  CheckAllOps(Contiguous({200000, 3}), x, 1, THETA_DTYPE_F32);
-  CheckAllOps(Contiguous({600, 1000}), x, 1, THETA_DTYPE_F32);
-  CheckAllOps(Contiguous({600000}), x, 1, THETA_DTYPE_F32);
-  const auto y = Random<double>(1 << 20, -1, 1, 72);
-  CheckReduce(THETA_REDUCE_SUM, Contiguous({1 << 20}), y, 1, THETA_DTYPE_F64);
-}
-
-TEST_F(DeviceTest, ReduceNansInfinitiesAndEmptySets) {
-  auto x = Random<float>(5 * 400, -1, 1, 81);
-  x[7] = NAN;
-  x[300] = NAN;
-  x[2 * 400 + 399] = NAN;
-  x[3 * 400 + 10] = INFINITY;
-  x[3 * 400 + 11] = INFINITY;
-  x[4 * 400] = -INFINITY;
-  for (uint32_t mask : {1u, 2u, 3u}) {
-    CheckAllOps(Contiguous({5, 400}), x, mask, THETA_DTYPE_F32);
-  }
-  const std::vector<float> none;
-  for (uint32_t mask : {2u, 3u, 6u}) {
-    for (theta_reduce_op op : {THETA_REDUCE_SUM, THETA_REDUCE_PROD,
-                               THETA_REDUCE_MAX, THETA_REDUCE_MIN}) {
-      CheckReduce(op, Contiguous({3, 0, 4}), none, mask, THETA_DTYPE_F32);
-    }
-  }
-}
-
-// ---------------------------------------------------------------------------
-// Softmax
-// ---------------------------------------------------------------------------
-
-template <typename T>
-void CheckSoftmax(const Shape& in, const Shape& out, const std::vector<T>& x,
-                  bool in_place) {
-  const theta_dtype dt = sizeof(T) == 4 ? THETA_DTYPE_F32 : THETA_DTYPE_F64;
-  for (int log = 0; log < 2; ++log) {
-    const Bytes y(std::max<int64_t>(out.Extent(), 1) * sizeof(T), 0);
-    const Outcome o = RunBoth(
-        {ToBytes(x), y}, [&](const Loaded& p, const std::vector<void*>& ptr) {
-          theta_softmax_args a{};
-          a.struct_size = sizeof(a);
-          a.log = log;
-          a.input = in.Array(ptr[0], dt);
-          a.output = in_place ? a.input : out.Array(ptr[1], dt);
-          return p.api->softmax(p.stream, &a);
-        });
-    const int k = in_place ? 0 : 1;
-    ExpectClose<T>(o.cuda[k], o.cpu[k], 16, sizeof(T) == 4 ? 2e-6 : 1e-13,
-                   std::string("softmax log ") + std::to_string(log));
-  }
-}
-
-TEST_F(DeviceTest, SoftmaxShortAndLongRowsStridedAndInPlace) {
-  for (int64_t n : {1, 10, 33, 1000, 8192, 8193, 50000}) {
-    const auto x = Random<float>(3 * n, -20, 20, n);
-    CheckSoftmax(Contiguous({3, n}), Contiguous({3, n}), x, false);
-    CheckSoftmax(Contiguous({3, n}), Contiguous({3, n}), x, true);
-    const auto y = Random<double>(2 * n, -20, 20, n + 1);
-    CheckSoftmax(Contiguous({2, n}), Contiguous({2, n}), y, false);
-  }
-  const auto z = Random<float>(4 * 5 * 6, -5, 5, 91);
-  CheckSoftmax(Transposed({4, 5, 6}), Contiguous({4, 5, 6}, 2), z, false);
-  CheckSoftmax(Transposed({4, 5, 6}), Transposed({4, 5, 6}), z, true);
-}
-
-TEST_F(DeviceTest, SoftmaxInfinitiesAndNans) {
-  for (int64_t n : {int64_t{5}, int64_t{20000}}) {
-    std::vector<float> x(5 * n, 0.5f);
-    for (int64_t i = 0; i < n; ++i) x[i] = -INFINITY;
-    x[n + n / 2] = INFINITY;
-    x[2 * n + 1] = NAN;
-    for (int64_t i = 0; i < n / 2; ++i) x[3 * n + i] = -INFINITY;
-    x[5 * n - 1] = -INFINITY;
-    CheckSoftmax(Contiguous({5, n}), Contiguous({5, n}), x, false);
-  }
-}
-
-// ---------------------------------------------------------------------------
-// gather and scatter_add
-// ---------------------------------------------------------------------------
-
-template <typename T, typename I>
-void CheckGather(const Shape& src, int axis, const Shape& idx_shape,
-                 const std::vector<I>& idx, theta_dtype dt, theta_dtype it) {
-  std::vector<int64_t> out_dims;
-  for (int d = 0; d < axis; ++d) out_dims.push_back(src.dims[d]);
-  for (int64_t s : idx_shape.dims) out_dims.push_back(s);
-  for (int d = axis + 1; d < src.ndim(); ++d) out_dims.push_back(src.dims[d]);
-  const Shape out = Contiguous(out_dims, 2);
-  auto x = Random<T>(std::max<int64_t>(src.Extent(), 1), -9, 9, 101);
-  if constexpr (std::is_floating_point_v<T>) {
-    for (T& v : x) v = std::round(v);  // exact sums in any order
-  }
-  const Bytes y(std::max<int64_t>(out.Extent(), 1) * sizeof(T), 0);
-  const Outcome g =
-      RunBoth({ToBytes(x), ToBytes(idx), y},
-              [&](const Loaded& p, const std::vector<void*>& ptr) {
-                theta_gather_args a{};
-                a.struct_size = sizeof(a);
-                a.axis = axis;
-                a.source = src.Array(ptr[0], dt);
-                a.indices = idx_shape.Array(ptr[1], it);
-                a.output = out.Array(ptr[2], dt);
-                return p.api->gather(p.stream, &a);
-              });
-  ASSERT_EQ(g.cuda[2], g.cpu[2]) << "gather axis " << axis;
-  if (dt == THETA_DTYPE_BOOL) return;
-  // scatter_add of the gathered values into x (duplicates accumulate; the
-  // values are small integers, so float sums are exact in any order).
-  const Outcome s =
-      RunBoth({g.cpu[2], ToBytes(idx), ToBytes(x)},
-              [&](const Loaded& p, const std::vector<void*>& ptr) {
-                theta_gather_args a{};
-                a.struct_size = sizeof(a);
-                a.axis = axis;
-                a.source = out.Array(ptr[0], dt);
-                a.indices = idx_shape.Array(ptr[1], it);
-                a.output = src.Array(ptr[2], dt);
-                return p.api->scatter_add(p.stream, &a);
-              });
-  ASSERT_EQ(s.cuda[2], s.cpu[2]) << "scatter_add axis " << axis;
-}
-
-TEST_F(DeviceTest, GatherAndScatterAddEveryAxisAndDtype) {
-  const Shape src = Contiguous({6, 5, 4});
-  for (int axis = 0; axis < 3; ++axis) {
-    const int64_t size = src.dims[axis];
-    std::vector<int64_t> idx64;
-    std::vector<int32_t> idx32;
-    for (int k = 0; k < 12; ++k) {  // negatives and duplicates
-      idx64.push_back(k * 7 % (2 * size) - size);
-      idx32.push_back(static_cast<int32_t>(idx64.back()));
-    }
-    const Shape is = Contiguous({3, 4});
-    CheckGather<float, int64_t>(src, axis, is, idx64, THETA_DTYPE_F32,
-                                THETA_DTYPE_I64);
-    CheckGather<double, int32_t>(src, axis, is, idx32, THETA_DTYPE_F64,
-                                 THETA_DTYPE_I32);
-    CheckGather<int32_t, int64_t>(src, axis, is, idx64, THETA_DTYPE_I32,
-                                  THETA_DTYPE_I64);
-    CheckGather<int64_t, int32_t>(src, axis, is, idx32, THETA_DTYPE_I64,
-                                  THETA_DTYPE_I32);
-    CheckGather<uint8_t, int64_t>(src, axis, is, idx64, THETA_DTYPE_U8,
-                                  THETA_DTYPE_I64);
-    CheckGather<uint8_t, int64_t>(src, axis, is, idx64, THETA_DTYPE_BOOL,
-                                  THETA_DTYPE_I64);
-    CheckGather<float, int64_t>(Transposed({6, 5, 4}), axis, Shape{}, {1},
-                                THETA_DTYPE_F32, THETA_DTYPE_I64);
-  }
-  // An embedding-style lookup: many rows, many duplicate indices.
-  std::vector<int32_t> rows = Random<int32_t>(5000, 0, 99, 102);
-  CheckGather<float, int32_t>(Contiguous({100, 64}), 0, Contiguous({5000}),
-                              rows, THETA_DTYPE_F32, THETA_DTYPE_I32);
-}
-
-TEST_F(DeviceTest, OutOfRangeIndicesAreReportedBySynchronize) {
-  const std::vector<float> x(20, 1.0f);
-  const std::vector<int32_t> idx = {1, -10, 9, 12, 0, -11, 3};
-  const Shape src = Contiguous({10, 2}), is = Contiguous({7}),
-              out = Contiguous({7, 2});
-  Buffers b(g_cuda, {ToBytes(x), ToBytes(idx), Bytes(56)});
-  theta_gather_args a{};
-  a.struct_size = sizeof(a);
-  a.axis = 0;
-  a.source = src.Array(b.ptrs()[0], THETA_DTYPE_F32);
-  a.indices = is.Array(b.ptrs()[1], THETA_DTYPE_I32);
-  a.output = out.Array(b.ptrs()[2], THETA_DTYPE_F32);
-  // The bad indices are found on the device: the calls themselves succeed.
-  ASSERT_TRUE(Ok(g_cuda, cuda().gather(g_cuda.stream, &a)));
-  ASSERT_TRUE(Ok(g_cuda, cuda().gather(g_cuda.stream, &a)));
-  EXPECT_TRUE(Error(g_cuda, cuda().stream_synchronize(g_cuda.stream),
-                    THETA_STATUS_INVALID_ARGUMENT,
-                    {"gather: index 12 out of range [-10, 10) at position 3"}));
-  // Reported once; the stream works on.
-  EXPECT_TRUE(Ok(g_cuda, cuda().stream_synchronize(g_cuda.stream)));
-  theta_gather_args s = a;
-  s.source = out.Array(b.ptrs()[2], THETA_DTYPE_F32);
-  s.output = src.Array(b.ptrs()[0], THETA_DTYPE_F32);
-  ASSERT_TRUE(Ok(g_cuda, cuda().scatter_add(g_cuda.stream, &s)));
-  EXPECT_TRUE(Error(g_cuda, cuda().stream_synchronize(g_cuda.stream),
-                    THETA_STATUS_INVALID_ARGUMENT,
-                    {"scatter_add: index 12", "at position 3"}));
-  EXPECT_TRUE(Ok(g_cuda, cuda().stream_synchronize(g_cuda.stream)));
-  // Indices are checked even when no element moves (an empty outer part).
-  const Shape empty_src{{0, 10}, {10, 1}}, empty_out{{0, 7}, {7, 1}};
-  theta_gather_args e = a;
-  e.axis = 1;
-  e.source = empty_src.Array(b.ptrs()[0], THETA_DTYPE_F32);
-  e.output = empty_out.Array(b.ptrs()[2], THETA_DTYPE_F32);
-  ASSERT_TRUE(Ok(g_cuda, cuda().gather(g_cuda.stream, &e)));
-  EXPECT_TRUE(Error(g_cuda, cuda().stream_synchronize(g_cuda.stream),
-                    THETA_STATUS_INVALID_ARGUMENT,
-                    {"gather: index 12", "at position 3"}));
-}
-
-// ---------------------------------------------------------------------------
-// copy, fill, rng
-// ---------------------------------------------------------------------------
-
-template <typename T>
-void CheckCopy(const Shape& src, const Shape& dst, theta_dtype dt) {
-  const auto x = Random<T>(std::max<int64_t>(src.Extent(), 1), -50, 50, 111);
-  const Bytes y(std::max<int64_t>(dst.Extent(), 1) * sizeof(T), 0x11);
-  const Outcome o = RunBoth(
-      {ToBytes(x), y}, [&](const Loaded& p, const std::vector<void*>& ptr) {
-        theta_copy_args a{};
-        a.struct_size = sizeof(a);
-        a.source = src.Array(ptr[0], dt);
-        a.destination = dst.Array(ptr[1], dt);
-        return p.api->copy(p.stream, &a);
-      });
-  ASSERT_EQ(o.cuda[1], o.cpu[1]);
-}
-
-TEST_F(DeviceTest, CopyTransposesBroadcastsAndSlices) {
-  const std::vector<int64_t> d = {7, 8, 9};
-  CheckCopy<float>(Contiguous(d), Contiguous(d), THETA_DTYPE_F32);
-  CheckCopy<float>(Transposed(d), Contiguous(d), THETA_DTYPE_F32);
-  CheckCopy<double>(Contiguous(d), Transposed(d), THETA_DTYPE_F64);
-  CheckCopy<uint8_t>(Transposed(d), Contiguous(d, 3), THETA_DTYPE_U8);
-  CheckCopy<int64_t>(Shape{d, {0, 9, 1}}, Contiguous(d), THETA_DTYPE_I64);
-  CheckCopy<int32_t>(Contiguous({5, 3}, 2), Contiguous({5, 3}),
-                     THETA_DTYPE_I32);
-  CheckCopy<float>(Shape{{}, {}}, Shape{{}, {}}, THETA_DTYPE_F32);
-}
-
-TEST_F(DeviceTest, CopyReadsReversedViews) {
-  const auto x = Random<int32_t>(12, -100, 100, 121);
-  Buffers b(g_cuda, {ToBytes(x), Bytes(48)});
-  const std::vector<int64_t> dims = {3, 4}, rev = {4, -1}, fwd = {4, 1};
-  theta_copy_args a{};
-  a.struct_size = sizeof(a);
-  a.source = theta_array{static_cast<int32_t*>(b.ptrs()[0]) + 3,
-                         THETA_DTYPE_I32, 2, dims.data(), rev.data()};
-  a.destination =
-      theta_array{b.ptrs()[1], THETA_DTYPE_I32, 2, dims.data(), fwd.data()};
-  ASSERT_TRUE(Ok(g_cuda, cuda().copy(g_cuda.stream, &a)));
-  const auto got = FromBytes<int32_t>(b.Download({Bytes(48), Bytes(48)})[1]);
-  for (int r = 0; r < 3; ++r) {
-    for (int c = 0; c < 4; ++c) EXPECT_EQ(got[r * 4 + c], x[r * 4 + 3 - c]);
-  }
-}
-
-TEST_F(DeviceTest, FillConvertsLikeAStore) {
-  const struct {
-    theta_dtype dtype;
-    double value;
-  } cases[] = {{THETA_DTYPE_F32, 1.25}, {THETA_DTYPE_F64, -3.5},
-               {THETA_DTYPE_I32, 3.7},  {THETA_DTYPE_I64, -1e30},
-               {THETA_DTYPE_U8, 300},   {THETA_DTYPE_BOOL, -0.5},
-               {THETA_DTYPE_F32, 0},    {THETA_DTYPE_I32, NAN}};
-  for (const auto& c : cases) {
-    for (const Shape& s : {Contiguous({1000}), Contiguous({10, 7}, 3)}) {
-      const Bytes init(s.Extent() * SizeOf(c.dtype), 0xee);
-      const Outcome o =
-          RunBoth({init}, [&](const Loaded& p, const std::vector<void*>& ptr) {
-            const theta_array a = s.Array(ptr[0], c.dtype);
-            return p.api->fill(p.stream, &a, c.value);
-          });
-      ASSERT_EQ(o.cuda[0], o.cpu[0])
-          << "dtype " << c.dtype << " value " << c.value;
-    }
-  }
-}
-
-TEST_F(DeviceTest, RngMatchesTheCpuBitForBit) {
-  for (uint64_t offset : {0ull, 1ull, 3ull, (1ull << 40) + 2, ~0ull - 5}) {
-    for (const Shape& s :
-         {Contiguous({1}), Contiguous({7}), Contiguous({100003}),
-          Contiguous({33, 7}, 2), Transposed({5, 9, 3})}) {
-      for (theta_rng_distribution dist :
-           {THETA_RNG_UNIFORM, THETA_RNG_NORMAL}) {
-        for (theta_dtype dt : {THETA_DTYPE_F32, THETA_DTYPE_F64}) {
-          const Bytes init(s.Extent() * SizeOf(dt), 0);
-          const Outcome o = RunBoth(
-              {init}, [&](const Loaded& p, const std::vector<void*>& ptr) {
-                theta_rng_args a{};
-                a.struct_size = sizeof(a);
-                a.distribution = dist;
-                a.seed = 1234;
-                a.offset = offset;
-                a.a = dist == THETA_RNG_NORMAL ? 0.5 : -2;
-                a.b = dist == THETA_RNG_NORMAL ? 2 : 3;
-                a.output = s.Array(ptr[0], dt);
-                return p.api->rng(p.stream, &a);
-              });
-          const std::string what = "rng offset " + std::to_string(offset);
-          // Uniform numbers agree bit for bit; normal ones to the last bit of
-          // log and cos (2 ulp).
-          const int64_t ulps = dist == THETA_RNG_UNIFORM ? 0 : 2;
-          if (dt == THETA_DTYPE_F32) {
-            ExpectClose<float>(o.cuda[0], o.cpu[0], ulps, 0, what);
-          } else {
-            ExpectClose<double>(o.cuda[0], o.cpu[0], ulps, 0, what);
-          }
-        }
-      }
-    }
-  }
-}
-
-// ---------------------------------------------------------------------------
 // Streams
 // ---------------------------------------------------------------------------
 
@@ -1197,9 +509,9 @@ TEST_F(DeviceTest, StreamsOnSeveralThreadsRunIndependently) {
   std::vector<std::string> errors(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([t, &errors] {
-      const theta_backend_api& api = *g_cuda.api;
+      const theta_backend_api& api = *CudaPlugin().api;
       theta_stream* stream = nullptr;
-      if (theta_status* s = api.stream_create(g_cuda.device, &stream)) {
+      if (theta_status* s = api.stream_create(CudaPlugin().device, &stream)) {
         errors[t] = Take(&api, s);
         return;
       }
@@ -1208,9 +520,10 @@ TEST_F(DeviceTest, StreamsOnSeveralThreadsRunIndependently) {
       theta_buffer* ba = nullptr;
       theta_buffer* bc = nullptr;
       std::string e =
-          Take(&api, api.buffer_alloc(g_cuda.device, a.size() * 4, &ba));
+          Take(&api, api.buffer_alloc(CudaPlugin().device, a.size() * 4, &ba));
       if (e.empty()) {
-        e = Take(&api, api.buffer_alloc(g_cuda.device, c.size() * 4, &bc));
+        e = Take(&api,
+                 api.buffer_alloc(CudaPlugin().device, c.size() * 4, &bc));
       }
       if (e.empty()) {
         e = Take(&api, api.copy_host_to_device(stream, api.buffer_data(ba),
@@ -1248,3 +561,4 @@ TEST_F(DeviceTest, StreamsOnSeveralThreadsRunIndependently) {
 }
 
 }  // namespace
+}  // namespace theta::cuda::device_testing

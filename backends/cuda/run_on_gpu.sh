@@ -75,12 +75,13 @@ if [ "$run_tests" -eq 1 ]; then
     note "plugin tests" "FAILED"
     failed=1
   fi
-  # The device test's own counts.
-  log="$("$BAZEL" info "${extra[@]}" bazel-testlogs 2>/dev/null)/backends/cuda/device_test/test.log"
-  if [ -f "$log" ]; then
-    grep -E '^\[  (PASSED|SKIPPED|FAILED)  \] [0-9]+ tests?[,.]' "$log" |
-      sed 's/^/    device_test: /'
-  fi
+  # The device tests' own counts.
+  logs="$("$BAZEL" info "${extra[@]}" bazel-testlogs 2>/dev/null)/backends/cuda"
+  for t in device_test device_kernels_test; do
+    [ -f "$logs/$t/test.log" ] || continue
+    grep -E '^\[  (PASSED|SKIPPED|FAILED)  \] [0-9]+ tests?[,.]' \
+      "$logs/$t/test.log" | sed "s/^/    $t: /"
+  done
 fi
 
 if [ "$run_conformance" -eq 1 ]; then
