@@ -10,14 +10,11 @@ namespace theta::cuda {
 
 EwKernelCache::~EwKernelCache() {
   if (!driver_->loaded()) return;
-  int previous = -1;
-  const bool restore = cudaGetDevice(&previous) == cudaSuccess;
   for (auto& [key, entry] : entries_) {
     if (cudaSetDevice(entry.ordinal) == cudaSuccess) {
       driver_->ModuleUnload(entry.module);
     }
   }
-  if (restore) cudaSetDevice(previous);
   (void)cudaGetLastError();
 }
 

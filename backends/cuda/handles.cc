@@ -23,16 +23,10 @@ static bool AllowTf32() {
 }
 
 DeviceScope::DeviceScope(int ordinal) {
-  if (cudaGetDevice(&previous_) != cudaSuccess) previous_ = -1;
-  // Always set: it also makes the primary context current on this thread,
-  // which the driver API calls (elementwise kernels) need.
+  // Set even when it is already the current device: cudaSetDevice also
+  // makes the primary context current on this thread.
   error_ = cudaSetDevice(ordinal);
-  if (error_ != cudaSuccess || previous_ == ordinal) previous_ = -1;
-  (void)cudaGetLastError();
-}
-
-DeviceScope::~DeviceScope() {
-  if (previous_ >= 0) cudaSetDevice(previous_);
+  if (error_ != cudaSuccess) (void)cudaGetLastError();
 }
 
 }  // namespace theta::cuda

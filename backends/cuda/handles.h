@@ -110,20 +110,19 @@ struct theta_buffer {
 
 namespace theta::cuda {
 
-// Makes `ordinal` the calling thread's current device (its primary context
-// current, for driver API calls too) and restores the previous device when
-// destroyed.
+// Makes `ordinal` the calling thread's current device, its primary context
+// current (which the driver API calls need), for the entry point that
+// declares it. The device stays current afterwards: restoring a previous
+// device would create that device's context on threads that never used it.
 class DeviceScope {
  public:
   explicit DeviceScope(int ordinal);
-  ~DeviceScope();
   DeviceScope(const DeviceScope&) = delete;
   DeviceScope& operator=(const DeviceScope&) = delete;
   // The error of cudaSetDevice, cudaSuccess when the device is current.
   cudaError_t error() const { return error_; }
 
  private:
-  int previous_ = -1;
   cudaError_t error_ = cudaSuccess;
 };
 

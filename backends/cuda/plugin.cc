@@ -10,6 +10,7 @@
 // Extensions (get_extension): cuda_extensions.h.
 #include <cuda_runtime_api.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <new>
