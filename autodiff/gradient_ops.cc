@@ -25,7 +25,7 @@ std::optional<std::vector<Var>> RemoveGradientOverride(FunctionGraph&,
 
 }  // namespace
 
-THETA_REGISTER_NODE_REWRITE(kCanonicalize, "remove_gradient_overrides", 0,
-                            RemoveGradientOverride);
+THETA_REGISTER_NODE_REWRITE_FOR(kCanonicalize, "remove_gradient_overrides", 0,
+                                GradientOverride, RemoveGradientOverride);
 
 }  // namespace theta

@@ -154,9 +154,12 @@ class Registry {
   absl::StatusOr<Backend*> Current() {
     std::lock_guard<std::mutex> lock(mu_);
     if (selected_ != nullptr) return selected_;
-    // Read each time, so a test or program may change it before use().
+    // Read each time, so a test or program may change it before use(); the
+    // last answer is kept (resolving a name touches the file system).
     const char* env = std::getenv("THETA_BACKEND");
     std::string spec = (env != nullptr && env[0] != '\0') ? env : "cpu";
+    if (last_current_ != nullptr && spec == last_current_spec_)
+      return last_current_;
     absl::StatusOr<Backend*> backend = GetBackendLocked(spec);
     if (!backend.ok()) {
       return absl::Status(
@@ -166,6 +169,8 @@ class Registry {
                            : std::string("default backend 'cpu'"),
                        ": ", backend.status().message()));
     }
+    last_current_spec_ = spec;
+    last_current_ = *backend;
     return *backend;
   }
 
@@ -380,6 +385,8 @@ class Registry {
   std::optional<DiscoveryReport> report_;
   std::map<std::string, LoadedPlugin> plugins_;  // by real path
   Backend* selected_ = nullptr;                  // set by use()
+  std::string last_current_spec_;
+  Backend* last_current_ = nullptr;  // what the last Current() resolved
 };
 
 }  // namespace

@@ -13,6 +13,24 @@
 namespace theta {
 namespace {
 
+// The first constant equal to `c` (dtype, shape, bytes), or c itself.
+Var FindOrAddConstant(
+    const Var& c, absl::flat_hash_map<size_t, std::vector<Var>>& constants) {
+  const Tensor& t = c->constant_value();
+  size_t h = absl::HashOf(
+      static_cast<int>(t.dtype()), t.dims().ToVector(),
+      absl::string_view(static_cast<const char*>(t.raw_data()), t.nbytes()));
+  for (const Var& other : constants[h]) {
+    const Tensor& u = other->constant_value();
+    if (u.dtype() == t.dtype() && u.dims() == t.dims() &&
+        std::memcmp(u.raw_data(), t.raw_data(), t.nbytes()) == 0) {
+      return other;
+    }
+  }
+  constants[h].push_back(c);
+  return c;
+}
+
 // Identical constants become one; then nodes with an equal op and the same
 // inputs become one. One pass in topological order merges whole equal
 // subgraphs, since inputs are merged before their users.
@@ -20,20 +38,14 @@ bool MergeEqualSubgraphs(FunctionGraph& graph) {
   bool changed = false;
   // Constants, keyed by dtype, shape and bytes.
   absl::flat_hash_map<size_t, std::vector<Var>> constants;
+  absl::flat_hash_map<const Variable*, Var> canonical_of;
   auto canonical_constant = [&](const Var& c) -> Var {
-    const Tensor& t = c->constant_value();
-    size_t h = absl::HashOf(
-        static_cast<int>(t.dtype()), t.dims().ToVector(),
-        absl::string_view(static_cast<const char*>(t.raw_data()), t.nbytes()));
-    for (const Var& other : constants[h]) {
-      const Tensor& u = other->constant_value();
-      if (u.dtype() == t.dtype() && u.dims() == t.dims() &&
-          std::memcmp(u.raw_data(), t.raw_data(), t.nbytes()) == 0) {
-        return other;
-      }
+    if (auto it = canonical_of.find(c.get()); it != canonical_of.end()) {
+      return it->second;
     }
-    constants[h].push_back(c);
-    return c;
+    Var canonical = FindOrAddConstant(c, constants);
+    canonical_of[c.get()] = canonical;
+    return canonical;
   };
   std::vector<Node*> order = graph.TopologicalOrder();
   absl::flat_hash_map<size_t, std::vector<Node*>> seen;

@@ -234,21 +234,21 @@ FunctionGraph::FunctionGraph(std::span<const Var> inputs,
   }
   for (int i = 0; i < static_cast<int>(outputs_.size()); ++i) {
     Import(outputs_[i]);
-    clients_[outputs_[i].get()].push_back(Client{nullptr, i});
+    clients_[outputs_[i].get()].Add(Client{nullptr, i});
   }
 }
 
 const std::vector<FunctionGraph::Client>& FunctionGraph::clients(
     const Variable* v) const {
   auto it = clients_.find(v);
-  return it == clients_.end() ? NoClients() : it->second;
+  return it == clients_.end() ? NoClients() : it->second.list();
 }
 
 void FunctionGraph::AddNode(std::shared_ptr<Node> node) {
   Node* raw = node.get();
   nodes_.emplace(raw, std::move(node));
   for (int i = 0; i < raw->num_inputs(); ++i) {
-    clients_[raw->input(i).get()].push_back(Client{raw, i});
+    clients_[raw->input(i).get()].Add(Client{raw, i});
   }
   order_valid_ = false;
   ++version_;
@@ -280,18 +280,28 @@ void FunctionGraph::Import(const Var& v) {
   }
 }
 
+void FunctionGraph::ClientList::Add(Client c) {
+  position_[{c.node, c.index}] = list_.size();
+  list_.push_back(c);
+}
+
+void FunctionGraph::ClientList::Remove(const Node* node, int index) {
+  auto it = position_.find({node, index});
+  if (it == position_.end()) return;
+  const size_t i = it->second;
+  position_.erase(it);
+  if (i + 1 != list_.size()) {
+    list_[i] = list_.back();
+    position_[{list_[i].node, list_[i].index}] = i;
+  }
+  list_.pop_back();
+}
+
 void FunctionGraph::RemoveClient(const Variable* v, Node* node, int index) {
   auto it = clients_.find(v);
   if (it == clients_.end()) return;
-  auto& list = it->second;
-  for (size_t i = 0; i < list.size(); ++i) {
-    if (list[i].node == node && list[i].index == index) {
-      list[i] = list.back();
-      list.pop_back();
-      break;
-    }
-  }
-  if (list.empty()) clients_.erase(it);
+  it->second.Remove(node, index);
+  if (it->second.empty()) clients_.erase(it);
 }
 
 void FunctionGraph::PruneIfUnused(Node* start) {
@@ -329,16 +339,16 @@ void FunctionGraph::Replace(const Var& old_var, const Var& new_var,
   Import(new_var);
   auto it = clients_.find(old_var.get());
   if (it == clients_.end()) return;
-  std::vector<Client> moved = std::move(it->second);
+  std::vector<Client> moved = it->second.list();
   clients_.erase(it);
-  std::vector<Client>& target = clients_[new_var.get()];
+  ClientList& target = clients_[new_var.get()];
   for (const Client& c : moved) {
     if (c.node == nullptr) {
       outputs_[c.index] = new_var;
     } else {
       c.node->set_input(c.index, new_var);
     }
-    target.push_back(c);
+    target.Add(c);
   }
   order_valid_ = false;
   ++version_;

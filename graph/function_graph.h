@@ -79,7 +79,20 @@ class FunctionGraph {
   std::vector<Var> inputs_;
   std::vector<Var> outputs_;
   absl::flat_hash_map<const Node*, std::shared_ptr<Node>> nodes_;
-  absl::flat_hash_map<const Variable*, std::vector<Client>> clients_;
+  // A variable's clients, with constant-time removal (a weight used by
+  // thousands of nodes must not make every rewrite linear in their number).
+  class ClientList {
+   public:
+    void Add(Client c);
+    void Remove(const Node* node, int index);
+    const std::vector<Client>& list() const { return list_; }
+    bool empty() const { return list_.empty(); }
+
+   private:
+    std::vector<Client> list_;
+    absl::flat_hash_map<std::pair<const Node*, int>, size_t> position_;
+  };
+  absl::flat_hash_map<const Variable*, ClientList> clients_;
   std::vector<Node*> order_;
   std::vector<Node*> imported_;
   bool order_valid_ = false;

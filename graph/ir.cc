@@ -43,6 +43,27 @@ std::string Variable::DisplayName() const {
   return "?";
 }
 
+Node::~Node() {
+  // Releasing inputs may destroy their nodes, whose destructors release
+  // theirs... Instead of recursing, the outermost destructor collects the
+  // inputs and releases them one by one.
+  thread_local std::vector<Var>* pending = nullptr;
+  if (pending != nullptr) {
+    for (Var& in : inputs_) pending->push_back(std::move(in));
+    return;
+  }
+  std::vector<Var> queue;
+  pending = &queue;
+  for (Var& in : inputs_) queue.push_back(std::move(in));
+  while (!queue.empty()) {
+    Var v = std::move(queue.back());
+    queue.pop_back();
+    // `v` goes out of scope here; if it held the last reference to its
+    // node, that node's destructor appends its inputs to `queue`.
+  }
+  pending = nullptr;
+}
+
 Node::Node(std::shared_ptr<const Op> op, std::vector<Var> inputs,
            SourceInfo source)
     : op_(std::move(op)),

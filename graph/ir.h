@@ -132,7 +132,9 @@ class Node : public std::enable_shared_from_this<Node> {
  public:
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
-  ~Node() = default;
+  // Destroys chains of nodes iteratively (a deep graph does not overflow
+  // the stack).
+  ~Node();
 
   // Applies `op` to `inputs`: checks them and computes the output types
   // (throwing Error that names the op, the problem and `source` when the

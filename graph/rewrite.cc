@@ -1,10 +1,16 @@
 #include "graph/rewrite.h"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <mutex>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "graph/op.h"
 
 namespace theta {
 namespace {
@@ -47,6 +53,18 @@ int RunNodeRewrites(FunctionGraph& graph,
                     const std::vector<const Rewrite*>& rules,
                     std::vector<std::string>* log) {
   if (rules.empty()) return 0;
+  // Rules by the op type they apply to; generic rules apply to all.
+  std::vector<const Rewrite*> generic;
+  absl::flat_hash_map<const std::type_info*, std::vector<const Rewrite*>>
+      by_type;
+  for (const Rewrite* rule : rules) {
+    if (rule->op_type == nullptr) {
+      generic.push_back(rule);
+    } else {
+      by_type[rule->op_type].push_back(rule);
+    }
+  }
+  std::vector<const Rewrite*> applicable;
   std::deque<Node*> worklist;
   absl::flat_hash_set<Node*> queued;
   // Nodes are referenced by raw pointer; a replaced node may be destroyed,
@@ -65,7 +83,11 @@ int RunNodeRewrites(FunctionGraph& graph,
     worklist.pop_front();
     queued.erase(node);
     if (!graph.Contains(node)) continue;
-    for (const Rewrite* rule : rules) {
+    applicable = generic;
+    if (auto it = by_type.find(&typeid(node->op())); it != by_type.end()) {
+      applicable.insert(applicable.end(), it->second.begin(), it->second.end());
+    }
+    for (const Rewrite* rule : applicable) {
       std::optional<std::vector<Var>> result = rule->node_rewrite(graph, *node);
       if (!result.has_value()) continue;
       // Keep the node alive until its replacement is wired in.
@@ -98,6 +120,9 @@ int RunNodeRewrites(FunctionGraph& graph,
 }
 
 void RewriteGraph(FunctionGraph& graph, const RewriteOptions& options) {
+  // THETA_REWRITE_TIMING=1 prints the time each phase takes (compile-time
+  // profiling of large graphs).
+  static const bool timing = std::getenv("THETA_REWRITE_TIMING") != nullptr;
   std::vector<Rewrite> all = RegisteredRewrites();
   size_t i = 0;
   while (i < all.size()) {
@@ -114,15 +139,31 @@ void RewriteGraph(FunctionGraph& graph, const RewriteOptions& options) {
     }
     // Node rewrites to a fixed point, then graph rewrites in order, and the
     // node rewrites again if a graph rewrite changed something.
+    auto start = std::chrono::steady_clock::now();
+    auto lap = [&](const std::string& what) {
+      if (!timing) return;
+      auto now = std::chrono::steady_clock::now();
+      std::fprintf(
+          stderr, "theta rewrite %-28s %8.2f ms (%d nodes)\n", what.c_str(),
+          std::chrono::duration<double, std::milli>(now - start).count(),
+          graph.num_nodes());
+      start = now;
+    };
     RunNodeRewrites(graph, node_rules, options.log);
+    lap(absl::StrCat("phase ", static_cast<int>(phase), " node rewrites"));
     bool changed = false;
     for (const Rewrite* rule : graph_rules) {
       if (rule->graph_rewrite(graph)) {
         changed = true;
         if (options.log != nullptr) options.log->push_back(rule->name);
       }
+      lap(rule->name);
     }
-    if (changed) RunNodeRewrites(graph, node_rules, options.log);
+    if (changed) {
+      RunNodeRewrites(graph, node_rules, options.log);
+      lap(absl::StrCat("phase ", static_cast<int>(phase),
+                       " node rewrites again"));
+    }
   }
 }
 

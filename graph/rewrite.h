@@ -14,6 +14,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <typeinfo>
 #include <vector>
 
 #include "graph/function_graph.h"
@@ -44,6 +45,9 @@ struct Rewrite {
   int order;                   // within a phase, lower runs first
   NodeRewriteFn node_rewrite;  // one of the two is set
   GraphRewriteFn graph_rewrite;
+  // A node rewrite is only tried on nodes whose op has this dynamic type
+  // (typeid of the Op subclass); null: on every node.
+  const std::type_info* op_type = nullptr;
 };
 
 // Adds a rewrite; returns true (for static registration).
@@ -76,6 +80,14 @@ int RunNodeRewrites(FunctionGraph& graph,
       theta_rewrite_registered_, __LINE__) =                \
       ::theta::RegisterRewrite(::theta::Rewrite{            \
           name, ::theta::RewritePhase::phase, order, fn, nullptr})
+// As THETA_REGISTER_NODE_REWRITE, tried only on nodes of op class OpClass
+// (the driver dispatches by type instead of asking every rule).
+#define THETA_REGISTER_NODE_REWRITE_FOR(phase, name, order, OpClass, fn)  \
+  [[maybe_unused]] static const bool THETA_REWRITE_CONCAT(                \
+      theta_rewrite_registered_, __LINE__) =                              \
+      ::theta::RegisterRewrite(                                           \
+          ::theta::Rewrite{name, ::theta::RewritePhase::phase, order, fn, \
+                           nullptr, &typeid(OpClass)})
 #define THETA_REGISTER_GRAPH_REWRITE(phase, name, order, fn) \
   [[maybe_unused]] static const bool THETA_REWRITE_CONCAT(   \
       theta_rewrite_registered_, __LINE__) =                 \

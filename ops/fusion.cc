@@ -15,6 +15,7 @@ namespace theta {
 namespace {
 
 constexpr int kMaxFusedInputs = 24;
+constexpr size_t kMaxFusedNodes = 128;
 
 bool SameBroadcastPattern(const TensorType& a, const TensorType& b) {
   if (a.ndim() != b.ndim()) return false;
@@ -165,6 +166,10 @@ bool FuseElementwise(FunctionGraph& graph) {
 
     absl::flat_hash_set<Node*> members = {root};
     std::vector<Node*> frontier = {root};
+    // The group's inputs so far: kept under the limit while growing, so a
+    // long chain (a sum of many terms) becomes several bounded groups.
+    absl::flat_hash_set<const Variable*> external;
+    for (const Var& in : root->inputs()) external.insert(in.get());
     while (!frontier.empty()) {
       Node* n = frontier.back();
       frontier.pop_back();
@@ -193,6 +198,15 @@ bool FuseElementwise(FunctionGraph& graph) {
           }
         }
         if (!ok) continue;
+        absl::flat_hash_set<const Variable*> grown = external;
+        for (int o = 0; o < p->num_outputs(); ++o)
+          grown.erase(p->output_variable(o));
+        for (const Var& pin : p->inputs()) grown.insert(pin.get());
+        if (static_cast<int>(grown.size()) > kMaxFusedInputs ||
+            members.size() >= kMaxFusedNodes) {
+          continue;
+        }
+        external = std::move(grown);
         members.insert(p);
         frontier.push_back(p);
       }

@@ -98,6 +98,6 @@ Replacement DetectGemm(FunctionGraph& graph, Node& node) {
 
 }  // namespace
 
-THETA_REGISTER_NODE_REWRITE(kSpecialize, "gemm", 10, DetectGemm);
+THETA_REGISTER_NODE_REWRITE_FOR(kSpecialize, "gemm", 10, Elemwise, DetectGemm);
 
 }  // namespace theta

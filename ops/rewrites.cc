@@ -215,18 +215,20 @@ Replacement ExpMinusOne(FunctionGraph&, Node& node) {
 
 }  // namespace
 
-THETA_REGISTER_NODE_REWRITE(kCanonicalize, "simplify_arithmetic", 10,
-                            SimplifyArithmetic);
-THETA_REGISTER_NODE_REWRITE(kCanonicalize, "merge_dimshuffles", 20,
-                            MergeDimShuffles);
-THETA_REGISTER_NODE_REWRITE(kCanonicalize, "lift_dimshuffle", 30,
-                            LiftDimShuffle);
-THETA_REGISTER_NODE_REWRITE(kCanonicalize, "dimshuffle_of_alloc", 40,
-                            DimShuffleOfAlloc);
-THETA_REGISTER_NODE_REWRITE(kCanonicalize, "elemwise_of_alloc", 50,
-                            ElemwiseOfAlloc);
-THETA_REGISTER_NODE_REWRITE(kStabilize, "log_softmax", 10, LogOfSoftmax);
-THETA_REGISTER_NODE_REWRITE(kStabilize, "log_sigmoid", 20, LogOfSigmoid);
-THETA_REGISTER_NODE_REWRITE(kStabilize, "expm1", 30, ExpMinusOne);
+THETA_REGISTER_NODE_REWRITE_FOR(kCanonicalize, "simplify_arithmetic", 10,
+                                Elemwise, SimplifyArithmetic);
+THETA_REGISTER_NODE_REWRITE_FOR(kCanonicalize, "merge_dimshuffles", 20,
+                                DimShuffle, MergeDimShuffles);
+THETA_REGISTER_NODE_REWRITE_FOR(kCanonicalize, "lift_dimshuffle", 30,
+                                DimShuffle, LiftDimShuffle);
+THETA_REGISTER_NODE_REWRITE_FOR(kCanonicalize, "dimshuffle_of_alloc", 40,
+                                DimShuffle, DimShuffleOfAlloc);
+THETA_REGISTER_NODE_REWRITE_FOR(kCanonicalize, "elemwise_of_alloc", 50,
+                                Elemwise, ElemwiseOfAlloc);
+THETA_REGISTER_NODE_REWRITE_FOR(kStabilize, "log_softmax", 10, Elemwise,
+                                LogOfSoftmax);
+THETA_REGISTER_NODE_REWRITE_FOR(kStabilize, "log_sigmoid", 20, Elemwise,
+                                LogOfSigmoid);
+THETA_REGISTER_NODE_REWRITE_FOR(kStabilize, "expm1", 30, Elemwise, ExpMinusOne);
 
 }  // namespace theta
