@@ -160,9 +160,9 @@ double TestAccuracy(Classifier& model, const models::LabelledImages& test) {
     }
     FillBatch(test.images, order, first, count, inputs[0]);
     model.predict.Call(inputs, outputs);
-    const Tensor predicted = outputs[0].astype(DType::kInt64);
+    const int64_t* predicted = outputs[0].data<int64_t>();  // argmax: int64
     for (int64_t i = 0; i < count; ++i) {
-      correct += predicted.data<int64_t>()[i] ==
+      correct += predicted[i] ==
                  test.labels.data<int32_t>()[first + i];
     }
   }
@@ -257,7 +257,7 @@ int Run() {
         labels[i] = data.train.labels.data<int32_t>()[order[s * batch + i]];
       }
       model.train_step.Call(inputs, outputs);
-      const double loss = outputs[0].astype(DType::kFloat64).data<double>()[0];
+      const double loss = outputs[0].data<float>()[0];
       if (!std::isfinite(loss)) {
         throw Error(absl::StrCat("training diverged at step ", step + 1,
                                  " (loss ", loss,
