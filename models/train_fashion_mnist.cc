@@ -162,8 +162,7 @@ double TestAccuracy(Classifier& model, const models::LabelledImages& test) {
     model.predict.Call(inputs, outputs);
     const int64_t* predicted = outputs[0].data<int64_t>();  // argmax: int64
     for (int64_t i = 0; i < count; ++i) {
-      correct += predicted[i] ==
-                 test.labels.data<int32_t>()[first + i];
+      correct += predicted[i] == test.labels.data<int32_t>()[first + i];
     }
   }
   return static_cast<double>(correct) / static_cast<double>(n);

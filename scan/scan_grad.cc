@@ -425,7 +425,9 @@ std::vector<Var> Scan::Grad(Node& node,
       g = g.defined() ? g + total : total;
     } else {
       if (!g.defined()) g = zeros_like(init);
-      Var start = shape_i(init, 0) + Int(t.tap);
+      // Row j of the initial value is the state at time j - m, so steps
+      // 0 .. |tap|-1 read rows m + tap .. m - 1 (rows from m on are unused).
+      Var start = Int(fo.m() + t.tap);
       g = inc_subtensor(slice(g, {Slice(start, start + shape_i(in_order, 0))}),
                         in_order);
     }

@@ -54,7 +54,7 @@ TEST(ScanGradTest, MultiTapOutputsAndTheirInitialRows) {
                     .outputs_info = {OutputInfo(x[1], {-3, -1})}})
             .outputs[0];
       },
-      {R({5, 2}, 4), R({4, 2}, 5)});  // 4 rows: only the last 3 are read
+      {R({5, 2}, 4), R({4, 2}, 5)});  // 4 rows: only the first 3 are read
   EXPECT_TRUE(r.ok) << r.message;
 }
 

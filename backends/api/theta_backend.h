@@ -122,7 +122,8 @@ typedef struct theta_array {
   theta_dtype dtype;
   int32_t ndim;           /* 0 .. THETA_MAX_DIMS */
   const int64_t* shape;   /* ndim entries, each >= 0 */
-  const int64_t* strides; /* ndim entries, in elements, each >= 0 */
+  const int64_t* strides; /* ndim entries, in elements; >= 0 except for
+                             arrays that copy and elementwise only read */
 } theta_array;
 
 /* ------------------------------------------------------------------------ */

@@ -1,4 +1,5 @@
 // Strided copy, fill and the parallel memcpy behind the byte copies.
+#include <cstdlib>
 #include <cstring>
 
 #include "backends/api/elementwise_semantics.h"
@@ -45,10 +46,12 @@ bool TiledCopy(ThreadPool& pool, const Layout<2>& l, E* dst, const E* src) {
   if (r < 2) return false;
   const int a = r - 1;  // the destination's innermost dimension
   int b = 0;            // the source's fastest dimension
+  // Strides compare by magnitude: a reversed source runs backwards.
   for (int d = 1; d < r; ++d) {
-    if (l.stride[1][d] < l.stride[1][b]) b = d;
+    if (std::abs(l.stride[1][d]) < std::abs(l.stride[1][b])) b = d;
   }
-  if (b == a || l.stride[1][b] == 0 || l.stride[1][b] >= l.stride[1][a] ||
+  if (b == a || l.stride[1][b] == 0 ||
+      std::abs(l.stride[1][b]) >= std::abs(l.stride[1][a]) ||
       l.shape[a] < kTile / 2 || l.shape[b] < kTile / 2) {
     return false;
   }
@@ -147,7 +150,9 @@ void ParallelMemcpy(ThreadPool& pool, void* dst, const void* src,
 theta_status* Copy(ThreadPool& pool, const theta_copy_args& args) {
   const theta_array& src = args.source;
   const theta_array& dst = args.destination;
-  if (theta_status* s = CheckArray("copy", "source", src)) return s;
+  if (theta_status* s =
+          CheckArray("copy", "source", src, StrideSign::kAnyForReadOnly))
+    return s;
   if (theta_status* s = CheckArray("copy", "destination", dst)) return s;
   if (src.dtype != dst.dtype) {
     return InvalidArgument("copy: source dtype ", DtypeName(src.dtype),

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <initializer_list>
 #include <limits>
 #include <vector>
 
@@ -63,6 +64,29 @@ TEST_P(CopyFillTest, StridedCopiesOfEveryElementSize) {
   // A broadcast source: every row gets the same values.
   CheckCopy<float>(Strided({300, 5}, {0, 1}), Contiguous({300, 5}));
   CheckCopy<double>(Strided({4, 5}, {1, 0}), Transposed({4, 5}));
+}
+
+// `v` with the dimensions in `flip` running backwards.
+View Reversed(View v, std::initializer_list<int> flip) {
+  for (int d : flip) v.strides[d] = -v.strides[d];
+  return v;
+}
+
+TEST_P(CopyFillTest, ReversedSourcesAreReadBackwards) {
+  CheckCopy<float>(Reversed(Contiguous({1025}), {0}), Contiguous({1025}));
+  CheckCopy<double>(Reversed(Spaced({7}, 3), {0}), Contiguous({7}));
+  const std::vector<int64_t> m = {64, 48};
+  CheckCopy<int32_t>(Reversed(Contiguous(m), {0}), Contiguous(m));
+  CheckCopy<int64_t>(Reversed(Contiguous(m), {1}), Contiguous(m));
+  CheckCopy<uint8_t>(Reversed(Contiguous(m), {0, 1}), Spaced(m, 2));
+  // Transposing copies (moved in tiles) of reversed sources.
+  CheckCopy<float>(Reversed(Transposed(m), {0}), Contiguous(m));
+  CheckCopy<double>(Reversed(Transposed(m), {1}), Contiguous(m));
+  const std::vector<int64_t> batch = {3, 40, 36};
+  CheckCopy<float>(Reversed(Strided(batch, {40 * 36, 1, 40}), {0, 2}),
+                   Contiguous(batch));
+  CheckCopy<float>(Reversed(Contiguous({100000, 3}), {0}),
+                   Contiguous({100000, 3}));
 }
 
 TEST_P(CopyFillTest, LargeContiguousCopyIsExact) {

@@ -262,7 +262,9 @@ theta_status* PlanOperands(const theta_elementwise_args& args, Plan* plan) {
                                RawEnum(o.dtype));
       }
       theta_array array{o.data, o.dtype, args.ndim, args.shape, o.strides};
-      if (theta_status* s = CheckArray("elementwise", what, array)) {
+      if (theta_status* s = CheckArray("elementwise", what, array,
+                                       is_input ? StrideSign::kAnyForReadOnly
+                                                : StrideSign::kNonNegative)) {
         return s;
       }
       if (!is_input) {
@@ -467,13 +469,16 @@ void FindDirectInputs(theta_dtype compute, Plan* plan) {
     const char* begin;
     const char* end;
   };
+  // The bytes an operand spans; inputs may run backwards (negative strides).
   auto range = [](const Operand& o) {
     const Layout<1>& l = o.layout;
-    int64_t extent = 1;
-    for (int d = 0; d < l.rank; ++d)
-      extent += (l.shape[d] - 1) * l.stride[0][d];
-    const char* begin = o.data;
-    return Range{begin, begin + extent * DtypeSize(o.dtype)};
+    int64_t low = 0, high = 1;
+    for (int d = 0; d < l.rank; ++d) {
+      const int64_t span = (l.shape[d] - 1) * l.stride[0][d];
+      (span < 0 ? low : high) += span;
+    }
+    const int64_t size = static_cast<int64_t>(DtypeSize(o.dtype));
+    return Range{o.data + low * size, o.data + high * size};
   };
   std::pmr::vector<Range> outputs(plan->arena);
   for (const Operand& o : plan->outputs) outputs.push_back(range(o));

@@ -76,6 +76,22 @@ TEST_P(ElementwiseTest, BroadcastsWithZeroStrides) {
            Contiguous(ones));
 }
 
+TEST_P(ElementwiseTest, ReversedInputViews) {
+  // Inputs running backwards along some dimensions (negative strides), mixed
+  // with broadcast and contiguous ones; outputs are plain.
+  const std::vector<int64_t> shape = {37, 29, 11};
+  const View c = Contiguous(shape);
+  View back = c;
+  back.strides[0] = -back.strides[0];
+  View all_back = c;
+  for (int64_t& s : all_back.strides) s = -s;
+  View bcast_back = Strided(shape, {0, -11, 1});
+  CheckFma(this, shape, back, all_back, bcast_back, c);
+  const std::vector<int64_t> line = {100003};
+  CheckFma(this, line, Strided(line, {-1}), Strided(line, {-2}),
+           Contiguous(line), Contiguous(line));
+}
+
 TEST_P(ElementwiseTest, NonContiguousViews) {
   const std::vector<int64_t> shape = {37, 29, 11};
   CheckFma(this, shape, Transposed(shape), Spaced(shape, 2),
@@ -382,11 +398,11 @@ TEST_P(ElementwiseTest, InvalidArgumentsAreRejectedWithReasons) {
   a.inputs = &bad;
   expect(a, {"input 0 has invalid dtype 42"});
   const int64_t neg_stride[] = {-1};
-  bad = in;
+  bad = out;
   bad.strides = neg_stride;
   a = good;
-  a.inputs = &bad;
-  expect(a, {"input 0.strides[0] is -1"});
+  a.outputs = &bad;
+  expect(a, {"output 0.strides[0] is -1"});
   const int64_t zero_stride[] = {0};
   bad = out;
   bad.strides = zero_stride;

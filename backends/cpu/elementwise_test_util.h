@@ -47,7 +47,8 @@ struct Host {
                                                             : 4;
   }
   theta_ew_operand Operand() {
-    return {bytes.empty() ? nullptr : bytes.data(), dtype, view.strides.data()};
+    return {bytes.empty() ? nullptr : bytes.data() + view.First() * Size(dtype),
+            dtype, view.strides.data()};
   }
   // Element at row-major position i, converted to T the way LOAD does.
   template <typename T>

@@ -11,7 +11,6 @@
 #include <algorithm>
 #include <cstring>
 #include <type_traits>
-#include <vector>
 
 #include "backends/cpu/kernels.h"
 #include "backends/cpu/status.h"
@@ -32,17 +31,17 @@ struct Geometry {
   Layout<2> outer;  // operands: big, small
   Layout<2> inner;  // operands: big, small
   int64_t outer_count, inner_count, j_count;
-  int64_t axis_stride;                // big's stride along the axis
-  int64_t axis_size;                  // big's size along the axis
-  std::vector<int64_t> index;         // per j: the index, wrapped
-  std::vector<int64_t> small_offset;  // per j: offset of j in small
+  int64_t axis_stride;    // big's stride along the axis
+  int64_t axis_size;      // big's size along the axis
+  int64_t* index;         // per j: the index, wrapped (in scratch)
+  int64_t* small_offset;  // per j: offset of j in small (in scratch)
 };
 
 // Validates the arrays and reads the indices into g.
 theta_status* Prepare(const char* fn, const theta_gather_args& a,
                       const theta_array& big, const char* big_name,
                       const theta_array& small, const char* small_name,
-                      Geometry* g) {
+                      Scratch& scratch, Geometry* g) {
   const theta_array& idx = a.indices;
   if (theta_status* s = CheckArray(fn, big_name, big)) return s;
   if (theta_status* s = CheckArray(fn, "indices", idx)) return s;
@@ -85,8 +84,8 @@ theta_status* Prepare(const char* fn, const theta_gather_args& a,
   g->j_count = NumElements(idx);
   g->axis_stride = big.strides[ax];
   g->axis_size = size;
-  g->index.resize(static_cast<size_t>(g->j_count));
-  g->small_offset.resize(static_cast<size_t>(g->j_count));
+  g->index = scratch.Get<int64_t>(Scratch::kFirst, g->j_count);
+  g->small_offset = scratch.Get<int64_t>(Scratch::kSecond, g->j_count);
   if (g->j_count > 0) {
     const Layout<2> il =
         Collapse<2>(idx.ndim, idx.shape, {idx.strides, small.strides + ax});
@@ -233,10 +232,11 @@ void RunScatterAdd(ThreadPool& pool, const Geometry& g, const T* src, T* dst) {
 
 }  // namespace
 
-theta_status* Gather(ThreadPool& pool, const theta_gather_args& a) {
+theta_status* Gather(ThreadPool& pool, Scratch& scratch,
+                     const theta_gather_args& a) {
   Geometry g;
-  if (theta_status* s =
-          Prepare("gather", a, a.source, "source", a.output, "output", &g)) {
+  if (theta_status* s = Prepare("gather", a, a.source, "source", a.output,
+                                "output", scratch, &g)) {
     return s;
   }
   if (theta_status* s = CheckWritable("gather", "output", a.output)) return s;
@@ -263,10 +263,11 @@ theta_status* Gather(ThreadPool& pool, const theta_gather_args& a) {
 // scatter_add: args.output is the destination (the gather source's shape),
 // args.source has the gather output's shape, args.axis indexes the
 // destination.
-theta_status* ScatterAdd(ThreadPool& pool, const theta_gather_args& a) {
+theta_status* ScatterAdd(ThreadPool& pool, Scratch& scratch,
+                         const theta_gather_args& a) {
   Geometry g;
   if (theta_status* s = Prepare("scatter_add", a, a.output, "destination",
-                                a.source, "source", &g)) {
+                                a.source, "source", scratch, &g)) {
     return s;
   }
   if (theta_status* s = CheckWritable("scatter_add", "destination", a.output)) {

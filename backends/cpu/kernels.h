@@ -11,6 +11,7 @@
 #include <string>
 
 #include "backends/api/theta_backend.h"
+#include "backends/cpu/scratch.h"
 #include "backends/cpu/thread_pool.h"
 
 struct theta_plugin {
@@ -23,7 +24,9 @@ struct theta_device {
 };
 
 struct theta_stream {
+  explicit theta_stream(theta_device* d) : device(d) {}
   theta_device* device;
+  theta::cpu::Scratch scratch;  // work space of the kernels run on it
 };
 
 struct theta_buffer {
@@ -49,12 +52,18 @@ int32_t RawEnum(const E& field) {
 size_t DtypeSize(int dtype);
 bool IsValidDtype(int dtype);
 
+// Whether an array may have negative strides: the ABI allows them only for
+// arrays that copy and elementwise read (reversed views).
+enum class StrideSign { kNonNegative, kAnyForReadOnly };
+
 // Checks an array: known dtype, 0 <= ndim <= THETA_MAX_DIMS, shape and
-// strides present when ndim > 0, shape and strides >= 0, element count and
-// extent representable, data present when it has elements. `what` names it
-// in messages ("input", "output", ...).
+// strides present when ndim > 0, shape >= 0, strides >= 0 unless `strides`
+// allows negative ones, element count and offsets representable, data
+// present when it has elements. `what` names it in messages ("input",
+// "output", ...).
 theta_status* CheckArray(const char* function, const char* what,
-                         const theta_array& array);
+                         const theta_array& array,
+                         StrideSign strides = StrideSign::kNonNegative);
 
 // Checks an output: no zero stride along a dimension of size > 1 (every
 // element is written once, possibly from several threads).
@@ -71,10 +80,13 @@ std::string ShapeString(int ndim, const int64_t* shape);
 // copy_fill.cc, rng.cc).
 theta_status* Gemm(ThreadPool& pool, const theta_gemm_args& args);
 theta_status* Elementwise(ThreadPool& pool, const theta_elementwise_args& args);
-theta_status* Reduce(ThreadPool& pool, const theta_reduce_args& args);
+theta_status* Reduce(ThreadPool& pool, Scratch& scratch,
+                     const theta_reduce_args& args);
 theta_status* Softmax(ThreadPool& pool, const theta_softmax_args& args);
-theta_status* Gather(ThreadPool& pool, const theta_gather_args& args);
-theta_status* ScatterAdd(ThreadPool& pool, const theta_gather_args& args);
+theta_status* Gather(ThreadPool& pool, Scratch& scratch,
+                     const theta_gather_args& args);
+theta_status* ScatterAdd(ThreadPool& pool, Scratch& scratch,
+                         const theta_gather_args& args);
 theta_status* Copy(ThreadPool& pool, const theta_copy_args& args);
 theta_status* Fill(ThreadPool& pool, const theta_array& array, double value);
 theta_status* Rng(ThreadPool& pool, const theta_rng_args& args);

@@ -180,7 +180,7 @@ theta_status* StreamCreate(theta_device* device, theta_stream** out) noexcept {
     if (device == nullptr) {
       return InvalidArgument("stream_create: device is NULL");
     }
-    *out = new theta_stream{device};
+    *out = new theta_stream(device);
     return nullptr;
   });
 }
@@ -316,48 +316,66 @@ theta_status* RunKernel(const char* function, theta_stream* stream,
                              args->struct_size, ", expected at least ",
                              sizeof(Args));
     }
-    return kernel(stream->device->plugin->pool, *args);
+    return kernel(*stream, *args);
   });
 }
 
 theta_status* GemmEntry(theta_stream* stream,
                         const theta_gemm_args* args) noexcept {
-  return RunKernel("gemm", stream, args, Gemm);
+  return RunKernel("gemm", stream, args, [](theta_stream& s, const auto& a) {
+    return Gemm(s.device->plugin->pool, a);
+  });
 }
 
 theta_status* ElementwiseEntry(theta_stream* stream,
                                const theta_elementwise_args* args) noexcept {
-  return RunKernel("elementwise", stream, args, Elementwise);
+  return RunKernel("elementwise", stream, args,
+                   [](theta_stream& s, const auto& a) {
+                     return Elementwise(s.device->plugin->pool, a);
+                   });
 }
 
 theta_status* ReduceEntry(theta_stream* stream,
                           const theta_reduce_args* args) noexcept {
-  return RunKernel("reduce", stream, args, Reduce);
+  return RunKernel("reduce", stream, args, [](theta_stream& s, const auto& a) {
+    return Reduce(s.device->plugin->pool, s.scratch, a);
+  });
 }
 
 theta_status* SoftmaxEntry(theta_stream* stream,
                            const theta_softmax_args* args) noexcept {
-  return RunKernel("softmax", stream, args, Softmax);
+  return RunKernel("softmax", stream, args, [](theta_stream& s, const auto& a) {
+    return Softmax(s.device->plugin->pool, a);
+  });
 }
 
 theta_status* GatherEntry(theta_stream* stream,
                           const theta_gather_args* args) noexcept {
-  return RunKernel("gather", stream, args, Gather);
+  return RunKernel("gather", stream, args, [](theta_stream& s, const auto& a) {
+    return Gather(s.device->plugin->pool, s.scratch, a);
+  });
 }
 
 theta_status* ScatterAddEntry(theta_stream* stream,
                               const theta_gather_args* args) noexcept {
-  return RunKernel("scatter_add", stream, args, ScatterAdd);
+  return RunKernel("scatter_add", stream, args,
+                   [](theta_stream& s, const auto& a) {
+                     return ScatterAdd(s.device->plugin->pool, s.scratch, a);
+                   });
 }
 
 theta_status* CopyEntry(theta_stream* stream,
                         const theta_copy_args* args) noexcept {
-  return RunKernel("copy", stream, args, Copy);
+  return RunKernel("copy", stream, args, [](theta_stream& s, const auto& a) {
+    return Copy(s.device->plugin->pool, a);
+  });
 }
 
 theta_status* RngEntry(theta_stream* stream,
                        const theta_rng_args* args) noexcept {
-  return RunKernel("rng", stream, args, Rng);
+  return RunKernel("rng", stream, args, [](theta_stream& s, const auto& a) {
+    return Rng(s.device->plugin->pool, a);
+  });
 }
 
 theta_status* FillEntry(theta_stream* stream, const theta_array* array,

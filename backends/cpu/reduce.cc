@@ -14,7 +14,6 @@
 #include <cmath>
 #include <limits>
 #include <type_traits>
-#include <vector>
 
 #include "backends/cpu/kernels.h"
 #include "backends/cpu/status.h"
@@ -200,9 +199,17 @@ Geometry MakeGeometry(const theta_reduce_args& args) {
       kept[nk++] = Dim{in.shape[d], in.strides[d], out.strides[d]};
     }
   }
-  auto by_stride = [](const Dim& a, const Dim& b) { return a.in > b.in; };
-  std::stable_sort(kept, kept + nk, by_stride);
-  std::stable_sort(red, red + nr, by_stride);
+  // Stable insertion sort by decreasing input stride: at most kMaxDims
+  // items, and std::stable_sort would allocate a buffer on every call.
+  auto sort_by_stride = [](Dim* dims, int n) {
+    for (int i = 1; i < n; ++i) {
+      for (int j = i; j > 0 && dims[j - 1].in < dims[j].in; --j) {
+        std::swap(dims[j - 1], dims[j]);
+      }
+    }
+  };
+  sort_by_stride(kept, nk);
+  sort_by_stride(red, nr);
   int64_t shape[kMaxDims], s0[kMaxDims], s1[kMaxDims];
   for (int i = 0; i < nk; ++i) {
     shape[i] = kept[i].size;
@@ -331,8 +338,8 @@ class Reduction {
 };
 
 template <typename R, typename T>
-void RunReduction(ThreadPool& pool, const Geometry& g, const void* input,
-                  void* output) {
+void RunReduction(ThreadPool& pool, Scratch& scratch, const Geometry& g,
+                  const void* input, void* output) {
   using Acc = typename R::Acc;
   Reduction<R, T> red(g, static_cast<const T*>(input),
                       static_cast<typename R::Out*>(output));
@@ -366,13 +373,13 @@ void RunReduction(ThreadPool& pool, const Geometry& g, const void* input,
     });
     return;
   }
-  std::vector<Acc> partial(static_cast<size_t>(pieces * g.out_count));
+  Acc* partial = scratch.Get<Acc>(Scratch::kFirst, pieces * g.out_count);
   const int64_t grain = std::max<int64_t>(
       1, kParallelWork / std::max<int64_t>(1, piece * g.out_count));
   pool.ParallelFor(pieces, grain, [&](int64_t p0, int64_t p1) {
     for (int64_t p = p0; p < p1; ++p) {
       red.Run(0, g.out_count, p * piece, std::min(g.red_count, (p + 1) * piece),
-              partial.data() + p * g.out_count);
+              partial + p * g.out_count);
     }
   });
   Walk(g.kept, 0, g.out_count, [&](const int64_t* off, int64_t len, int64_t k) {
@@ -387,27 +394,30 @@ void RunReduction(ThreadPool& pool, const Geometry& g, const void* input,
 }
 
 template <int OP>
-void Dispatch(ThreadPool& pool, const Geometry& g, const theta_reduce_args& a) {
+void Dispatch(ThreadPool& pool, Scratch& scratch, const Geometry& g,
+              const theta_reduce_args& a) {
   const void* in = a.input.data;
   void* out = a.output.data;
   switch (a.input.dtype) {
     case THETA_DTYPE_F32:
-      return RunReduction<Reducer<float, OP, false>, float>(pool, g, in, out);
+      return RunReduction<Reducer<float, OP, false>, float>(pool, scratch, g,
+                                                            in, out);
     case THETA_DTYPE_F64:
-      return RunReduction<Reducer<double, OP, false>, double>(pool, g, in, out);
+      return RunReduction<Reducer<double, OP, false>, double>(pool, scratch, g,
+                                                              in, out);
     case THETA_DTYPE_I32:
-      return RunReduction<Reducer<int32_t, OP, false>, int32_t>(pool, g, in,
-                                                                out);
+      return RunReduction<Reducer<int32_t, OP, false>, int32_t>(pool, scratch,
+                                                                g, in, out);
     case THETA_DTYPE_I64:
-      return RunReduction<Reducer<int64_t, OP, false>, int64_t>(pool, g, in,
-                                                                out);
+      return RunReduction<Reducer<int64_t, OP, false>, int64_t>(pool, scratch,
+                                                                g, in, out);
     case THETA_DTYPE_U8:
-      return RunReduction<Reducer<uint8_t, OP, false>, uint8_t>(pool, g, in,
-                                                                out);
+      return RunReduction<Reducer<uint8_t, OP, false>, uint8_t>(pool, scratch,
+                                                                g, in, out);
     case THETA_DTYPE_BOOL:
       if constexpr (OP != THETA_REDUCE_SUM && OP != THETA_REDUCE_PROD) {
-        return RunReduction<Reducer<uint8_t, OP, true>, uint8_t>(pool, g, in,
-                                                                 out);
+        return RunReduction<Reducer<uint8_t, OP, true>, uint8_t>(pool, scratch,
+                                                                 g, in, out);
       }
       return;
   }
@@ -477,28 +487,29 @@ theta_status* Check(const theta_reduce_args& a) {
 
 }  // namespace
 
-theta_status* Reduce(ThreadPool& pool, const theta_reduce_args& args) {
+theta_status* Reduce(ThreadPool& pool, Scratch& scratch,
+                     const theta_reduce_args& args) {
   if (theta_status* s = Check(args)) return s;
   if (NumElements(args.output) == 0) return nullptr;
   const Geometry g = MakeGeometry(args);
   switch (args.op) {
     case THETA_REDUCE_SUM:
-      Dispatch<THETA_REDUCE_SUM>(pool, g, args);
+      Dispatch<THETA_REDUCE_SUM>(pool, scratch, g, args);
       break;
     case THETA_REDUCE_PROD:
-      Dispatch<THETA_REDUCE_PROD>(pool, g, args);
+      Dispatch<THETA_REDUCE_PROD>(pool, scratch, g, args);
       break;
     case THETA_REDUCE_MAX:
-      Dispatch<THETA_REDUCE_MAX>(pool, g, args);
+      Dispatch<THETA_REDUCE_MAX>(pool, scratch, g, args);
       break;
     case THETA_REDUCE_MIN:
-      Dispatch<THETA_REDUCE_MIN>(pool, g, args);
+      Dispatch<THETA_REDUCE_MIN>(pool, scratch, g, args);
       break;
     case THETA_REDUCE_ARGMAX:
-      Dispatch<THETA_REDUCE_ARGMAX>(pool, g, args);
+      Dispatch<THETA_REDUCE_ARGMAX>(pool, scratch, g, args);
       break;
     case THETA_REDUCE_ARGMIN:
-      Dispatch<THETA_REDUCE_ARGMIN>(pool, g, args);
+      Dispatch<THETA_REDUCE_ARGMIN>(pool, scratch, g, args);
       break;
   }
   return nullptr;

@@ -1,12 +1,10 @@
 // Softmax and log-softmax along the last dimension, max-subtracted. Rows
-// are split across the pool; a strided row is gathered into a contiguous
-// scratch row, computed there, and scattered back, so in-place works for
-// any strides.
+// are split across the pool; a strided row is processed in chunks through a
+// stack buffer, so in-place works for any strides and nothing is allocated.
 #include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <vector>
 
 #include "backends/api/theta_backend.h"
 #include "backends/cpu/elementwise_ops.h"
@@ -53,6 +51,47 @@ void SoftmaxRow(const T* x, T* y, int64_t n, bool log) {
   Row<T>(y, n) = (ConstRow<T>(x, n) - m) - log_s;
 }
 
+// SoftmaxRow over a strided row (elements x[i * sx], y[i * sy]), in
+// chunks through a stack buffer: three passes (max, sum, write), no heap.
+// Element i is read before it is written, so y may equal x.
+template <typename T>
+void StridedSoftmaxRow(const T* x, int64_t sx, T* y, int64_t sy, int64_t n,
+                       bool log) {
+  alignas(64) T e[kChunk];
+  auto load = [&](int64_t i, int64_t len) {
+    for (int64_t t = 0; t < len; ++t) e[t] = x[(i + t) * sx];
+  };
+  T m = -std::numeric_limits<T>::infinity();
+  for (int64_t i = 0; i < n; i += kChunk) {
+    const int64_t len = std::min(kChunk, n - i);
+    load(i, len);
+    const T cm = ConstRow<T>(e, len).template maxCoeff<Eigen::PropagateNaN>();
+    if (std::isnan(cm) || cm > m) m = cm;  // NaN anywhere: the row is NaN
+  }
+  double s = 0;
+  for (int64_t i = 0; i < n; i += kChunk) {
+    const int64_t len = std::min(kChunk, n - i);
+    load(i, len);
+    Row<T>(e, len) -= m;
+    ApplyBlock<T>(THETA_EW_EXP, e, e, nullptr, nullptr, len);
+    s += ConstRow<T>(e, len).template cast<double>().sum();
+  }
+  const T sum = static_cast<T>(s);
+  const T log_s = static_cast<T>(std::log(s));
+  for (int64_t i = 0; i < n; i += kChunk) {
+    const int64_t len = std::min(kChunk, n - i);
+    load(i, len);
+    if (log) {
+      Row<T>(e, len) = (Row<T>(e, len) - m) - log_s;
+    } else {
+      Row<T>(e, len) -= m;
+      ApplyBlock<T>(THETA_EW_EXP, e, e, nullptr, nullptr, len);
+      Row<T>(e, len) /= sum;
+    }
+    for (int64_t t = 0; t < len; ++t) y[(i + t) * sy] = e[t];
+  }
+}
+
 template <typename T>
 void Run(ThreadPool& pool, const theta_softmax_args& a) {
   const int nd = a.input.ndim;
@@ -67,7 +106,6 @@ void Run(ThreadPool& pool, const theta_softmax_args& a) {
   const bool contiguous = (sx == 1 || n == 1) && (sy == 1 || n == 1);
   const int64_t grain = std::max<int64_t>(1, kParallelWork / n);
   pool.ParallelFor(rows.Count(), grain, [&](int64_t r0, int64_t r1) {
-    std::vector<T> scratch(contiguous ? 0 : n);
     const int64_t rx = rows.InnerStride(0), ry = rows.InnerStride(1);
     Walk(rows, r0, r1 - r0, [&](const int64_t* off, int64_t len, int64_t) {
       for (int64_t r = 0; r < len; ++r) {
@@ -75,11 +113,9 @@ void Run(ThreadPool& pool, const theta_softmax_args& a) {
         T* yr = y + off[1] + r * ry;
         if (contiguous) {
           SoftmaxRow(xr, yr, n, log);
-          continue;
+        } else {
+          StridedSoftmaxRow(xr, sx, yr, sy, n, log);
         }
-        for (int64_t i = 0; i < n; ++i) scratch[i] = xr[i * sx];
-        SoftmaxRow(scratch.data(), scratch.data(), n, log);
-        for (int64_t i = 0; i < n; ++i) yr[i * sy] = scratch[i];
       }
     });
   });

@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 
+#include "backends/cpu/kernels.h"
+
 namespace theta::cpu::testing {
 
 ::testing::AssertionResult IsOk(theta_status* status) {
@@ -87,15 +89,26 @@ int64_t View::Count() const {
   return n;
 }
 
+int64_t View::First() const {
+  if (Count() == 0) return 0;
+  int64_t first = 0;
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (strides[d] < 0) first -= (shape[d] - 1) * strides[d];
+  }
+  return first;
+}
+
 int64_t View::Extent() const {
   if (Count() == 0) return 0;
-  int64_t e = 1;
-  for (size_t d = 0; d < shape.size(); ++d) e += (shape[d] - 1) * strides[d];
+  int64_t e = 1 + First();
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (strides[d] > 0) e += (shape[d] - 1) * strides[d];
+  }
   return e;
 }
 
 int64_t View::Offset(int64_t linear) const {
-  int64_t off = 0;
+  int64_t off = First();
   for (int d = ndim() - 1; d >= 0; --d) {
     off += (linear % shape[d]) * strides[d];
     linear /= shape[d];
@@ -104,8 +117,10 @@ int64_t View::Offset(int64_t linear) const {
 }
 
 theta_array View::Array(const void* data, theta_dtype dtype) const {
-  return theta_array{const_cast<void*>(data), dtype, ndim(), shape.data(),
-                     strides.data()};
+  char* first = static_cast<char*>(const_cast<void*>(data));
+  if (data != nullptr)
+    first += First() * static_cast<int64_t>(DtypeSize(dtype));
+  return theta_array{first, dtype, ndim(), shape.data(), strides.data()};
 }
 
 View Contiguous(std::vector<int64_t> shape) { return Spaced(shape, 1); }

@@ -73,10 +73,14 @@ struct View {
 
   int ndim() const { return static_cast<int>(shape.size()); }
   int64_t Count() const;
+  // Offset in the buffer of element (0, ..., 0): 0 unless some strides are
+  // negative (a reversed view starts at the buffer's far end).
+  int64_t First() const;
   // Elements a buffer needs: 1 + the largest offset (0 when empty).
   int64_t Extent() const;
-  // Offset of the element at row-major position `linear`.
+  // Offset in the buffer of the element at row-major position `linear`.
   int64_t Offset(int64_t linear) const;
+  // The view of a buffer starting at `data` (its element 0).
   theta_array Array(const void* data, theta_dtype dtype) const;
 };
 

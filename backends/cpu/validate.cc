@@ -34,7 +34,7 @@ std::string ShapeString(int ndim, const int64_t* shape) {
 }
 
 theta_status* CheckArray(const char* function, const char* what,
-                         const theta_array& a) {
+                         const theta_array& a, StrideSign strides) {
   if (!IsValidDtype(RawEnum(a.dtype))) {
     return InvalidArgument(function, ": ", what, " has invalid dtype ",
                            RawEnum(a.dtype));
@@ -49,17 +49,19 @@ theta_status* CheckArray(const char* function, const char* what,
         a.shape == nullptr ? "shape" : "strides", " pointer is NULL");
   }
   int64_t count = 1;
-  int64_t extent = 0;  // largest element offset
+  int64_t high = 0;  // largest element offset
+  int64_t low = 0;   // smallest element offset (< 0 for reversed views)
   bool empty = false;
   for (int d = 0; d < a.ndim; ++d) {
     if (a.shape[d] < 0) {
       return InvalidArgument(function, ": ", what, ".shape[", d, "] is ",
                              a.shape[d], " (must be >= 0)");
     }
-    if (a.strides[d] < 0) {
+    if (a.strides[d] < 0 && strides == StrideSign::kNonNegative) {
       return InvalidArgument(function, ": ", what, ".strides[", d, "] is ",
                              a.strides[d],
-                             " (negative strides are not allowed)");
+                             " (negative strides are allowed only for arrays "
+                             "that copy and elementwise read)");
     }
     if (a.shape[d] == 0) empty = true;
   }
@@ -68,7 +70,8 @@ theta_status* CheckArray(const char* function, const char* what,
     int64_t span;
     if (__builtin_mul_overflow(count, a.shape[d], &count) ||
         __builtin_mul_overflow(a.shape[d] - 1, a.strides[d], &span) ||
-        __builtin_add_overflow(extent, span, &extent)) {
+        __builtin_add_overflow(span < 0 ? low : high, span,
+                               span < 0 ? &low : &high)) {
       return InvalidArgument(function, ": ", what, " of shape ",
                              ShapeString(a.ndim, a.shape),
                              " is too large to address");

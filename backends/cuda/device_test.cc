@@ -407,8 +407,8 @@ TEST_F(DeviceTest, ElementwiseInPlaceAndRankZero) {
                    {2.0}, 2, "rank 0");
 }
 
-// Reversed views (negative strides) of inputs; the CPU plugin does not take
-// them yet, so the reference is computed here.
+// Reversed views (negative strides) of inputs, against a reference computed
+// here.
 TEST_F(DeviceTest, ElementwiseReadsReversedViews) {
   const std::vector<int64_t> dims = {4, 6};
   const auto x = Random<float>(24, -1, 1, 41);
