@@ -350,9 +350,10 @@ typedef struct theta_copy_args {
 /* Counter-based random numbers: Philox4x32-10. Element e (in row-major
  * order of `output`) is drawn from counter n = offset + e:
  *   UNIFORM, F32: word (n mod 4) of philox(key = seed, counter = n / 4),
- *                 u = (word >> 8) * 2^-24 in [0, 1), value = a + (b - a) u.
+ *                 u = (word >> 8) * 2^-24 in [0, 1),
+ *                 value = fma(b - a, u, a) (one rounding, in double).
  *   UNIFORM, F64: words 2(n mod 2), 2(n mod 2)+1 of philox(counter = n / 2),
- *                 u = (hi << 21 | lo >> 11) * 2^-53, value = a + (b - a) u.
+ *                 u = (hi << 21 | lo >> 11) * 2^-53, value = fma(b - a, u, a).
  *   NORMAL:       words 2(n mod 2), 2(n mod 2)+1 of philox(counter = n / 2),
  *                 u1 = ((w0 >> 8) + 1) * 2^-24, u2 = (w1 >> 8) * 2^-24,
  *                 value = a + b * sqrt(-2 ln u1) cos(2 pi u2)   (a = mean,
@@ -361,7 +362,7 @@ typedef struct theta_copy_args {
  * the key the 64-bit seed. Every backend produces the same uniform numbers
  * bit for bit; normal numbers agree to the last bit of the platform's
  * log/cos (within 2 ulp). The output dtype is F32 or F64. Uniform values
- * too are computed in double (a + (b - a) * u with u exact) and then
+ * too are computed in double (fma(b - a, u, a) with u exact) and then
  * rounded to the output dtype, so F32 bits do not depend on the backend's
  * choice of float or double arithmetic. */
 typedef enum theta_rng_distribution {

@@ -23,7 +23,7 @@ struct Uniform32 {
   double a, scale;
   double operator()(const philox::Block& b, uint64_t lane) const {
     const float u = static_cast<float>(b.w[lane] >> 8) * (1.0f / 16777216.0f);
-    return a + scale * static_cast<double>(u);
+    return philox::UniformAffine(a, scale, static_cast<double>(u));
   }
 };
 struct Uniform64 {
@@ -32,7 +32,8 @@ struct Uniform64 {
   double operator()(const philox::Block& b, uint64_t lane) const {
     const uint32_t lo = b.w[2 * lane], hi = b.w[2 * lane + 1];
     const uint64_t bits = (static_cast<uint64_t>(hi) << 21) | (lo >> 11);
-    return a + scale * (static_cast<double>(bits) * (1.0 / 9007199254740992.0));
+    return philox::UniformAffine(
+        a, scale, static_cast<double>(bits) * (1.0 / 9007199254740992.0));
   }
 };
 struct Normal {

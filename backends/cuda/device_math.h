@@ -332,12 +332,13 @@ THETA_CUDA_HD inline T RngValue(int distribution, const philox::Block& b,
   }
   if constexpr (sizeof(T) == 4) {
     const float u = static_cast<float>(b.w[lane] >> 8) * (1.0f / 16777216.0f);
-    return static_cast<T>(a + scale * static_cast<double>(u));
+    return static_cast<T>(
+        philox::UniformAffine(a, scale, static_cast<double>(u)));
   } else {
     const uint32_t lo = b.w[2 * lane], hi = b.w[2 * lane + 1];
     const uint64_t bits = (static_cast<uint64_t>(hi) << 21) | (lo >> 11);
-    return static_cast<T>(
-        a + scale * (static_cast<double>(bits) * (1.0 / 9007199254740992.0)));
+    return static_cast<T>(philox::UniformAffine(
+        a, scale, static_cast<double>(bits) * (1.0 / 9007199254740992.0)));
   }
 }
 

@@ -1,0 +1,146 @@
+// Strided batched GEMM against a triple loop in double.
+#include <vector>
+
+#include "backends/conformance/conformance.h"
+
+namespace theta::conformance {
+namespace {
+
+class GemmTest : public ConformanceTest {
+ protected:
+  struct Case {
+    int64_t m, n, k, batch;
+    bool ta, tb;
+    double alpha, beta;
+    int64_t pad = 0;  // extra elements per row (lda/ldb/ldc > columns)
+  };
+
+  template <typename T>
+  void Check(const Case& c) {
+    const int64_t ar = c.ta ? c.k : c.m, ac = c.ta ? c.m : c.k;
+    const int64_t br = c.tb ? c.n : c.k, bc = c.tb ? c.k : c.n;
+    const int64_t lda = ac + c.pad, ldb = bc + c.pad, ldc = c.n + c.pad;
+    const int64_t sa = ar * lda + c.pad, sb = br * ldb, sc = c.m * ldc + 3;
+    const auto a = Random<T>(std::max<int64_t>(1, sa * c.batch), -1, 1, 1);
+    const auto b = Random<T>(std::max<int64_t>(1, sb * c.batch), -1, 1, 2);
+    auto cv = Random<T>(std::max<int64_t>(1, sc * c.batch), -1, 1, 3);
+    std::vector<double> want(cv.begin(), cv.end());
+    for (int64_t i = 0; i < c.batch; ++i) {
+      for (int64_t r = 0; r < c.m; ++r) {
+        for (int64_t col = 0; col < c.n; ++col) {
+          double acc = 0;
+          for (int64_t t = 0; t < c.k; ++t) {
+            const double x = a[i * sa + (c.ta ? t * lda + r : r * lda + t)];
+            const double y = b[i * sb + (c.tb ? col * ldb + t : t * ldb + col)];
+            acc += x * y;
+          }
+          double& out = want[i * sc + r * ldc + col];
+          out = c.alpha * acc + (c.beta == 0 ? 0 : c.beta * out);
+        }
+      }
+    }
+    DeviceArray da = Upload(a), db = Upload(b), dc = Upload(cv);
+    theta_gemm_args g{};
+    g.struct_size = sizeof(g);
+    g.dtype = DtypeOf<T>();
+    g.trans_a = c.ta;
+    g.trans_b = c.tb;
+    g.m = c.m;
+    g.n = c.n;
+    g.k = c.k;
+    g.alpha = c.alpha;
+    g.beta = c.beta;
+    g.a = da.buffer.data();
+    g.lda = lda;
+    g.stride_a = sa;
+    g.b = db.buffer.data();
+    g.ldb = ldb;
+    g.stride_b = sb;
+    g.c = dc.buffer.data();
+    g.ldc = ldc;
+    g.stride_c = sc;
+    g.batch = c.batch;
+    ASSERT_TRUE(Ok(api().gemm(stream(), &g)));
+    const double tol = Tolerance<T>() * (10 + std::sqrt(double(c.k)));
+    EXPECT_TRUE(AllClose(Download<T>(dc, cv.size()), want, tol, tol))
+        << c.m << "x" << c.n << "x" << c.k << " batch " << c.batch << " ta "
+        << c.ta << " tb " << c.tb;
+  }
+
+  template <typename T>
+  void CheckAll() {
+    for (bool ta : {false, true}) {
+      for (bool tb : {false, true}) {
+        Check<T>({1, 1, 1, 1, ta, tb, 1, 0});
+        Check<T>({7, 5, 3, 1, ta, tb, 1, 0});
+        Check<T>({65, 33, 129, 2, ta, tb, 0.5, -1.5, 3});
+        Check<T>({64, 64, 64, 3, ta, tb, 2, 1});
+      }
+    }
+    Check<T>({257, 130, 300, 1, false, false, 1, 0.25});
+    Check<T>({0, 5, 3, 2, false, false, 1, 0});  // empty: a no-op
+    Check<T>({4, 6, 0, 2, false, true, 1, 3});   // k = 0: C = beta C
+  }
+};
+
+TEST_P(GemmTest, Float32) { CheckAll<float>(); }
+TEST_P(GemmTest, Float64) { CheckAll<double>(); }
+
+TEST_P(GemmTest, BetaZeroIgnoresNanInC) {
+  const std::vector<float> a = {1, 2, 3, 4}, b = {1, 0, 0, 1};
+  std::vector<float> c(4, std::nanf(""));
+  DeviceArray da = Upload(a), db = Upload(b), dc = Upload(c);
+  theta_gemm_args g{};
+  g.struct_size = sizeof(g);
+  g.dtype = THETA_DTYPE_F32;
+  g.m = g.n = g.k = 2;
+  g.alpha = 1;
+  g.beta = 0;
+  g.a = da.buffer.data();
+  g.b = db.buffer.data();
+  g.c = dc.buffer.data();
+  g.lda = g.ldb = g.ldc = 2;
+  g.batch = 1;
+  ASSERT_TRUE(Ok(api().gemm(stream(), &g)));
+  EXPECT_TRUE(AllClose(Download<float>(dc, 4), {1, 2, 3, 4}, 0, 0));
+}
+
+TEST_P(GemmTest, NanAndInfInInputsPropagate) {
+  const double inf = INFINITY;
+  const std::vector<double> a = {NAN, 1, inf, 0}, b = {1, 0, 0, 1};
+  DeviceArray da = Upload(a), db = Upload(b),
+              dc = Upload(std::vector<double>(4));
+  theta_gemm_args g{};
+  g.struct_size = sizeof(g);
+  g.dtype = THETA_DTYPE_F64;
+  g.m = g.n = g.k = 2;
+  g.alpha = 1;
+  g.a = da.buffer.data();
+  g.b = db.buffer.data();
+  g.c = dc.buffer.data();
+  g.lda = g.ldb = g.ldc = 2;
+  g.batch = 1;
+  ASSERT_TRUE(Ok(api().gemm(stream(), &g)));
+  const std::vector<double> got = Download<double>(dc, 4);
+  EXPECT_TRUE(std::isnan(got[0]));  // NaN * 1
+  EXPECT_TRUE(std::isnan(got[1]));  // NaN * 0
+  EXPECT_EQ(got[2], inf);
+  EXPECT_TRUE(std::isnan(got[3]));  // inf * 0
+}
+
+TEST_P(GemmTest, RejectsBadArguments) {
+  theta_gemm_args g{};
+  g.struct_size = sizeof(g);
+  g.dtype = THETA_DTYPE_I32;
+  g.m = g.n = g.k = g.batch = 1;
+  g.lda = g.ldb = g.ldc = 1;
+  EXPECT_TRUE(Invalid(api().gemm(stream(), &g), "I32"));
+  g.dtype = THETA_DTYPE_F32;
+  g.m = -1;
+  EXPECT_TRUE(Invalid(api().gemm(stream(), &g), "-1"));
+}
+
+THETA_CONFORMANCE_INSTANTIATE(GemmTest);
+
+}  // namespace
+}  // namespace theta::conformance

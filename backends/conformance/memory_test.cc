@@ -1,0 +1,165 @@
+// Buffers, byte copies in every direction, memset, device information, and
+// the steady state: repeating a kernel call allocates no host memory.
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "backends/conformance/conformance.h"
+#include "backends/registry.h"
+#include "graph/allocation_counter.h"
+
+namespace theta::conformance {
+namespace {
+
+class MemoryTest : public ConformanceTest {};
+
+TEST_P(MemoryTest, DeviceReportsANameAndMemory) {
+  theta_device_info info{};
+  info.struct_size = sizeof(info);
+  ASSERT_TRUE(Ok(api().device_get_info(backend().plugin(),
+                                       backend().device_index(), &info)));
+  EXPECT_GT(std::strlen(info.name), 0u);
+  EXPECT_GT(info.total_memory_bytes, 0u);
+  EXPECT_LE(info.free_memory_bytes, info.total_memory_bytes);
+}
+
+TEST_P(MemoryTest, CopiesRoundTripAndMemsetWritesBytes) {
+  for (size_t bytes : {size_t{0}, size_t{1}, size_t{4097}, size_t{3} << 20}) {
+    std::vector<uint8_t> host(bytes);
+    for (size_t i = 0; i < bytes; ++i)
+      host[i] = static_cast<uint8_t>(i * 7 + 3);
+    DeviceArray a = UploadBytes(host.data(), bytes, THETA_DTYPE_U8);
+    absl::StatusOr<backends::Buffer> b = backend().Allocate(bytes);
+    ASSERT_TRUE(b.ok()) << b.status();
+    if (bytes > 0) {
+      ASSERT_TRUE(
+          backend().CopyWithinDevice(b->data(), a.buffer.data(), bytes).ok());
+    }
+    DeviceArray copy{std::move(*b), THETA_DTYPE_U8};
+    EXPECT_EQ(Download<uint8_t>(copy, bytes), host) << bytes << " bytes";
+    if (bytes > 2) {
+      ASSERT_TRUE(
+          Ok(api().memset(stream(), static_cast<char*>(copy.buffer.data()) + 1,
+                          0xAB, bytes - 2)));
+      const std::vector<uint8_t> got = Download<uint8_t>(copy, bytes);
+      EXPECT_EQ(got[0], host[0]);
+      EXPECT_EQ(got[1], 0xAB);
+      EXPECT_EQ(got[bytes - 2], 0xAB);
+      EXPECT_EQ(got[bytes - 1], host[bytes - 1]);
+    }
+  }
+}
+
+TEST_P(MemoryTest, RepeatedKernelCallsAllocateNoHostMemory) {
+  // One call of each kernel warms caches (compiled programs, scratch); the
+  // same calls again must not touch the heap.
+  const int64_t rows = 300, cols = 700;
+  const View m = Contiguous({rows, cols}), col = Contiguous({rows, 1});
+  const View mt = Transposed({rows, cols});
+  DeviceArray x = Upload(Random<float>(rows * cols, -1, 1, 1));
+  DeviceArray y = Upload(std::vector<float>(rows * cols));
+  DeviceArray r = Upload(std::vector<float>(rows));
+  DeviceArray idx = Upload(std::vector<int64_t>{5, 0, 299, 5});
+  DeviceArray g = Upload(std::vector<float>(4 * cols));
+  const theta_ew_instr code[] = {{THETA_EW_LOAD, 0, 0, 0, 0},
+                                 {THETA_EW_TANH, 0, 0, 0, 0},
+                                 {THETA_EW_LOAD, 1, 1, 0, 0},
+                                 {THETA_EW_MUL, 0, 0, 1, 0},
+                                 {THETA_EW_STORE, 0, 0, 0, 0}};
+  theta_ew_program program{sizeof(program), THETA_DTYPE_F32, 2, 5, code};
+  const int64_t bcast[] = {1, 0};
+  const theta_ew_operand in2[] = {
+      {x.buffer.data(), THETA_DTYPE_F32, m.strides.data()},
+      {r.buffer.data(), THETA_DTYPE_F32, bcast}};
+  const theta_ew_operand out{y.buffer.data(), THETA_DTYPE_F32,
+                             m.strides.data()};
+  theta_elementwise_args ew{};
+  ew.struct_size = sizeof(ew);
+  ew.program = &program;
+  ew.ndim = 2;
+  ew.shape = m.shape.data();
+  ew.num_inputs = 2;
+  ew.inputs = in2;
+  ew.num_outputs = 1;
+  ew.outputs = &out;
+  theta_reduce_args sum{};
+  sum.struct_size = sizeof(sum);
+  sum.op = THETA_REDUCE_SUM;
+  sum.input = x.Array(m);
+  sum.axes_mask = 2;
+  sum.output = r.Array(col);
+  theta_reduce_args colsum = sum;  // few outputs over long columns: partials
+  const View tall = Contiguous({rows * cols / 10, 10}),
+             row10 = Contiguous({1, 10});
+  colsum.input = x.Array(tall);
+  colsum.axes_mask = 1;
+  DeviceArray r10 = Upload(std::vector<float>(10));
+  colsum.output = r10.Array(row10);
+  theta_softmax_args sm{};
+  sm.struct_size = sizeof(sm);
+  sm.input = x.Array(mt);
+  sm.output = y.Array(m);
+  theta_gather_args ga{};
+  ga.struct_size = sizeof(ga);
+  ga.axis = 0;
+  ga.source = x.Array(m);
+  const View four = Contiguous({4}), picked = Contiguous({4, cols});
+  ga.indices = idx.Array(four);
+  ga.output = g.Array(picked);
+  theta_gather_args sc = ga;
+  sc.source = g.Array(picked);
+  sc.output = y.Array(m);
+  theta_copy_args cp{};
+  cp.struct_size = sizeof(cp);
+  cp.source = x.Array(mt);
+  cp.destination = y.Array(m);
+  theta_gemm_args gm{};
+  gm.struct_size = sizeof(gm);
+  gm.dtype = THETA_DTYPE_F32;
+  gm.m = gm.n = gm.k = 128;
+  gm.alpha = 1;
+  gm.a = gm.b = x.buffer.data();
+  gm.c = y.buffer.data();
+  gm.lda = gm.ldb = gm.ldc = 128;
+  gm.batch = 1;
+  theta_rng_args rng{};
+  rng.struct_size = sizeof(rng);
+  rng.distribution = THETA_RNG_NORMAL;
+  rng.b = 1;
+  rng.output = y.Array(m);
+  const theta_array fill = y.Array(m);
+  auto run_all = [&] {
+    EXPECT_TRUE(Ok(api().elementwise(stream(), &ew)));
+    EXPECT_TRUE(Ok(api().reduce(stream(), &sum)));
+    EXPECT_TRUE(Ok(api().reduce(stream(), &colsum)));
+    EXPECT_TRUE(Ok(api().softmax(stream(), &sm)));
+    EXPECT_TRUE(Ok(api().gather(stream(), &ga)));
+    EXPECT_TRUE(Ok(api().scatter_add(stream(), &sc)));
+    EXPECT_TRUE(Ok(api().copy(stream(), &cp)));
+    EXPECT_TRUE(Ok(api().gemm(stream(), &gm)));
+    EXPECT_TRUE(Ok(api().rng(stream(), &rng)));
+    EXPECT_TRUE(Ok(api().fill(stream(), &fill, 0.5)));
+    EXPECT_TRUE(Ok(api().stream_synchronize(stream())));
+  };
+  run_all();
+  const int64_t before = HostAllocationCount();
+  run_all();
+  run_all();
+  EXPECT_EQ(HostAllocationCount() - before, 0);
+}
+
+THETA_CONFORMANCE_INSTANTIATE(MemoryTest);
+
+// The CPU plugin is built with the suite: it must load, never be skipped.
+TEST(ConformanceSetup, TheCpuBackendIsUnderTest) {
+  const std::vector<std::string> names = BackendsUnderTest();
+  if (std::getenv("THETA_CONFORMANCE_BACKENDS") != nullptr) {
+    GTEST_SKIP() << "THETA_CONFORMANCE_BACKENDS chooses the backends";
+  }
+  EXPECT_NE(std::find(names.begin(), names.end(), "cpu"), names.end());
+  EXPECT_TRUE(backends::GetBackend("cpu").ok());
+}
+
+}  // namespace
+}  // namespace theta::conformance
