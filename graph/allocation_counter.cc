@@ -1,5 +1,6 @@
 #include "graph/allocation_counter.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <new>
@@ -10,6 +11,15 @@ std::atomic<int64_t> g_allocations{0};
 void* CountedAllocate(size_t n) {
   g_allocations.fetch_add(1, std::memory_order_relaxed);
   if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+
+void* CountedAlignedAllocate(size_t n, std::align_val_t alignment) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  const size_t align = static_cast<size_t>(alignment);
+  // aligned_alloc needs a size that is a multiple of the alignment.
+  const size_t size = (std::max<size_t>(n, 1) + align - 1) / align * align;
+  if (void* p = std::aligned_alloc(align, size)) return p;
   throw std::bad_alloc();
 }
 }  // namespace
@@ -28,3 +38,17 @@ void operator delete(void* p) noexcept { std::free(p); }
 void operator delete[](void* p) noexcept { std::free(p); }
 void operator delete(void* p, size_t) noexcept { std::free(p); }
 void operator delete[](void* p, size_t) noexcept { std::free(p); }
+void* operator new(size_t n, std::align_val_t a) {
+  return CountedAlignedAllocate(n, a);
+}
+void* operator new[](size_t n, std::align_val_t a) {
+  return CountedAlignedAllocate(n, a);
+}
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, size_t, std::align_val_t) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, size_t, std::align_val_t) noexcept {
+  std::free(p);
+}

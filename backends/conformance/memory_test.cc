@@ -83,6 +83,16 @@ TEST_P(MemoryTest, RepeatedKernelCallsAllocateNoHostMemory) {
   ew.inputs = in2;
   ew.num_outputs = 1;
   ew.outputs = &out;
+  // Six live registers in F64: register blocks larger than one small block.
+  const theta_ew_instr wide_code[] = {
+      {THETA_EW_LOAD, 0, 0, 0, 0}, {THETA_EW_EXP, 1, 0, 0, 0},
+      {THETA_EW_TANH, 2, 0, 0, 0}, {THETA_EW_SQUARE, 3, 0, 0, 0},
+      {THETA_EW_LOAD, 4, 1, 0, 0}, {THETA_EW_MUL, 5, 1, 2, 0},
+      {THETA_EW_ADD, 5, 5, 3, 0},  {THETA_EW_ADD, 5, 5, 4, 0},
+      {THETA_EW_ADD, 5, 5, 0, 0},  {THETA_EW_STORE, 0, 5, 0, 0}};
+  theta_ew_program wide{sizeof(wide), THETA_DTYPE_F64, 6, 10, wide_code};
+  theta_elementwise_args ew_wide = ew;
+  ew_wide.program = &wide;
   theta_reduce_args sum{};
   sum.struct_size = sizeof(sum);
   sum.op = THETA_REDUCE_SUM;
@@ -131,6 +141,7 @@ TEST_P(MemoryTest, RepeatedKernelCallsAllocateNoHostMemory) {
   const theta_array fill = y.Array(m);
   auto run_all = [&] {
     EXPECT_TRUE(Ok(api().elementwise(stream(), &ew)));
+    EXPECT_TRUE(Ok(api().elementwise(stream(), &ew_wide)));
     EXPECT_TRUE(Ok(api().reduce(stream(), &sum)));
     EXPECT_TRUE(Ok(api().reduce(stream(), &colsum)));
     EXPECT_TRUE(Ok(api().softmax(stream(), &sm)));

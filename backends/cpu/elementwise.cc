@@ -36,8 +36,10 @@ namespace {
 constexpr int64_t kMaxBlock = 2048;
 constexpr size_t kBlockAlignment = 64;  // bytes, for full-width vector loads
 constexpr int64_t kMinBlock = 64;
-// Register blocks of one thread should stay within about this many bytes.
-constexpr int64_t kRegisterBudget = 128 * 1024;
+// Register blocks of one thread stay within this many bytes (L1-sized, and
+// on the stack: only programs with more than 64 live F64 registers, or 128
+// F32, put their blocks on the heap).
+constexpr int64_t kRegisterBudget = 32 * 1024;
 // Element-instructions below which a ParallelFor range is not split off.
 constexpr int64_t kParallelWork = 1 << 17;
 
@@ -387,11 +389,12 @@ void Store(const Operand& o, int64_t start, int64_t n, const T* in) {
 }
 
 // Register blocks of one thread, 64-byte aligned: in `local` when they
-// fit (small calls), else on the heap.
+// fit (every program of up to kRegisterBudget / kMinBlock bytes per
+// element), else on the heap.
 template <typename T>
 class RegisterFile {
  public:
-  static constexpr size_t kLocalBytes = 16 * 1024;
+  static constexpr size_t kLocalBytes = kRegisterBudget;
 
   RegisterFile(int blocks, int64_t block) : block_(block) {
     const size_t bytes = sizeof(T) * static_cast<size_t>(blocks * block);

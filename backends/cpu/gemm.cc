@@ -64,7 +64,9 @@ void RunGemm(ThreadPool& pool, const theta_gemm_args& g) {
   const int64_t extent = split_rows ? g.m : g.n;
   const double flops = static_cast<double>(g.m) * g.n * g.k * g.batch;
   int64_t blocks = 1;
-  if (flops >= kParallelFlops && g.batch < 2 * pool.num_threads()) {
+  // One thread: one BLAS call (splitting would only pack B more often).
+  if (pool.num_threads() > 1 && flops >= kParallelFlops &&
+      g.batch < 2 * pool.num_threads()) {
     int64_t wanted = (2 * pool.num_threads() + g.batch - 1) / g.batch;
     blocks = std::max<int64_t>(1, std::min(wanted, extent / kMinBlock));
   }

@@ -10,6 +10,11 @@
 //     thread included; THETA_NUM_THREADS or the process's CPU affinity). The
 //     function is static: the pointer stays valid while the library is
 //     loaded.
+//   "cpu.blas_core": a pointer to a function
+//       const char* (*)(theta_plugin* plugin)
+//     returning the name of the OpenBLAS kernel family GEMM runs on
+//     (openblas_get_corename(): "Haswell", "SkylakeX", ...; it follows
+//     OPENBLAS_CORETYPE). The string is static.
 #include <cblas.h>
 #include <sys/sysinfo.h>
 
@@ -89,10 +94,16 @@ int32_t NumThreads(theta_plugin* plugin) {
   return plugin == nullptr ? 0 : plugin->pool.num_threads();
 }
 
+const char* BlasCore(theta_plugin*) { return openblas_get_corename(); }
+
 void* GetExtension(theta_plugin* plugin, const char* name) noexcept {
   if (plugin == nullptr || name == nullptr) return nullptr;
   if (std::strcmp(name, "cpu.num_threads") == 0) {
     int32_t (*fn)(theta_plugin*) = &NumThreads;
+    return reinterpret_cast<void*>(fn);
+  }
+  if (std::strcmp(name, "cpu.blas_core") == 0) {
+    const char* (*fn)(theta_plugin*) = &BlasCore;
     return reinterpret_cast<void*>(fn);
   }
   return nullptr;

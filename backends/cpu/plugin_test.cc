@@ -1,5 +1,5 @@
 // The table, plugin instances, devices, streams, buffers, byte copies,
-// statuses and the cpu.num_threads extension.
+// statuses and the cpu.num_threads and cpu.blas_core extensions.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -74,6 +74,15 @@ TEST_P(PluginApiTest, NumThreadsExtension) {
   EXPECT_EQ(api().get_extension(plugin_, "cpu.no_such_thing"), nullptr);
   EXPECT_EQ(api().get_extension(plugin_, nullptr), nullptr);
   EXPECT_EQ(api().get_extension(nullptr, "cpu.num_threads"), nullptr);
+}
+
+TEST_P(PluginApiTest, BlasCoreExtensionNamesTheOpenBlasKernel) {
+  auto core = reinterpret_cast<const char* (*)(theta_plugin*)>(
+      api().get_extension(plugin_, "cpu.blas_core"));
+  ASSERT_NE(core, nullptr);
+  const char* name = core(plugin_);
+  ASSERT_NE(name, nullptr);
+  EXPECT_GT(std::strlen(name), 0u);
 }
 
 TEST_P(PluginApiTest, OneDeviceWithInfo) {

@@ -1,0 +1,217 @@
+// Benchmarks of the backend plugin ABI (issue: backend plugins):
+// - float32 GEMM through the plugin against cblas_sgemm called directly, at
+//   64, 256 and 1024 (the plugin should add under 2% at 256);
+// - a fused elementwise program of three ops over 16M floats, in GB/s, beside
+//   a memcpy of the same bytes;
+// - the cost of one tiny kernel call through the ABI (a fill of one float
+//   and a one-op program over 16 floats; target under 100 ns).
+//
+//   bazel run //benchmarks:backend_bench -- [--backend=cuda]
+//
+// GEMM is compared single-threaded: THETA_NUM_THREADS defaults to 1 here
+// (set it to compare threaded runs; cblas then uses as many threads).
+#include <benchmark/benchmark.h>
+#include <cblas.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "backends/backend.h"
+#include "backends/registry.h"
+#include "benchmarks/bench_util.h"
+
+namespace theta {
+namespace {
+
+backends::Backend& B() { return backends::current(); }
+
+void Check(theta_status* status, const char* what) {
+  if (status == nullptr) return;
+  std::fprintf(stderr, "%s failed: %s\n", what,
+               B().api().status_message(status));
+  std::exit(1);
+}
+
+// A device buffer of `n` floats holding `value`s.
+backends::Buffer DeviceFloats(int64_t n, float value) {
+  absl::StatusOr<backends::Buffer> buffer = B().Allocate(n * sizeof(float));
+  if (!buffer.ok()) {
+    std::fprintf(stderr, "%s\n",
+                 std::string(buffer.status().message()).c_str());
+    std::exit(1);
+  }
+  std::vector<float> host(static_cast<size_t>(n), value);
+  if (!B().CopyToDevice(buffer->data(), host.data(), n * sizeof(float)).ok()) {
+    std::exit(1);
+  }
+  return std::move(*buffer);
+}
+
+int ThreadCount() {
+  const char* env = std::getenv("THETA_NUM_THREADS");
+  return env != nullptr ? std::atoi(env) : 1;
+}
+
+void BM_GemmThroughPlugin(benchmark::State& state) {
+  const int64_t n = state.range(0);
+  backends::Buffer a = DeviceFloats(n * n, 0.5f),
+                   b = DeviceFloats(n * n, 0.25f), c = DeviceFloats(n * n, 0);
+  theta_gemm_args g{};
+  g.struct_size = sizeof(g);
+  g.dtype = THETA_DTYPE_F32;
+  g.m = g.n = g.k = n;
+  g.alpha = 1;
+  g.beta = 0;
+  g.a = a.data();
+  g.b = b.data();
+  g.c = c.data();
+  g.lda = g.ldb = g.ldc = n;
+  g.batch = 1;
+  for (auto _ : state) {
+    Check(B().api().gemm(B().stream(), &g), "gemm");
+    Check(B().api().stream_synchronize(B().stream()), "synchronize");
+  }
+  state.counters["GFLOP/s"] = benchmark::Counter(
+      2.0 * n * n * n * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_GemmThroughPlugin)
+    ->Arg(64)
+    ->Arg(256)
+    ->Arg(1024)
+    ->Unit(benchmark::kMicrosecond);
+
+void BM_GemmCblasDirect(benchmark::State& state) {
+  const int64_t n = state.range(0);
+  std::vector<float> a(n * n, 0.5f), b(n * n, 0.25f), c(n * n, 0);
+  openblas_set_num_threads(ThreadCount());
+  for (auto _ : state) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f,
+                a.data(), n, b.data(), n, 0.0f, c.data(), n);
+    benchmark::DoNotOptimize(c.data());
+  }
+  openblas_set_num_threads(1);  // as the CPU plugin keeps it
+  state.counters["GFLOP/s"] = benchmark::Counter(
+      2.0 * n * n * n * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_GemmCblasDirect)
+    ->Arg(64)
+    ->Arg(256)
+    ->Arg(1024)
+    ->Unit(benchmark::kMicrosecond);
+
+constexpr int64_t kStreamFloats = int64_t{16} << 20;
+
+// out = max(x * 2 + 1, 0): three ops, one read and one write per element.
+void BM_FusedThreeOpsOver16MFloats(benchmark::State& state) {
+  backends::Buffer x = DeviceFloats(kStreamFloats, 0.5f),
+                   y = DeviceFloats(kStreamFloats, 0);
+  const theta_ew_instr code[] = {
+      {THETA_EW_LOAD, 0, 0, 0, 0}, {THETA_EW_PARAM, 1, 0, 0, 0},
+      {THETA_EW_MUL, 0, 0, 1, 0},  {THETA_EW_PARAM, 1, 1, 0, 0},
+      {THETA_EW_ADD, 0, 0, 1, 0},  {THETA_EW_PARAM, 1, 2, 0, 0},
+      {THETA_EW_MAX, 0, 0, 1, 0},  {THETA_EW_STORE, 0, 0, 0, 0}};
+  const theta_ew_program program{sizeof(program), THETA_DTYPE_F32, 2,
+                                 std::size(code), code};
+  const int64_t shape[] = {kStreamFloats}, unit[] = {1};
+  const double params[] = {2.0, 1.0, 0.0};
+  const theta_ew_operand in{x.data(), THETA_DTYPE_F32, unit};
+  const theta_ew_operand out{y.data(), THETA_DTYPE_F32, unit};
+  theta_elementwise_args a{};
+  a.struct_size = sizeof(a);
+  a.program = &program;
+  a.ndim = 1;
+  a.shape = shape;
+  a.num_inputs = 1;
+  a.inputs = &in;
+  a.num_outputs = 1;
+  a.outputs = &out;
+  a.num_params = 3;
+  a.params = params;
+  for (auto _ : state) {
+    Check(B().api().elementwise(B().stream(), &a), "elementwise");
+    Check(B().api().stream_synchronize(B().stream()), "synchronize");
+  }
+  state.SetBytesProcessed(state.iterations() * 2 * kStreamFloats *
+                          int64_t{sizeof(float)});
+}
+BENCHMARK(BM_FusedThreeOpsOver16MFloats)->Unit(benchmark::kMillisecond);
+
+void BM_MemcpyOf16MFloats(benchmark::State& state) {
+  std::vector<float> x(kStreamFloats, 0.5f), y(kStreamFloats, 0);
+  for (auto _ : state) {
+    std::memcpy(y.data(), x.data(), kStreamFloats * sizeof(float));
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.SetBytesProcessed(state.iterations() * 2 * kStreamFloats *
+                          int64_t{sizeof(float)});
+}
+BENCHMARK(BM_MemcpyOf16MFloats)->Unit(benchmark::kMillisecond);
+
+void BM_TinyFillCall(benchmark::State& state) {
+  backends::Buffer x = DeviceFloats(1, 0);
+  const int64_t one[] = {1};
+  const theta_array array{x.data(), THETA_DTYPE_F32, 1, one, one};
+  for (auto _ : state) {
+    Check(B().api().fill(B().stream(), &array, 1.0), "fill");
+  }
+  Check(B().api().stream_synchronize(B().stream()), "synchronize");
+}
+BENCHMARK(BM_TinyFillCall);
+
+void BM_TinyElementwiseCallOn16Floats(benchmark::State& state) {
+  backends::Buffer x = DeviceFloats(16, 1), y = DeviceFloats(16, 0);
+  const theta_ew_instr code[] = {{THETA_EW_LOAD, 0, 0, 0, 0},
+                                 {THETA_EW_NEG, 0, 0, 0, 0},
+                                 {THETA_EW_STORE, 0, 0, 0, 0}};
+  const theta_ew_program program{sizeof(program), THETA_DTYPE_F32, 1, 3, code};
+  const int64_t shape[] = {16}, unit[] = {1};
+  const theta_ew_operand in{x.data(), THETA_DTYPE_F32, unit};
+  const theta_ew_operand out{y.data(), THETA_DTYPE_F32, unit};
+  theta_elementwise_args a{};
+  a.struct_size = sizeof(a);
+  a.program = &program;
+  a.ndim = 1;
+  a.shape = shape;
+  a.num_inputs = 1;
+  a.inputs = &in;
+  a.num_outputs = 1;
+  a.outputs = &out;
+  for (auto _ : state) {
+    Check(B().api().elementwise(B().stream(), &a), "elementwise");
+  }
+  Check(B().api().stream_synchronize(B().stream()), "synchronize");
+}
+BENCHMARK(BM_TinyElementwiseCallOn16Floats);
+
+}  // namespace
+}  // namespace theta
+
+int main(int argc, char** argv) {
+  // --backend=NAME picks the backend (as THETA_BACKEND does); the rest goes
+  // to Google Benchmark.
+  std::vector<char*> args;
+  std::string backend;
+  for (int i = 0; i < argc; ++i) {
+    if (std::strncmp(argv[i], "--backend=", 10) == 0) {
+      backend = argv[i] + 10;
+    } else {
+      args.push_back(argv[i]);
+    }
+  }
+  setenv("THETA_NUM_THREADS", "1", /*overwrite=*/0);
+  try {
+    if (!backend.empty()) theta::backends::use(backend);
+    theta::bench::PrintContext();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "backend_bench: %s\n", e.what());
+    return 1;
+  }
+  int n = static_cast<int>(args.size());
+  benchmark::Initialize(&n, args.data());
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
