@@ -125,6 +125,13 @@ theta_array DeviceArray::Array(const View& v) const {
 void ConformanceTest::SetUp() {
   absl::StatusOr<backends::Backend*> b = backends::GetBackend(GetParam());
   if (!b.ok()) {
+    // A backend named in THETA_CONFORMANCE_BACKENDS was asked for: failing
+    // to load it is a failure. One merely found is skipped.
+    if (std::getenv("THETA_CONFORMANCE_BACKENDS") != nullptr) {
+      FAIL() << "backend \"" << GetParam()
+             << "\" (named in THETA_CONFORMANCE_BACKENDS) is not usable: "
+             << b.status().message();
+    }
     GTEST_SKIP() << "backend \"" << GetParam()
                  << "\" is not usable here: " << b.status().message();
   }

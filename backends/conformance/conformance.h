@@ -3,9 +3,10 @@
 // kernel tests share. Every plugin that loads must pass the suite; one that
 // does not load is skipped with its reason.
 //
-// Backends under test: $THETA_CONFORMANCE_BACKENDS ("cpu,cuda"), else every
-// plugin the registry finds. Each test file instantiates its suite with
-// THETA_CONFORMANCE_INSTANTIATE(SuiteName).
+// Backends under test: $THETA_CONFORMANCE_BACKENDS ("cpu,cuda"; each must
+// load, or its tests fail), else every plugin the registry finds (those that
+// do not load are skipped with the reason). Each test file instantiates its
+// suite with THETA_CONFORMANCE_INSTANTIATE(SuiteName).
 #ifndef THETA_BACKENDS_CONFORMANCE_CONFORMANCE_H_
 #define THETA_BACKENDS_CONFORMANCE_CONFORMANCE_H_
 
