@@ -40,7 +40,10 @@ int64_t View::Count() const {
 }
 
 int64_t View::First() const {
-  if (Count() == 0) return 0;
+  // Not via Count(): a view may be too large to count (overflow tests).
+  for (int64_t s : shape) {
+    if (s == 0) return 0;
+  }
   int64_t first = 0;
   for (int d = 0; d < ndim(); ++d) {
     if (strides[d] < 0) first -= (shape[d] - 1) * strides[d];
