@@ -12,6 +12,8 @@
 // contiguous input of the compute dtype that no output overlaps, reads the
 // input in place. Blocks are split across the pool; a small call runs on
 // the caller without heap allocation.
+#include <immintrin.h>
+
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -50,7 +52,33 @@ struct Operand {
   // An input read in place: contiguous, of the compute dtype, and sharing
   // no memory with any output (so no STORE can change it under a block).
   bool direct = false;
+  // An output written with non-temporal stores (MarkStreamingOutputs).
+  bool stream = false;
 };
+
+// Outputs of at least this many bytes are written around the cache: they
+// cannot stay in it anyway, and streaming saves reading every destination
+// line before it is overwritten (a third of the traffic of y = f(x)).
+constexpr int64_t kStreamBytes = int64_t{32} << 20;
+
+// Copies `bytes` with non-temporal 32-byte stores where the destination is
+// aligned. The caller issues _mm_sfence() before other threads read it.
+void StreamCopy(void* dst, const void* src, size_t bytes) {
+  char* d = static_cast<char*>(dst);
+  const char* s = static_cast<const char*>(src);
+  const size_t head =
+      std::min(bytes, (32 - reinterpret_cast<uintptr_t>(d) % 32) % 32);
+  std::memcpy(d, s, head);
+  d += head;
+  s += head;
+  bytes -= head;
+  for (; bytes >= 32; bytes -= 32, d += 32, s += 32) {
+    _mm256_stream_si256(
+        reinterpret_cast<__m256i*>(d),
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s)));
+  }
+  std::memcpy(d, s, bytes);
+}
 
 // A live instruction with registers renamed to physical blocks. dst: a block
 // (STORE: the output index). a, b, c: blocks (LOAD: the input index, PARAM:
@@ -172,9 +200,12 @@ theta_status* PlanProgram(const theta_elementwise_args& args, Plan* plan) {
   }
 
   // Renaming, forwards: a block freed by a value's last read may hold the
-  // same instruction's result (the block kernels allow dst == source).
+  // same instruction's result (the block kernels allow dst == source). A
+  // PARAM gets a block of its own that is never freed: RunRange fills it
+  // once, not once per block of elements.
   std::pmr::vector<int> block_of(nr, -1, plan->arena);
   std::pmr::vector<int> free_blocks(plan->arena);
+  std::pmr::vector<char> is_param_block(plan->arena);
   int num_blocks = 0;
   for (uint32_t i = 0; i < n; ++i) {
     if (dead[i]) continue;
@@ -185,15 +216,17 @@ theta_status* PlanProgram(const theta_elementwise_args& args, Plan* plan) {
     int* step_src[3] = {&step.a, &step.b, &step.c};
     for (int k = 0; k < ns; ++k) *step_src[k] = block_of[src[k]];
     for (int k = 0; k < ns; ++k) {
-      if (last_read[i][k]) free_blocks.push_back(block_of[src[k]]);
+      const int b = block_of[src[k]];
+      if (last_read[i][k] && !is_param_block[b]) free_blocks.push_back(b);
     }
     if (in.op == THETA_EW_STORE) {
       step.dst = in.dst;
     } else {
       if (in.op == THETA_EW_LOAD || in.op == THETA_EW_PARAM) step.a = in.a;
       int block;
-      if (free_blocks.empty()) {
+      if (free_blocks.empty() || in.op == THETA_EW_PARAM) {
         block = num_blocks++;
+        is_param_block.push_back(in.op == THETA_EW_PARAM);
       } else {
         block = free_blocks.back();
         free_blocks.pop_back();
@@ -335,7 +368,11 @@ void StoreAs(const Operand& o, int64_t start, int64_t n, const T* in) {
         const T* q = in + k;
         if (s == 1) {
           if constexpr (std::is_same_v<T, D> && !kBool) {
-            std::copy(q, q + len, p);
+            if (o.stream) {
+              StreamCopy(p, q, static_cast<size_t>(len) * sizeof(T));
+            } else {
+              std::copy(q, q + len, p);
+            }
           } else {
             for (int64_t j = 0; j < len; ++j) p[j] = convert(q[j]);
           }
@@ -435,6 +472,14 @@ void RunRange(const Plan& plan, int64_t begin, int64_t end) {
                                                   sizeof(value_buffer));
   std::pmr::vector<const T*> value(plan.num_blocks, nullptr, &value_arena);
   auto read = [&](int b) { return b < 0 ? nullptr : value[b]; };
+  // PARAM blocks hold their value for the whole range (PlanProgram never
+  // reuses them).
+  for (const Step& s : plan.steps) {
+    if (s.op != THETA_EW_PARAM) continue;
+    std::fill(regs[s.dst], regs[s.dst] + block,
+              ew::Convert<T>(plan.params[s.a]));
+    value[s.dst] = regs[s.dst];
+  }
   for (int64_t start = begin; start < end; start += block) {
     const int64_t n = std::min(block, end - start);
     for (const Step& s : plan.steps) {
@@ -449,10 +494,7 @@ void RunRange(const Plan& plan, int64_t begin, int64_t end) {
           }
           break;
         }
-        case THETA_EW_PARAM:
-          std::fill(regs[s.dst], regs[s.dst] + n,
-                    ew::Convert<T>(plan.params[s.a]));
-          value[s.dst] = regs[s.dst];
+        case THETA_EW_PARAM:  // filled before the loop
           break;
         case THETA_EW_STORE:
           Store<T>(plan.outputs[s.dst], start, n, value[s.a]);
@@ -463,6 +505,20 @@ void RunRange(const Plan& plan, int64_t begin, int64_t end) {
           break;
       }
     }
+  }
+  // Streamed stores are weakly ordered: make them visible before the pool
+  // reports this range done.
+  _mm_sfence();
+}
+
+// Marks the large contiguous outputs of the compute dtype, which STORE
+// streams past the cache (Operand::stream).
+void MarkStreamingOutputs(theta_dtype compute, Plan* plan) {
+  for (Operand& o : plan->outputs) {
+    o.stream =
+        o.dtype == compute && o.layout.rank == 1 &&
+        o.layout.InnerStride(0) == 1 &&
+        plan->count * static_cast<int64_t>(DtypeSize(o.dtype)) >= kStreamBytes;
   }
 }
 
@@ -541,6 +597,7 @@ theta_status* Elementwise(ThreadPool& pool,
   plan.params = args.params;
   if (plan.count == 0 || plan.steps.empty()) return nullptr;
   FindDirectInputs(static_cast<theta_dtype>(ct), &plan);
+  MarkStreamingOutputs(static_cast<theta_dtype>(ct), &plan);
   switch (ct) {
     case THETA_DTYPE_F32:
       Run<float>(pool, plan);

@@ -56,6 +56,14 @@ TEST_P(ElementwiseTest, OneDimensionalSizesAcrossBlocksAndThreads) {
   }
 }
 
+TEST_P(ElementwiseTest, LargeOutputsAreStreamedExactly) {
+  // Over 32 MB of output: written with non-temporal stores, with an
+  // unaligned head and an odd tail.
+  const int64_t n = 9'000'001;
+  const View v = Contiguous({n});
+  CheckFma(this, {n}, v, v, v, v);
+}
+
 TEST_P(ElementwiseTest, ScalarRankZero) {
   const View s = Contiguous({});
   CheckFma(this, {}, s, s, s, s);
