@@ -146,6 +146,35 @@ TEST(ScanRewriteTest, LstmInputProjectionIsOneGemmBeforeTheLoop) {
   EXPECT_TRUE(outer_product);
   Var cost = sum(r.outputs[0]);
   std::vector<Var> g = grad(cost, {w, u, b});
+  // Its gradient is one product after the backward loop: dW = X^T dP with
+  // dP the loop's gradient of the pushed-out projection. No loop body of
+  // the gradient graph reads x, and a product outside the loops multiplies
+  // x by a loop's result.
+  auto reads_x = [&](std::span<const Var> vars) {
+    for (const Var& v : vars) {
+      if (v.get() == x.get()) return true;
+    }
+    for (Node* n : TopologicalNodes(vars)) {
+      for (const Var& in : n->inputs()) {
+        if (in.get() == x.get()) return true;
+      }
+    }
+    return false;
+  };
+  bool product_of_x_outside_loops = false;
+  for (Node* n : TopologicalNodes(std::span(&g[0], 1))) {
+    if (const Scan* loop = AsScan(n)) {
+      EXPECT_FALSE(reads_x(loop->spec().inner_outputs))
+          << debugprint(std::span<const Var>(loop->spec().inner_outputs));
+    }
+    // x times something a loop computed (not the forward projection x W).
+    if (AsGemm(n) != nullptr && reads_x(n->inputs())) {
+      for (Node* m : TopologicalNodes(n->inputs())) {
+        product_of_x_outside_loops |= AsScan(m) != nullptr;
+      }
+    }
+  }
+  EXPECT_TRUE(product_of_x_outside_loops) << debugprint(g[0]);
   std::vector<Tensor> values = {
       Random(DType::kFloat64, {5, 2, 3}, 1),
       Random(DType::kFloat64, {2, hidden}, 2),
