@@ -14,6 +14,7 @@
 //   bazel run //benchmarks:scan_bench
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 
@@ -306,12 +307,18 @@ double MeasureSgemmRate(const LstmConfig& c) {
     (void)backend.Check(backend.api().gemm(backend.stream(), &g), "gemm");
   };
   call();
-  const int reps = 10;
-  const auto start = std::chrono::steady_clock::now();
-  for (int r = 0; r < reps; ++r) call();
-  (void)backend.Synchronize();
-  const double seconds = Seconds(start, std::chrono::steady_clock::now());
-  return 2.0 * m * n * k * reps / seconds;
+  // The best of several rounds: the bound is what sgemm can do here, and a
+  // single round on a shared machine can be several times slower.
+  const int rounds = 7, reps = 10;
+  double best = 0;
+  for (int round = 0; round < rounds; ++round) {
+    const auto start = std::chrono::steady_clock::now();
+    for (int r = 0; r < reps; ++r) call();
+    (void)backend.Synchronize();
+    const double seconds = Seconds(start, std::chrono::steady_clock::now());
+    best = std::max(best, 2.0 * m * n * k * reps / seconds);
+  }
+  return best;
 }
 
 void BM_LstmTrainingStep(benchmark::State& state) {

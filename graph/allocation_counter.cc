@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <cstdlib>
 #include <new>
 
@@ -17,6 +18,7 @@ void* CountedAllocate(size_t n) {
 void* CountedAlignedAllocate(size_t n, std::align_val_t alignment) {
   g_allocations.fetch_add(1, std::memory_order_relaxed);
   const size_t align = static_cast<size_t>(alignment);
+  if (n > SIZE_MAX - align) throw std::bad_alloc();
   // aligned_alloc needs a size that is a multiple of the alignment.
   const size_t size = (std::max<size_t>(n, 1) + align - 1) / align * align;
   if (void* p = std::aligned_alloc(align, size)) return p;

@@ -45,7 +45,6 @@ THETA_PHILOX_HD inline Block Philox4x32_10(uint64_t counter_lo,
   return Block{{c0, c1, c2, c3}};
 }
 
-// Uniform float in [0, 1) from counter n (24 random bits).
 // The uniform value a + (b - a) u of the ABI, as one fused multiply-add
 // (one rounding) so that no backend's compiler can round it differently by
 // contracting or not contracting a * b + c.
@@ -54,6 +53,7 @@ THETA_PHILOX_HD inline double UniformAffine(double a, double scale, double u) {
   return fma(scale, u, a);
 }
 
+// Uniform float in [0, 1) from counter n (24 random bits).
 THETA_PHILOX_HD inline float UniformFloat(uint64_t seed, uint64_t n) {
   Block b = Philox4x32_10(n / 4, 0, seed);
   return static_cast<float>(b.w[n % 4] >> 8) * (1.0f / 16777216.0f);

@@ -15,13 +15,13 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <random>
 #include <string>
 #include <type_traits>
 #include <vector>
 
 #include "backends/api/theta_backend.h"
 #include "backends/backend.h"
+#include "backends/testing/views.h"
 
 namespace theta::conformance {
 
@@ -34,63 +34,26 @@ std::string BackendTestName(const ::testing::TestParamInfo<std::string>& info);
       ::testing::ValuesIn(::theta::conformance::BackendsUnderTest()), \
       ::theta::conformance::BackendTestName)
 
-// Shape and strides (in elements) of a view into a buffer; element
-// (0, ..., 0) sits at First(), so negative strides (reversed views) work.
-struct View {
-  std::vector<int64_t> shape;
-  std::vector<int64_t> strides;
-
-  int ndim() const { return static_cast<int>(shape.size()); }
-  int64_t Count() const;
-  int64_t First() const;
-  // Elements a buffer needs for this view (0 when empty).
-  int64_t Extent() const;
-  // Buffer offset of the element at row-major position `linear`.
-  int64_t Offset(int64_t linear) const;
-};
-
-View Contiguous(std::vector<int64_t> shape);
-// Contiguous in reversed dimension order (a transposed view).
-View Transposed(std::vector<int64_t> shape);
-// Row-major with every stride multiplied by `step`.
-View Spaced(std::vector<int64_t> shape, int64_t step);
-View Strided(std::vector<int64_t> shape, std::vector<int64_t> strides);
-
-template <typename T>
-constexpr theta_dtype DtypeOf() {
-  if constexpr (std::is_same_v<T, float>) return THETA_DTYPE_F32;
-  if constexpr (std::is_same_v<T, double>) return THETA_DTYPE_F64;
-  if constexpr (std::is_same_v<T, int32_t>) return THETA_DTYPE_I32;
-  if constexpr (std::is_same_v<T, int64_t>) return THETA_DTYPE_I64;
-  return THETA_DTYPE_U8;
-}
-
-// `n` values from a fixed-seed generator: floats uniform in [lo, hi),
-// integers uniform in [lo, hi].
-template <typename T>
-std::vector<T> Random(int64_t n, double lo, double hi, uint32_t seed) {
-  std::mt19937_64 gen(seed);
-  std::vector<T> v(static_cast<size_t>(n));
-  for (T& x : v) {
-    if constexpr (std::is_floating_point_v<T>) {
-      x = static_cast<T>(std::uniform_real_distribution<double>(lo, hi)(gen));
-    } else {
-      x = static_cast<T>(std::uniform_int_distribution<int64_t>(
-          static_cast<int64_t>(lo), static_cast<int64_t>(hi))(gen));
-    }
-  }
-  return v;
-}
+// Views and random data (backends/testing/views.h).
+using ::theta::backends::testing::Contiguous;
+using ::theta::backends::testing::DtypeOf;
+using ::theta::backends::testing::Random;
+using ::theta::backends::testing::Spaced;
+using ::theta::backends::testing::Strided;
+using ::theta::backends::testing::Transposed;
+using ::theta::backends::testing::UlpDistance;
+using ::theta::backends::testing::View;
 
 // A device buffer holding a host vector's bytes, read back with Download.
 struct DeviceArray {
   backends::Buffer buffer;
   theta_dtype dtype = THETA_DTYPE_F32;
   // The view `v` of this buffer as a kernel operand.
-  theta_array Array(const View& v) const;
+  theta_array Array(const View& v) const {
+    return v.Array(buffer.data(), dtype);
+  }
   // The array points into the view's shape and strides: no temporaries.
   theta_array Array(const View&& v) const = delete;
-  void* At(int64_t element_offset) const;
 };
 
 class ConformanceTest : public ::testing::TestWithParam<std::string> {

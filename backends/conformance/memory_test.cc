@@ -83,16 +83,23 @@ TEST_P(MemoryTest, RepeatedKernelCallsAllocateNoHostMemory) {
   ew.inputs = in2;
   ew.num_outputs = 1;
   ew.outputs = &out;
-  // Six live registers in F64: register blocks larger than one small block.
+  // A wider program: six live F64 registers and two parameters (register
+  // blocks of several kilobytes each, parameters filled once per range).
   const theta_ew_instr wide_code[] = {
       {THETA_EW_LOAD, 0, 0, 0, 0}, {THETA_EW_EXP, 1, 0, 0, 0},
       {THETA_EW_TANH, 2, 0, 0, 0}, {THETA_EW_SQUARE, 3, 0, 0, 0},
       {THETA_EW_LOAD, 4, 1, 0, 0}, {THETA_EW_MUL, 5, 1, 2, 0},
       {THETA_EW_ADD, 5, 5, 3, 0},  {THETA_EW_ADD, 5, 5, 4, 0},
-      {THETA_EW_ADD, 5, 5, 0, 0},  {THETA_EW_STORE, 0, 5, 0, 0}};
-  theta_ew_program wide{sizeof(wide), THETA_DTYPE_F64, 6, 10, wide_code};
+      {THETA_EW_ADD, 5, 5, 0, 0},  {THETA_EW_PARAM, 6, 0, 0, 0},
+      {THETA_EW_MUL, 5, 5, 6, 0},  {THETA_EW_PARAM, 7, 1, 0, 0},
+      {THETA_EW_ADD, 5, 5, 7, 0},  {THETA_EW_STORE, 0, 5, 0, 0}};
+  theta_ew_program wide{sizeof(wide), THETA_DTYPE_F64, 8, std::size(wide_code),
+                        wide_code};
+  const double wide_params[] = {0.5, -1.0};
   theta_elementwise_args ew_wide = ew;
   ew_wide.program = &wide;
+  ew_wide.num_params = 2;
+  ew_wide.params = wide_params;
   theta_reduce_args sum{};
   sum.struct_size = sizeof(sum);
   sum.op = THETA_REDUCE_SUM;
@@ -166,6 +173,8 @@ THETA_CONFORMANCE_INSTANTIATE(MemoryTest);
 TEST(ConformanceSetup, TheCpuBackendIsUnderTest) {
   const std::vector<std::string> names = BackendsUnderTest();
   if (std::getenv("THETA_CONFORMANCE_BACKENDS") != nullptr) {
+    EXPECT_FALSE(names.empty())
+        << "THETA_CONFORMANCE_BACKENDS names no backend";
     GTEST_SKIP() << "THETA_CONFORMANCE_BACKENDS chooses the backends";
   }
   EXPECT_NE(std::find(names.begin(), names.end(), "cpu"), names.end());

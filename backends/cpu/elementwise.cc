@@ -5,13 +5,16 @@
 //
 // Plan: the program is checked, dead instructions dropped, and registers
 // renamed onto the fewest physical blocks (a value's block is reused after
-// its last read). Each operand's strides are collapsed on their own
+// its last read; a program with few parameters keeps one block per
+// parameter, filled once per range). Each operand's strides are collapsed
+// on their own
 // (strided.h), so a contiguous operand is one run per block even when
 // another operand broadcasts, and a short inner dimension (shape (N, 3))
 // never shrinks the blocks. LOAD converts into a register block, or, for a
 // contiguous input of the compute dtype that no output overlaps, reads the
-// input in place. Blocks are split across the pool; a small call runs on
-// the caller without heap allocation.
+// input in place. STORE of an output over kStreamBytes uses non-temporal
+// stores. Blocks are split across the pool; no call allocates unless its
+// program needs more register blocks than fit on the stack.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -39,9 +42,12 @@ constexpr int64_t kMaxBlock = 2048;
 constexpr size_t kBlockAlignment = 64;  // bytes, for full-width vector loads
 constexpr int64_t kMinBlock = 64;
 // Register blocks of one thread stay within this many bytes (L1-sized, and
-// on the stack: only programs with more than 64 live F64 registers, or 128
-// F32, put their blocks on the heap).
+// on the stack: only programs needing more than 64 F64 blocks, or 128 F32,
+// counting each hoisted parameter's block, put them on the heap).
 constexpr int64_t kRegisterBudget = 32 * 1024;
+// Programs with at most this many distinct parameters fill each one's
+// block once per range instead of once per block of elements.
+constexpr int kMaxHoistedParams = 8;
 // Element-instructions below which a ParallelFor range is not split off.
 constexpr int64_t kParallelWork = 1 << 17;
 
@@ -102,6 +108,10 @@ struct Plan {
   const double* params = nullptr;
   int64_t count = 0;  // elements of the index space
   int64_t block = 0;  // elements per register block
+  // PARAM blocks are filled once per range (few distinct parameters).
+  bool hoist_params = false;
+  // Some output is streamed: RunRange ends with a store fence.
+  bool streams = false;
 };
 
 std::string InstrName(uint32_t i, int op) {
@@ -200,9 +210,21 @@ theta_status* PlanProgram(const theta_elementwise_args& args, Plan* plan) {
   }
 
   // Renaming, forwards: a block freed by a value's last read may hold the
-  // same instruction's result (the block kernels allow dst == source). A
-  // PARAM gets a block of its own that is never freed: RunRange fills it
-  // once, not once per block of elements.
+  // same instruction's result (the block kernels allow dst == source). With
+  // few distinct parameters, each gets a block of its own that is never
+  // freed (RunRange fills it once, not once per block of elements), shared
+  // by every PARAM of that index; with many, PARAM blocks are renamed like
+  // any other, so that blocks stay long.
+  std::pmr::vector<int> param_block(args.num_params, -1, plan->arena);
+  int distinct_params = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    const theta_ew_instr& in = p.instrs[i];
+    if (!dead[i] && in.op == THETA_EW_PARAM && param_block[in.a] == -1) {
+      param_block[in.a] = -2;  // counted, no block yet
+      ++distinct_params;
+    }
+  }
+  plan->hoist_params = distinct_params <= kMaxHoistedParams;
   std::pmr::vector<int> block_of(nr, -1, plan->arena);
   std::pmr::vector<int> free_blocks(plan->arena);
   std::pmr::vector<char> is_param_block(plan->arena);
@@ -224,9 +246,15 @@ theta_status* PlanProgram(const theta_elementwise_args& args, Plan* plan) {
     } else {
       if (in.op == THETA_EW_LOAD || in.op == THETA_EW_PARAM) step.a = in.a;
       int block;
-      if (free_blocks.empty() || in.op == THETA_EW_PARAM) {
+      if (in.op == THETA_EW_PARAM && plan->hoist_params) {
+        if (param_block[in.a] < 0) {
+          param_block[in.a] = num_blocks++;
+          is_param_block.push_back(1);
+        }
+        block = param_block[in.a];
+      } else if (free_blocks.empty()) {
         block = num_blocks++;
-        is_param_block.push_back(in.op == THETA_EW_PARAM);
+        is_param_block.push_back(0);
       } else {
         block = free_blocks.back();
         free_blocks.pop_back();
@@ -472,10 +500,10 @@ void RunRange(const Plan& plan, int64_t begin, int64_t end) {
                                                   sizeof(value_buffer));
   std::pmr::vector<const T*> value(plan.num_blocks, nullptr, &value_arena);
   auto read = [&](int b) { return b < 0 ? nullptr : value[b]; };
-  // PARAM blocks hold their value for the whole range (PlanProgram never
-  // reuses them).
+  // Hoisted PARAM blocks hold their value for the whole range (PlanProgram
+  // never reuses them).
   for (const Step& s : plan.steps) {
-    if (s.op != THETA_EW_PARAM) continue;
+    if (s.op != THETA_EW_PARAM || !plan.hoist_params) continue;
     std::fill(regs[s.dst], regs[s.dst] + block,
               ew::Convert<T>(plan.params[s.a]));
     value[s.dst] = regs[s.dst];
@@ -494,7 +522,12 @@ void RunRange(const Plan& plan, int64_t begin, int64_t end) {
           }
           break;
         }
-        case THETA_EW_PARAM:  // filled before the loop
+        case THETA_EW_PARAM:
+          if (!plan.hoist_params) {
+            std::fill(regs[s.dst], regs[s.dst] + n,
+                      ew::Convert<T>(plan.params[s.a]));
+            value[s.dst] = regs[s.dst];
+          }
           break;
         case THETA_EW_STORE:
           Store<T>(plan.outputs[s.dst], start, n, value[s.a]);
@@ -508,7 +541,7 @@ void RunRange(const Plan& plan, int64_t begin, int64_t end) {
   }
   // Streamed stores are weakly ordered: make them visible before the pool
   // reports this range done.
-  _mm_sfence();
+  if (plan.streams) _mm_sfence();
 }
 
 // Marks the large contiguous outputs of the compute dtype, which STORE
@@ -519,6 +552,7 @@ void MarkStreamingOutputs(theta_dtype compute, Plan* plan) {
         o.dtype == compute && o.layout.rank == 1 &&
         o.layout.InnerStride(0) == 1 &&
         plan->count * static_cast<int64_t>(DtypeSize(o.dtype)) >= kStreamBytes;
+    plan->streams |= o.stream;
   }
 }
 
@@ -528,16 +562,15 @@ void FindDirectInputs(theta_dtype compute, Plan* plan) {
     const char* begin;
     const char* end;
   };
-  // The bytes an operand spans; inputs may run backwards (negative strides).
+  // The bytes an operand spans. Only outputs and contiguous inputs get
+  // here, so no stride is negative.
   auto range = [](const Operand& o) {
     const Layout<1>& l = o.layout;
-    int64_t low = 0, high = 1;
+    int64_t extent = 1;
     for (int d = 0; d < l.rank; ++d) {
-      const int64_t span = (l.shape[d] - 1) * l.stride[0][d];
-      (span < 0 ? low : high) += span;
+      extent += (l.shape[d] - 1) * l.stride[0][d];
     }
-    const int64_t size = static_cast<int64_t>(DtypeSize(o.dtype));
-    return Range{o.data + low * size, o.data + high * size};
+    return Range{o.data, o.data + extent * DtypeSize(o.dtype)};
   };
   std::pmr::vector<Range> outputs(plan->arena);
   for (const Operand& o : plan->outputs) outputs.push_back(range(o));

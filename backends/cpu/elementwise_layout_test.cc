@@ -57,11 +57,43 @@ TEST_P(ElementwiseTest, OneDimensionalSizesAcrossBlocksAndThreads) {
 }
 
 TEST_P(ElementwiseTest, LargeOutputsAreStreamedExactly) {
-  // Over 32 MB of output: written with non-temporal stores, with an
-  // unaligned head and an odd tail.
+  // Over 32 MB of output: written with non-temporal stores, from whatever
+  // alignment the buffer has, with an odd tail.
   const int64_t n = 9'000'001;
   const View v = Contiguous({n});
   CheckFma(this, {n}, v, v, v, v);
+}
+
+// y = ((x * p0 + p1) * p0 + p2 ...) over `count` distinct parameters, each
+// PARAM instruction repeated: few parameters get blocks filled once per
+// range, many are renamed like other registers; both must agree with the
+// scalar interpreter, across several blocks and threads.
+void CheckParams(ElementwiseTest* test, int count) {
+  const int64_t n = 70001;
+  const View v = Contiguous({n});
+  Host x(THETA_DTYPE_F64, v), y(THETA_DTYPE_F64, v), want(THETA_DTYPE_F64, v);
+  std::mt19937 gen(3);
+  std::uniform_real_distribution<double> u(-1, 1);
+  x.FillBits([&](int64_t) { return u(gen); });
+  Program p{THETA_DTYPE_F64, 3, {Load(0, 0)}};
+  std::vector<double> params;
+  for (int k = 0; k < count; ++k) {
+    params.push_back(0.5 + 0.125 * k);
+    p.code.push_back(Param(1, 0));  // the first parameter, again
+    p.code.push_back(Op(THETA_EW_MUL, 0, 0, 1));
+    p.code.push_back(Param(2, static_cast<uint16_t>(k)));
+    p.code.push_back(Op(THETA_EW_ADD, 0, 0, 2));
+  }
+  p.code.push_back(Store(0, 0));
+  ASSERT_TRUE(IsOk(test->Run(p, {n}, {&x}, {&y}, params)));
+  ElementwiseTest::Interpret<double>(p, n, {&x}, {&want}, params);
+  EXPECT_EQ(y.bytes, want.bytes) << count << " parameters";
+}
+
+TEST_P(ElementwiseTest, ParametersFewAndMany) {
+  CheckParams(this, 1);
+  CheckParams(this, 8);
+  CheckParams(this, 20);
 }
 
 TEST_P(ElementwiseTest, ScalarRankZero) {

@@ -24,8 +24,10 @@
 #include <memory>
 #include <new>
 #include <string>
+#include <type_traits>
 
 #include "backends/api/theta_backend.h"
+#include "backends/cpu/cpu_features.h"
 #include "backends/cpu/kernels.h"
 #include "backends/cpu/status.h"
 
@@ -80,6 +82,12 @@ theta_status* PluginCreate(theta_plugin** out) noexcept {
   return Guard("plugin_create", [&]() -> theta_status* {
     if (out == nullptr) return InvalidArgument("plugin_create: out is NULL");
     *out = nullptr;
+    if (const char* missing = MissingCpuFeatures()) {
+      return MakeStatus(THETA_STATUS_UNAVAILABLE,
+                        StrCat("plugin_create: this processor lacks ", missing,
+                               ", which the CPU plugin was built for "
+                               "(x86-64-v3)"));
+    }
     // Kernels parallelise GEMM over the plugin's own pool; OpenBLAS threads
     // on top would oversubscribe the cores.
     openblas_set_num_threads(1);
@@ -327,66 +335,55 @@ theta_status* RunKernel(const char* function, theta_stream* stream,
                              args->struct_size, ", expected at least ",
                              sizeof(Args));
     }
-    return kernel(*stream, *args);
+    ThreadPool& pool = stream->device->plugin->pool;
+    // Kernels that need work space take the stream's scratch too.
+    if constexpr (std::is_invocable_v<Kernel, ThreadPool&, Scratch&,
+                                      const Args&>) {
+      return kernel(pool, stream->scratch, *args);
+    } else {
+      return kernel(pool, *args);
+    }
   });
 }
 
 theta_status* GemmEntry(theta_stream* stream,
                         const theta_gemm_args* args) noexcept {
-  return RunKernel("gemm", stream, args, [](theta_stream& s, const auto& a) {
-    return Gemm(s.device->plugin->pool, a);
-  });
+  return RunKernel("gemm", stream, args, Gemm);
 }
 
 theta_status* ElementwiseEntry(theta_stream* stream,
                                const theta_elementwise_args* args) noexcept {
-  return RunKernel("elementwise", stream, args,
-                   [](theta_stream& s, const auto& a) {
-                     return Elementwise(s.device->plugin->pool, a);
-                   });
+  return RunKernel("elementwise", stream, args, Elementwise);
 }
 
 theta_status* ReduceEntry(theta_stream* stream,
                           const theta_reduce_args* args) noexcept {
-  return RunKernel("reduce", stream, args, [](theta_stream& s, const auto& a) {
-    return Reduce(s.device->plugin->pool, s.scratch, a);
-  });
+  return RunKernel("reduce", stream, args, Reduce);
 }
 
 theta_status* SoftmaxEntry(theta_stream* stream,
                            const theta_softmax_args* args) noexcept {
-  return RunKernel("softmax", stream, args, [](theta_stream& s, const auto& a) {
-    return Softmax(s.device->plugin->pool, a);
-  });
+  return RunKernel("softmax", stream, args, Softmax);
 }
 
 theta_status* GatherEntry(theta_stream* stream,
                           const theta_gather_args* args) noexcept {
-  return RunKernel("gather", stream, args, [](theta_stream& s, const auto& a) {
-    return Gather(s.device->plugin->pool, s.scratch, a);
-  });
+  return RunKernel("gather", stream, args, Gather);
 }
 
 theta_status* ScatterAddEntry(theta_stream* stream,
                               const theta_gather_args* args) noexcept {
-  return RunKernel("scatter_add", stream, args,
-                   [](theta_stream& s, const auto& a) {
-                     return ScatterAdd(s.device->plugin->pool, s.scratch, a);
-                   });
+  return RunKernel("scatter_add", stream, args, ScatterAdd);
 }
 
 theta_status* CopyEntry(theta_stream* stream,
                         const theta_copy_args* args) noexcept {
-  return RunKernel("copy", stream, args, [](theta_stream& s, const auto& a) {
-    return Copy(s.device->plugin->pool, a);
-  });
+  return RunKernel("copy", stream, args, Copy);
 }
 
 theta_status* RngEntry(theta_stream* stream,
                        const theta_rng_args* args) noexcept {
-  return RunKernel("rng", stream, args, [](theta_stream& s, const auto& a) {
-    return Rng(s.device->plugin->pool, a);
-  });
+  return RunKernel("rng", stream, args, Rng);
 }
 
 theta_status* FillEntry(theta_stream* stream, const theta_array* array,

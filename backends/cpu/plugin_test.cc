@@ -5,6 +5,7 @@
 #include <cstring>
 #include <vector>
 
+#include "backends/cpu/cpu_features.h"
 #include "backends/cpu/test_util.h"
 
 namespace theta::cpu::testing {
@@ -83,6 +84,12 @@ TEST_P(PluginApiTest, BlasCoreExtensionNamesTheOpenBlasKernel) {
   const char* name = core(plugin_);
   ASSERT_NE(name, nullptr);
   EXPECT_GT(std::strlen(name), 0u);
+}
+
+TEST(CpuFeaturesTest, ThisProcessorRunsTheKernels) {
+  // plugin_create refuses, naming them, when features are missing; the
+  // machines that run this suite have them.
+  EXPECT_EQ(MissingCpuFeatures(), nullptr) << MissingCpuFeatures();
 }
 
 TEST_P(PluginApiTest, OneDeviceWithInfo) {

@@ -23,21 +23,14 @@ class Scratch {
   enum Slot { kFirst = 0, kSecond = 1, kNumSlots = 2 };
 
   // Room for `count` elements of T in `slot`, aligned for T, contents
-  // unspecified, valid until the next Get on the same slot. Grows (and
-  // allocates) only when `count` exceeds every earlier request. Throws
-  // std::bad_alloc when memory runs out (the plugin's edge reports it).
+  // unspecified, valid until the next Get on the same slot. Allocates only
+  // when the slot's capacity is too small. Throws std::bad_alloc when
+  // memory runs out (the plugin's edge reports it).
   template <typename T>
   T* Get(Slot slot, int64_t count) {
     static_assert(std::is_trivially_copyable_v<T> &&
                   alignof(T) <= alignof(std::max_align_t));
     return static_cast<T*>(Bytes(slot, static_cast<size_t>(count) * sizeof(T)));
-  }
-
-  // Bytes held by all slots (for tests).
-  size_t capacity() const {
-    size_t total = 0;
-    for (const Region& r : regions_) total += r.size;
-    return total;
   }
 
  private:
@@ -49,14 +42,20 @@ class Scratch {
   void* Bytes(Slot slot, size_t bytes) {
     Region& r = regions_[slot];
     if (bytes > r.size) {
-      // Grow geometrically so a slowly growing request allocates rarely.
-      const size_t size = std::max(bytes, r.size * 2);
+      // Grow geometrically so a slowly growing request allocates rarely,
+      // except past kExactAbove, where doubling would pin too much. The old
+      // region goes first, so the peak is the new size alone.
+      const size_t size =
+          bytes > kExactAbove ? bytes : std::max(bytes, r.size * 2);
+      r.data.reset();
+      r.size = 0;
       r.data.reset(new std::byte[size]);
       r.size = size;
     }
     return r.data.get();
   }
 
+  static constexpr size_t kExactAbove = size_t{64} << 20;
   Region regions_[kNumSlots];
 };
 

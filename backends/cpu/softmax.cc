@@ -51,16 +51,24 @@ void SoftmaxRow(const T* x, T* y, int64_t n, bool log) {
   Row<T>(y, n) = (ConstRow<T>(x, n) - m) - log_s;
 }
 
-// SoftmaxRow over a strided row (elements x[i * sx], y[i * sy]), in
-// chunks through a stack buffer: three passes (max, sum, write), no heap.
+// SoftmaxRow over a strided row (elements x[i * sx], y[i * sy]) through a
+// stack buffer: a short row is gathered once, a long one in chunks over
+// three passes (max, sum, write); no heap either way.
 // Element i is read before it is written, so y may equal x.
 template <typename T>
 void StridedSoftmaxRow(const T* x, int64_t sx, T* y, int64_t sy, int64_t n,
                        bool log) {
-  alignas(64) T e[kChunk];
+  // Zeroed: GCC cannot see that SoftmaxRow reads only the n loaded values.
+  alignas(64) T e[kChunk] = {};
   auto load = [&](int64_t i, int64_t len) {
     for (int64_t t = 0; t < len; ++t) e[t] = x[(i + t) * sx];
   };
+  if (n <= kChunk) {  // the usual case: one gather, one scatter
+    load(0, n);
+    SoftmaxRow(e, e, n, log);
+    for (int64_t t = 0; t < n; ++t) y[t * sy] = e[t];
+    return;
+  }
   T m = -std::numeric_limits<T>::infinity();
   for (int64_t i = 0; i < n; i += kChunk) {
     const int64_t len = std::min(kChunk, n - i);

@@ -1,5 +1,6 @@
 #include "backends/cpu/thread_pool.h"
 
+#include <immintrin.h>
 #include <sched.h>
 
 #include <algorithm>
@@ -18,6 +19,17 @@ thread_local bool tls_inside_pool = false;
 // At most this many ranges per thread, so that a thread descheduled by the
 // OS (two threads share about one core here) delays only a small share.
 constexpr int64_t kChunksPerThread = 4;
+
+// Pause instructions a wait spins before it sleeps (tens of microseconds):
+// kernels come back to back in a training step, and a condition variable's
+// wake-up costs about as much as a small kernel.
+constexpr int kSpinPauses = 2000;
+
+// Spins until done() or kSpinPauses have passed.
+template <typename Done>
+void SpinUntil(const Done& done) {
+  for (int i = 0; i < kSpinPauses && !done(); ++i) _mm_pause();
+}
 
 }  // namespace
 
@@ -103,6 +115,13 @@ void ThreadPool::WorkerLoop() {
   uint64_t seen = 0;
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
+    if (!stop_ && generation_ == seen) {
+      lock.unlock();
+      SpinUntil([&] {
+        return published_generation_.load(std::memory_order_acquire) != seen;
+      });
+      lock.lock();
+    }
     work_cv_.wait(lock, [&] { return stop_ || generation_ != seen; });
     if (stop_) return;
     seen = generation_;
@@ -147,6 +166,7 @@ void ThreadPool::Run(int64_t n, int64_t grain, RangeFn fn) {
     std::lock_guard<std::mutex> lock(mu_);
     job_ = &job;
     ++generation_;
+    published_generation_.store(generation_, std::memory_order_release);
   }
   for (int i = 0; i < wake; ++i) work_cv_.notify_one();
 
@@ -154,6 +174,9 @@ void ThreadPool::Run(int64_t n, int64_t grain, RangeFn fn) {
   RunChunks(job);
   tls_inside_pool = false;
 
+  // Workers still in `job` (which lives on this stack) end soon; a worker
+  // that has not picked it up yet will find job_ cleared below.
+  SpinUntil([&] { return active_.load(std::memory_order_acquire) == 0; });
   {
     std::unique_lock<std::mutex> lock(mu_);
     done_cv_.wait(lock, [&] { return active_ == 0; });

@@ -1,12 +1,16 @@
 // A fixed pool of worker threads that runs a loop's iterations in parallel;
-// the calling thread participates. Idle workers sleep on a condition
-// variable: nothing ever spins.
+// the calling thread participates. Waits spin briefly (pause instructions,
+// tens of microseconds) before sleeping on a condition variable: a worker
+// waiting for the next job, and the caller waiting for the workers to
+// finish, so back-to-back kernels skip the futex wake-ups while an idle
+// pool still costs nothing.
 //
 //   ThreadPool pool(ThreadCountFromEnvironment());
 //   pool.ParallelFor(n, /*grain=*/4096, [&](int64_t b, int64_t e) { ... });
 #ifndef THETA_BACKENDS_CPU_THREAD_POOL_H_
 #define THETA_BACKENDS_CPU_THREAD_POOL_H_
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
@@ -77,7 +81,11 @@ class ThreadPool {
   std::condition_variable done_cv_;  // the caller waits for active_ == 0
   Job* job_ = nullptr;               // the job being run, guarded by mu_
   uint64_t generation_ = 0;          // bumped per job, guarded by mu_
-  int active_ = 0;  // workers inside the current job, guarded by mu_
+  // generation_, readable without mu_ by workers spinning for the next job.
+  std::atomic<uint64_t> published_generation_{0};
+  // Workers inside the current job: changed under mu_, read without it by
+  // the caller spinning for the job's end.
+  std::atomic<int> active_{0};
   bool stop_ = false;
   bool busy_ = false;  // a ParallelFor is running, guarded by mu_
 };

@@ -63,6 +63,10 @@ theta_status* CheckArray(const char* function, const char* what,
                              " (negative strides are allowed only for arrays "
                              "that copy and elementwise read)");
     }
+    if (a.strides[d] == INT64_MIN) {
+      return InvalidArgument(function, ": ", what, ".strides[", d, "] is ",
+                             a.strides[d], " (out of range)");
+    }
     if (a.shape[d] == 0) empty = true;
   }
   if (empty) return nullptr;
