@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "backends/backend.h"
+#include "backends/kernel_args.h"
 #include "backends/registry.h"
 #include "benchmarks/bench_util.h"
 
@@ -113,23 +114,14 @@ void BM_FusedThreeOpsOver16MFloats(benchmark::State& state) {
       {THETA_EW_MUL, 0, 0, 1, 0},  {THETA_EW_PARAM, 1, 1, 0, 0},
       {THETA_EW_ADD, 0, 0, 1, 0},  {THETA_EW_PARAM, 1, 2, 0, 0},
       {THETA_EW_MAX, 0, 0, 1, 0},  {THETA_EW_STORE, 0, 0, 0, 0}};
-  const theta_ew_program program{sizeof(program), THETA_DTYPE_F32, 2,
-                                 std::size(code), code};
+  const theta_ew_program program =
+      backends::EwProgram(THETA_DTYPE_F32, 2, code);
   const int64_t shape[] = {kStreamFloats}, unit[] = {1};
   const double params[] = {2.0, 1.0, 0.0};
   const theta_ew_operand in{x.data(), THETA_DTYPE_F32, unit};
   const theta_ew_operand out{y.data(), THETA_DTYPE_F32, unit};
-  theta_elementwise_args a{};
-  a.struct_size = sizeof(a);
-  a.program = &program;
-  a.ndim = 1;
-  a.shape = shape;
-  a.num_inputs = 1;
-  a.inputs = &in;
-  a.num_outputs = 1;
-  a.outputs = &out;
-  a.num_params = 3;
-  a.params = params;
+  const theta_elementwise_args a =
+      backends::ElementwiseArgs(program, shape, {&in, 1}, {&out, 1}, params);
   for (auto _ : state) {
     Check(B().api().elementwise(B().stream(), &a), "elementwise");
     Check(B().api().stream_synchronize(B().stream()), "synchronize");
@@ -166,19 +158,13 @@ void BM_TinyElementwiseCallOn16Floats(benchmark::State& state) {
   const theta_ew_instr code[] = {{THETA_EW_LOAD, 0, 0, 0, 0},
                                  {THETA_EW_NEG, 0, 0, 0, 0},
                                  {THETA_EW_STORE, 0, 0, 0, 0}};
-  const theta_ew_program program{sizeof(program), THETA_DTYPE_F32, 1, 3, code};
+  const theta_ew_program program =
+      backends::EwProgram(THETA_DTYPE_F32, 1, code);
   const int64_t shape[] = {16}, unit[] = {1};
   const theta_ew_operand in{x.data(), THETA_DTYPE_F32, unit};
   const theta_ew_operand out{y.data(), THETA_DTYPE_F32, unit};
-  theta_elementwise_args a{};
-  a.struct_size = sizeof(a);
-  a.program = &program;
-  a.ndim = 1;
-  a.shape = shape;
-  a.num_inputs = 1;
-  a.inputs = &in;
-  a.num_outputs = 1;
-  a.outputs = &out;
+  const theta_elementwise_args a =
+      backends::ElementwiseArgs(program, shape, {&in, 1}, {&out, 1});
   for (auto _ : state) {
     Check(B().api().elementwise(B().stream(), &a), "elementwise");
   }

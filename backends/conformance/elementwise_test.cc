@@ -7,6 +7,7 @@
 
 #include "backends/api/elementwise_semantics.h"
 #include "backends/conformance/conformance.h"
+#include "backends/kernel_args.h"
 
 namespace theta::conformance {
 namespace {
@@ -40,19 +41,9 @@ class ElementwiseTest : public ConformanceTest {
         Upload(std::vector<T>(std::max<int64_t>(1, out_view.Count()), T(-7)));
     theta_ew_operand o{out.buffer.data(), DtypeOf<T>(),
                        out_view.strides.data()};
-    theta_ew_program program{sizeof(program), DtypeOf<T>(), 4,
-                             static_cast<uint32_t>(code.size()), code.data()};
-    theta_elementwise_args a{};
-    a.struct_size = sizeof(a);
-    a.program = &program;
-    a.ndim = static_cast<int32_t>(shape.size());
-    a.shape = shape.data();
-    a.num_inputs = static_cast<int32_t>(ops.size());
-    a.inputs = ops.data();
-    a.num_outputs = 1;
-    a.outputs = &o;
-    a.num_params = static_cast<int32_t>(params.size());
-    a.params = params.data();
+    const theta_ew_program program = backends::EwProgram(DtypeOf<T>(), 4, code);
+    const theta_elementwise_args a =
+        backends::ElementwiseArgs(program, shape, ops, {&o, 1}, params);
     EXPECT_TRUE(Ok(api().elementwise(stream(), &a)));
     std::vector<T> got = Download<T>(out, out_view.Count());
     return got;
@@ -207,20 +198,11 @@ TEST_P(ElementwiseTest, OutputMayBeTheInputArray) {
   const std::vector<theta_ew_instr> code = {
       I(THETA_EW_LOAD, 0, 0), I(THETA_EW_EXP, 0, 0), I(THETA_EW_PARAM, 1, 0),
       I(THETA_EW_MUL, 0, 0, 1), I(THETA_EW_STORE, 0, 0)};
-  theta_ew_program program{sizeof(program), THETA_DTYPE_F32, 2,
-                           static_cast<uint32_t>(code.size()), code.data()};
+  const theta_ew_program program =
+      backends::EwProgram(THETA_DTYPE_F32, 2, code);
   const double two = 2;
-  theta_elementwise_args a{};
-  a.struct_size = sizeof(a);
-  a.program = &program;
-  a.ndim = 2;
-  a.shape = shape.data();
-  a.num_inputs = 1;
-  a.inputs = &io;
-  a.num_outputs = 1;
-  a.outputs = &io;
-  a.num_params = 1;
-  a.params = &two;
+  const theta_elementwise_args a =
+      backends::ElementwiseArgs(program, shape, {&io, 1}, {&io, 1}, {&two, 1});
   ASSERT_TRUE(Ok(api().elementwise(stream(), &a)));
   const std::vector<float> got = Download<float>(buf, x.size());
   std::vector<double> want(x.begin(), x.end());
@@ -246,17 +228,10 @@ TEST_P(ElementwiseTest, MixedDtypesConvertOnLoadAndStore) {
   const std::vector<theta_ew_instr> code = {
       I(THETA_EW_LOAD, 0, 0), I(THETA_EW_LOAD, 1, 1), I(THETA_EW_MUL, 0, 0, 1),
       I(THETA_EW_STORE, 0, 0), I(THETA_EW_STORE, 1, 0)};
-  theta_ew_program program{sizeof(program), THETA_DTYPE_F64, 2,
-                           static_cast<uint32_t>(code.size()), code.data()};
-  theta_elementwise_args args{};
-  args.struct_size = sizeof(args);
-  args.program = &program;
-  args.ndim = 1;
-  args.shape = shape;
-  args.num_inputs = 2;
-  args.inputs = in;
-  args.num_outputs = 2;
-  args.outputs = out;
+  const theta_ew_program program =
+      backends::EwProgram(THETA_DTYPE_F64, 2, code);
+  const theta_elementwise_args args =
+      backends::ElementwiseArgs(program, shape, in, out);
   ASSERT_TRUE(Ok(api().elementwise(stream(), &args)));
   EXPECT_EQ(Download<uint8_t>(o1, 4), (std::vector<uint8_t>{0, 0, 1, 1}));
   EXPECT_EQ(Download<int64_t>(o2, 4),
@@ -270,16 +245,9 @@ TEST_P(ElementwiseTest, RejectsBadPrograms) {
   theta_ew_operand out{x.buffer.data(), THETA_DTYPE_F32, neg};
   const std::vector<theta_ew_instr> code = {I(THETA_EW_LOAD, 0, 0),
                                             I(THETA_EW_STORE, 0, 0)};
-  theta_ew_program program{sizeof(program), THETA_DTYPE_F32, 1, 2, code.data()};
-  theta_elementwise_args a{};
-  a.struct_size = sizeof(a);
-  a.program = &program;
-  a.ndim = 1;
-  a.shape = shape;
-  a.num_inputs = 1;
-  a.inputs = &in;
-  a.num_outputs = 1;
-  a.outputs = &out;
+  theta_ew_program program = backends::EwProgram(THETA_DTYPE_F32, 1, code);
+  const theta_elementwise_args a =
+      backends::ElementwiseArgs(program, shape, {&in, 1}, {&out, 1});
   EXPECT_TRUE(Invalid(api().elementwise(stream(), &a), "output 0"));
   const std::vector<theta_ew_instr> bad = {I(THETA_EW_LOAD, 0, 5),
                                            I(THETA_EW_STORE, 0, 0)};

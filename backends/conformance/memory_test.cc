@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "backends/conformance/conformance.h"
+#include "backends/kernel_args.h"
 #include "backends/registry.h"
 #include "graph/allocation_counter.h"
 
@@ -67,22 +68,16 @@ TEST_P(MemoryTest, RepeatedKernelCallsAllocateNoHostMemory) {
                                  {THETA_EW_LOAD, 1, 1, 0, 0},
                                  {THETA_EW_MUL, 0, 0, 1, 0},
                                  {THETA_EW_STORE, 0, 0, 0, 0}};
-  theta_ew_program program{sizeof(program), THETA_DTYPE_F32, 2, 5, code};
+  const theta_ew_program program =
+      backends::EwProgram(THETA_DTYPE_F32, 2, code);
   const int64_t bcast[] = {1, 0};
   const theta_ew_operand in2[] = {
       {x.buffer.data(), THETA_DTYPE_F32, m.strides.data()},
       {r.buffer.data(), THETA_DTYPE_F32, bcast}};
   const theta_ew_operand out{y.buffer.data(), THETA_DTYPE_F32,
                              m.strides.data()};
-  theta_elementwise_args ew{};
-  ew.struct_size = sizeof(ew);
-  ew.program = &program;
-  ew.ndim = 2;
-  ew.shape = m.shape.data();
-  ew.num_inputs = 2;
-  ew.inputs = in2;
-  ew.num_outputs = 1;
-  ew.outputs = &out;
+  const theta_elementwise_args ew =
+      backends::ElementwiseArgs(program, m.shape, in2, {&out, 1});
   // A wider program: six live F64 registers and two parameters (register
   // blocks of several kilobytes each, parameters filled once per range).
   const theta_ew_instr wide_code[] = {
@@ -93,13 +88,11 @@ TEST_P(MemoryTest, RepeatedKernelCallsAllocateNoHostMemory) {
       {THETA_EW_ADD, 5, 5, 0, 0},  {THETA_EW_PARAM, 6, 0, 0, 0},
       {THETA_EW_MUL, 5, 5, 6, 0},  {THETA_EW_PARAM, 7, 1, 0, 0},
       {THETA_EW_ADD, 5, 5, 7, 0},  {THETA_EW_STORE, 0, 5, 0, 0}};
-  theta_ew_program wide{sizeof(wide), THETA_DTYPE_F64, 8, std::size(wide_code),
-                        wide_code};
+  const theta_ew_program wide =
+      backends::EwProgram(THETA_DTYPE_F64, 8, wide_code);
   const double wide_params[] = {0.5, -1.0};
-  theta_elementwise_args ew_wide = ew;
-  ew_wide.program = &wide;
-  ew_wide.num_params = 2;
-  ew_wide.params = wide_params;
+  const theta_elementwise_args ew_wide =
+      backends::ElementwiseArgs(wide, m.shape, in2, {&out, 1}, wide_params);
   theta_reduce_args sum{};
   sum.struct_size = sizeof(sum);
   sum.op = THETA_REDUCE_SUM;

@@ -27,6 +27,7 @@
 
 #include "backends/api/theta_backend.h"
 #include "backends/cuda/cuda_extensions.h"
+#include "backends/testing/views.h"
 
 namespace theta::cuda::device_testing {
 
@@ -107,20 +108,7 @@ std::vector<T> FromBytes(const Bytes& b) {
 }
 
 // Fixed-seed values: floats uniform in [lo, hi), integers in [lo, hi].
-template <typename T>
-std::vector<T> Random(size_t n, double lo, double hi, uint32_t seed) {
-  std::mt19937_64 gen(seed);
-  std::vector<T> v(n);
-  for (T& x : v) {
-    if constexpr (std::is_floating_point_v<T>) {
-      x = static_cast<T>(std::uniform_real_distribution<double>(lo, hi)(gen));
-    } else {
-      x = static_cast<T>(std::uniform_int_distribution<int64_t>(
-          static_cast<int64_t>(lo), static_cast<int64_t>(hi))(gen));
-    }
-  }
-  return v;
-}
+using ::theta::backends::testing::Random;
 
 // Units in the last place between two floats; 0 for two NaNs, "infinite"
 // for one NaN or one infinity.
