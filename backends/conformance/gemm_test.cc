@@ -67,6 +67,27 @@ class GemmTest : public ConformanceTest {
         << c.ta << " tb " << c.tb;
   }
 
+  // C = A B for 2x2 row-major matrices, beta = 0 (C is not read), as
+  // downloaded from the device.
+  template <typename T>
+  std::vector<T> Run2x2(const std::vector<T>& a, const std::vector<T>& b,
+                        const std::vector<T>& c) {
+    DeviceArray da = Upload(a), db = Upload(b), dc = Upload(c);
+    theta_gemm_args g{};
+    g.struct_size = sizeof(g);
+    g.dtype = DtypeOf<T>();
+    g.m = g.n = g.k = 2;
+    g.alpha = 1;
+    g.beta = 0;
+    g.a = da.buffer.data();
+    g.b = db.buffer.data();
+    g.c = dc.buffer.data();
+    g.lda = g.ldb = g.ldc = 2;
+    g.batch = 1;
+    EXPECT_TRUE(Ok(api().gemm(stream(), &g)));
+    return Download<T>(dc, 4);
+  }
+
   template <typename T>
   void CheckAll() {
     for (bool ta : {false, true}) {
@@ -87,41 +108,15 @@ TEST_P(GemmTest, Float32) { CheckAll<float>(); }
 TEST_P(GemmTest, Float64) { CheckAll<double>(); }
 
 TEST_P(GemmTest, BetaZeroIgnoresNanInC) {
-  const std::vector<float> a = {1, 2, 3, 4}, b = {1, 0, 0, 1};
-  std::vector<float> c(4, std::nanf(""));
-  DeviceArray da = Upload(a), db = Upload(b), dc = Upload(c);
-  theta_gemm_args g{};
-  g.struct_size = sizeof(g);
-  g.dtype = THETA_DTYPE_F32;
-  g.m = g.n = g.k = 2;
-  g.alpha = 1;
-  g.beta = 0;
-  g.a = da.buffer.data();
-  g.b = db.buffer.data();
-  g.c = dc.buffer.data();
-  g.lda = g.ldb = g.ldc = 2;
-  g.batch = 1;
-  ASSERT_TRUE(Ok(api().gemm(stream(), &g)));
-  EXPECT_TRUE(AllClose(Download<float>(dc, 4), {1, 2, 3, 4}, 0, 0));
+  EXPECT_TRUE(AllClose(Run2x2<float>({1, 2, 3, 4}, {1, 0, 0, 1},
+                                     std::vector<float>(4, std::nanf(""))),
+                       {1, 2, 3, 4}, 0, 0));
 }
 
 TEST_P(GemmTest, NanAndInfInInputsPropagate) {
   const double inf = INFINITY;
-  const std::vector<double> a = {NAN, 1, inf, 0}, b = {1, 0, 0, 1};
-  DeviceArray da = Upload(a), db = Upload(b),
-              dc = Upload(std::vector<double>(4));
-  theta_gemm_args g{};
-  g.struct_size = sizeof(g);
-  g.dtype = THETA_DTYPE_F64;
-  g.m = g.n = g.k = 2;
-  g.alpha = 1;
-  g.a = da.buffer.data();
-  g.b = db.buffer.data();
-  g.c = dc.buffer.data();
-  g.lda = g.ldb = g.ldc = 2;
-  g.batch = 1;
-  ASSERT_TRUE(Ok(api().gemm(stream(), &g)));
-  const std::vector<double> got = Download<double>(dc, 4);
+  const std::vector<double> got =
+      Run2x2<double>({NAN, 1, inf, 0}, {1, 0, 0, 1}, std::vector<double>(4));
   EXPECT_TRUE(std::isnan(got[0]));  // NaN * 1
   EXPECT_TRUE(std::isnan(got[1]));  // NaN * 0
   EXPECT_EQ(got[2], inf);

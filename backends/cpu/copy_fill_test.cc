@@ -131,6 +131,13 @@ TEST_P(CopyFillTest, CopyErrorsNameTheProblem) {
   a.destination = negative.Array(y.data(), THETA_DTYPE_F32);
   EXPECT_TRUE(IsError(api().copy(stream_, &a), THETA_STATUS_INVALID_ARGUMENT,
                       {"copy: destination.strides[1] is -1"}));
+  // Built by hand: a View would overflow finding element 0 of this one.
+  const int64_t shape34[] = {3, 4}, min_stride[] = {INT64_MIN, 1};
+  a.source = theta_array{x.data(), THETA_DTYPE_F32, 2, shape34, min_stride};
+  a.destination = a34.Array(y.data(), THETA_DTYPE_F32);
+  EXPECT_TRUE(IsError(api().copy(stream_, &a), THETA_STATUS_INVALID_ARGUMENT,
+                      {"copy: source.strides[0] is", "out of range"}));
+  a.source = a34.Array(x.data(), THETA_DTYPE_F32);
   const View bad_shape = Strided({3, -4}, {4, 1});
   a.destination = bad_shape.Array(y.data(), THETA_DTYPE_F32);
   EXPECT_TRUE(IsError(api().copy(stream_, &a), THETA_STATUS_INVALID_ARGUMENT,

@@ -4,8 +4,11 @@ namespace theta::cpu {
 
 const char* MissingCpuFeatures() {
   __builtin_cpu_init();
-  const bool avx2 = __builtin_cpu_supports("avx2");
-  const bool fma = __builtin_cpu_supports("fma");
+  return MissingFeatures(__builtin_cpu_supports("avx2"),
+                         __builtin_cpu_supports("fma"));
+}
+
+const char* MissingFeatures(bool avx2, bool fma) {
   if (avx2 && fma) return nullptr;
   if (!avx2 && !fma) return "AVX2 and FMA";
   return avx2 ? "FMA" : "AVX2";

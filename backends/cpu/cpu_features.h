@@ -11,6 +11,9 @@ namespace theta::cpu {
 // "AVX2 and FMA" (a static string).
 const char* MissingCpuFeatures();
 
+// The same answer for a processor with or without each feature.
+const char* MissingFeatures(bool avx2, bool fma);
+
 }  // namespace theta::cpu
 
 #endif  // THETA_BACKENDS_CPU_CPU_FEATURES_H_

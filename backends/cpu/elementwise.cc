@@ -7,12 +7,11 @@
 // renamed onto the fewest physical blocks (a value's block is reused after
 // its last read; a program with few parameters keeps one block per
 // parameter, filled once per range). Each operand's strides are collapsed
-// on their own
-// (strided.h), so a contiguous operand is one run per block even when
-// another operand broadcasts, and a short inner dimension (shape (N, 3))
-// never shrinks the blocks. LOAD converts into a register block, or, for a
-// contiguous input of the compute dtype that no output overlaps, reads the
-// input in place. STORE of an output over kStreamBytes uses non-temporal
+// on their own (strided.h), so a contiguous operand is one run per block
+// even when another operand broadcasts, and a short inner dimension (shape
+// (N, 3)) never shrinks the blocks. LOAD converts into a register block, or,
+// for a contiguous input of the compute dtype that no output overlaps, reads
+// the input in place. STORE of an output over kStreamBytes uses non-temporal
 // stores. Blocks are split across the pool; no call allocates unless its
 // program needs more register blocks than fit on the stack.
 #include <immintrin.h>

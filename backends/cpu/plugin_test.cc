@@ -92,6 +92,13 @@ TEST(CpuFeaturesTest, ThisProcessorRunsTheKernels) {
   EXPECT_EQ(MissingCpuFeatures(), nullptr) << MissingCpuFeatures();
 }
 
+TEST(CpuFeaturesTest, NamesWhatIsMissing) {
+  EXPECT_EQ(MissingFeatures(true, true), nullptr);
+  EXPECT_STREQ(MissingFeatures(false, true), "AVX2");
+  EXPECT_STREQ(MissingFeatures(true, false), "FMA");
+  EXPECT_STREQ(MissingFeatures(false, false), "AVX2 and FMA");
+}
+
 TEST_P(PluginApiTest, OneDeviceWithInfo) {
   int32_t count = 0;
   ASSERT_TRUE(IsOk(api().device_count(plugin_, &count)));
