@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/hash/hash.h"
 #include "backends/registry.h"
 #include "graph/executable.h"
@@ -31,6 +32,27 @@ Var FindOrAddConstant(
   return c;
 }
 
+// A node as a key for merging: equal when the ops are equal and the inputs
+// are the same variables.
+struct MergeKey {
+  Node* node;
+  size_t hash;
+};
+struct MergeKeyHash {
+  size_t operator()(const MergeKey& k) const { return k.hash; }
+};
+struct MergeKeyEq {
+  bool operator()(const MergeKey& a, const MergeKey& b) const {
+    if (a.hash != b.hash || a.node->num_inputs() != b.node->num_inputs()) {
+      return false;
+    }
+    for (int i = 0; i < a.node->num_inputs(); ++i) {
+      if (!a.node->input(i).is(b.node->input(i))) return false;
+    }
+    return a.node->op().Equals(b.node->op());
+  }
+};
+
 // Identical constants become one; then nodes with an equal op and the same
 // inputs become one. One pass in topological order merges whole equal
 // subgraphs, since inputs are merged before their users.
@@ -48,7 +70,8 @@ bool MergeEqualSubgraphs(FunctionGraph& graph) {
     return canonical;
   };
   std::vector<Node*> order = graph.TopologicalOrder();
-  absl::flat_hash_map<size_t, std::vector<Node*>> seen;
+  absl::flat_hash_set<MergeKey, MergeKeyHash, MergeKeyEq> seen;
+  seen.reserve(order.size());
   for (Node* node : order) {
     if (!graph.Contains(node)) continue;
     for (int i = 0; i < node->num_inputs(); ++i) {
@@ -64,23 +87,18 @@ bool MergeEqualSubgraphs(FunctionGraph& graph) {
     for (const Var& in : node->inputs()) {
       h = absl::HashOf(h, static_cast<const void*>(in.get()));
     }
-    bool merged = false;
-    for (Node* other : seen[h]) {
-      if (!graph.Contains(other) || other->num_inputs() != node->num_inputs() ||
-          !other->op().Equals(node->op())) {
-        continue;
-      }
-      bool same = true;
-      for (int i = 0; i < node->num_inputs() && same; ++i) {
-        same = node->input(i).is(other->input(i));
-      }
-      if (!same) continue;
-      std::vector<Var> replacements = other->outputs();
-      graph.ReplaceOutputs(*node, replacements, "merge");
-      merged = changed = true;
-      break;
+    auto [it, inserted] = seen.insert(MergeKey{node, h});
+    if (inserted) continue;
+    Node* other = it->node;
+    if (!graph.Contains(other)) {
+      // The earlier equal node was dropped (its users were merged away).
+      seen.erase(it);
+      seen.insert(MergeKey{node, h});
+      continue;
     }
-    if (!merged) seen[h].push_back(node);
+    std::vector<Var> replacements = other->outputs();
+    graph.ReplaceOutputs(*node, replacements, "merge");
+    changed = true;
   }
   return changed;
 }

@@ -1,6 +1,7 @@
 #include "graph/function_graph.h"
 
 #include <algorithm>
+#include <atomic>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
@@ -27,10 +28,12 @@ bool CompatibleTypes(const TensorType& a, const TensorType& b) {
 }
 
 // Clones the nodes computing `outputs`, mapping variables through `map`
-// (which holds the leaves' and replacements' images). Iterative, so deep
-// graphs do not overflow the stack.
+// (which holds the leaves' and replacements' images). Nodes none of whose
+// inputs changed are shared with the original unless `copy_all`.
+// Iterative, so deep graphs do not overflow the stack.
 std::vector<Var> CloneWithMap(std::span<const Var> outputs,
-                              absl::flat_hash_map<const Variable*, Var>& map) {
+                              absl::flat_hash_map<const Variable*, Var>& map,
+                              bool copy_all) {
   struct Frame {
     Node* node;
     bool expanded;
@@ -72,7 +75,7 @@ std::vector<Var> CloneWithMap(std::span<const Var> outputs,
         }
       }
       stack.pop_back();
-      if (!changed) {
+      if (!changed && !copy_all) {
         for (int i = 0; i < node->num_outputs(); ++i) {
           map[node->output_variable(i)] = node->output(i);
         }
@@ -96,11 +99,12 @@ std::vector<Var> CloneWithMap(std::span<const Var> outputs,
   return result;
 }
 
-}  // namespace
-
-std::vector<Node*> TopologicalNodes(std::span<const Var> outputs) {
-  std::vector<Node*> order;
-  absl::flat_hash_set<const Node*> done;
+// Appends the nodes computing `outputs` to `order`, inputs before users.
+// `first_visit(node)` marks a node and says whether it was unmarked.
+// Iterative, so deep graphs do not overflow the stack.
+template <typename FirstVisit>
+void PostOrder(std::span<const Var> outputs, FirstVisit&& first_visit,
+               std::vector<Node*>& order) {
   struct Frame {
     Node* node;
     int next_input;
@@ -108,23 +112,34 @@ std::vector<Node*> TopologicalNodes(std::span<const Var> outputs) {
   std::vector<Frame> stack;
   for (const Var& out : outputs) {
     Node* root = out.owner();
-    if (root == nullptr || done.contains(root)) continue;
+    if (root == nullptr || !first_visit(root)) continue;
     stack.push_back({root, 0});
-    done.insert(root);
     while (!stack.empty()) {
       Frame& frame = stack.back();
       if (frame.next_input < frame.node->num_inputs()) {
         Node* child = frame.node->input(frame.next_input++).owner();
-        if (child != nullptr && !done.contains(child)) {
-          done.insert(child);
-          stack.push_back({child, 0});
-        }
+        if (child != nullptr && first_visit(child)) stack.push_back({child, 0});
         continue;
       }
       order.push_back(frame.node);
       stack.pop_back();
     }
   }
+}
+
+// Marks for Node::visit_mark_ and Node::pass_mark_; 0 means unmarked.
+uint64_t NextVisitMark() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
+}  // namespace
+
+std::vector<Node*> TopologicalNodes(std::span<const Var> outputs) {
+  std::vector<Node*> order;
+  absl::flat_hash_set<const Node*> done;
+  PostOrder(
+      outputs, [&](const Node* n) { return done.insert(n).second; }, order);
   return order;
 }
 
@@ -149,7 +164,7 @@ std::vector<Var> CloneReplace(
     std::span<const std::pair<Var, Var>> replacements) {
   absl::flat_hash_map<const Variable*, Var> map;
   for (const auto& [from, to] : replacements) map[from.get()] = to;
-  return CloneWithMap(outputs, map);
+  return CloneWithMap(outputs, map, /*copy_all=*/false);
 }
 
 FunctionGraph::FunctionGraph(std::span<const Var> inputs,
@@ -174,13 +189,18 @@ FunctionGraph::FunctionGraph(std::span<const Var> inputs,
     std::vector<Var> tos;
     for (const auto& [from, to] : givens) tos.push_back(to);
     absl::flat_hash_map<const Variable*, Var> empty;
-    replacement_images = CloneWithMap(tos, empty);
+    replacement_images = CloneWithMap(tos, empty, /*copy_all=*/true);
   }
   for (size_t i = 0; i < givens.size(); ++i) {
     map[givens[i].first.get()] = replacement_images[i];
   }
+  for (const Var& out : outputs) {
+    if (!out.defined()) throw Error("function: an output is an undefined Var");
+  }
   // A private copy of every node, so that rewrites may rewire them.
   std::vector<Node*> original_order = TopologicalNodes(outputs);
+  std::vector<std::shared_ptr<Node>> copies;
+  copies.reserve(original_order.size());
   for (Node* node : original_order) {
     if (map.contains(node->output_variable(0))) continue;
     std::vector<Var> ins;
@@ -189,20 +209,23 @@ FunctionGraph::FunctionGraph(std::span<const Var> inputs,
       auto it = map.find(in.get());
       ins.push_back(it != map.end() ? it->second : in);
     }
+    // Without givens the copy reads copies of the same inputs, so its output
+    // types are the original's.
     std::shared_ptr<Node> copy =
-        Node::Create(node->op_ptr(), std::move(ins), node->source());
+        givens.empty()
+            ? Node::CopyOf(*node, std::move(ins))
+            : Node::Create(node->op_ptr(), std::move(ins), node->source());
     for (int i = 0; i < node->num_outputs(); ++i) {
-      Var out_copy = copy->output(i);
+      Variable* out_copy = copy->output_variable(i);
       out_copy->set_name(node->output_variable(i)->name());
-      map.try_emplace(node->output_variable(i), out_copy);  // givens win
+      map.try_emplace(node->output_variable(i), copy->output(i));  // givens win
     }
+    copies.push_back(std::move(copy));
   }
   for (const Var& out : outputs) {
-    if (!out.defined()) throw Error("function: an output is an undefined Var");
     auto it = map.find(out.get());
     outputs_.push_back(it != map.end() ? it->second : out);
   }
-  // Every input variable the outputs need must be a function input.
   absl::flat_hash_set<const Variable*> input_set;
   for (const Var& in : inputs_) {
     if (!in.defined()) throw Error("function: an input is an undefined Var");
@@ -219,10 +242,52 @@ FunctionGraph::FunctionGraph(std::span<const Var> inputs,
                                "' is given twice"));
     }
   }
+  if (givens.empty()) {
+    // Every copy is needed, and they were made inputs first.
+    nodes_.reserve(copies.size());
+    clients_.reserve(copies.size() + inputs_.size());
+    order_.reserve(copies.size());
+    for (std::shared_ptr<Node>& copy : copies) {
+      order_.push_back(copy.get());
+      AddNode(std::move(copy));
+    }
+    order_valid_ = true;
+  } else {
+    // Replaced variables may leave some copies unused.
+    for (const Var& out : outputs_) Import(out);
+    imported_.clear();
+  }
+  for (int i = 0; i < static_cast<int>(outputs_.size()); ++i) {
+    clients_[outputs_[i].get()].Add(Client{nullptr, i});
+  }
+  CheckInputsGiven();
+}
+
+FunctionGraph::~FunctionGraph() {
+  // Nodes that outlive the graph (held by a Var elsewhere) must not look
+  // like members of a later graph at the same address.
+  for (const std::shared_ptr<Node>& node : nodes_) node->graph_ = nullptr;
+}
+
+void FunctionGraph::CheckInputsGiven() const {
+  absl::flat_hash_set<const Variable*> given;
+  for (const Var& in : inputs_) given.insert(in.get());
+  bool missing = false;
+  auto check = [&](const Var& v) {
+    missing |= v.owner() == nullptr && v->kind() == VarKind::kInput &&
+               !given.contains(v.get());
+  };
+  for (const Var& out : outputs_) check(out);
+  for (const std::shared_ptr<Node>& node : nodes_) {
+    for (const Var& in : node->inputs()) check(in);
+  }
+  if (!missing) return;
+  // Name the first output that needs a missing input (only on error, so
+  // the per-output walks cost nothing otherwise).
   for (int i = 0; i < static_cast<int>(outputs_.size()); ++i) {
     for (const Var& leaf :
          LeavesOfKind(std::span(&outputs_[i], 1), VarKind::kInput)) {
-      if (!input_set.contains(leaf.get())) {
+      if (!given.contains(leaf.get())) {
         throw Error(absl::StrCat(
             "function: output ", i, " depends on input variable '",
             leaf->DisplayName(), "' of type ", leaf.type().ToString(),
@@ -231,10 +296,6 @@ FunctionGraph::FunctionGraph(std::span<const Var> inputs,
             "value through givens"));
       }
     }
-  }
-  for (int i = 0; i < static_cast<int>(outputs_.size()); ++i) {
-    Import(outputs_[i]);
-    clients_[outputs_[i].get()].Add(Client{nullptr, i});
   }
 }
 
@@ -246,7 +307,13 @@ const std::vector<FunctionGraph::Client>& FunctionGraph::clients(
 
 void FunctionGraph::AddNode(std::shared_ptr<Node> node) {
   Node* raw = node.get();
-  nodes_.emplace(raw, std::move(node));
+  if (raw->graph_ != nullptr) {
+    throw Error(absl::StrCat("internal error: ", raw->Describe(),
+                             " is already in another function's graph"));
+  }
+  raw->graph_ = this;
+  raw->graph_slot_ = static_cast<uint32_t>(nodes_.size());
+  nodes_.push_back(std::move(node));
   for (int i = 0; i < raw->num_inputs(); ++i) {
     clients_[raw->input(i).get()].Add(Client{raw, i});
   }
@@ -254,10 +321,30 @@ void FunctionGraph::AddNode(std::shared_ptr<Node> node) {
   ++version_;
 }
 
+uint64_t FunctionGraph::NewMark() { return NextVisitMark(); }
+
+void FunctionGraph::ReleaseRemoved() {
+  auto removed = [this](const Node* n) { return !Contains(n); };
+  std::erase_if(imported_, removed);
+  std::erase_if(rewired_, removed);
+  removed_.clear();
+}
+
+void FunctionGraph::RemoveNode(Node* node) {
+  const uint32_t slot = node->graph_slot_;
+  removed_.push_back(std::move(nodes_[slot]));
+  if (slot + 1 != nodes_.size()) {
+    nodes_[slot] = std::move(nodes_.back());
+    nodes_[slot]->graph_slot_ = slot;
+  }
+  nodes_.pop_back();
+  node->graph_ = nullptr;
+}
+
 void FunctionGraph::Import(const Var& v) {
   // Adds every node `v` depends on that is not yet in the graph, inputs
   // first (so clients are registered in order).
-  if (v.owner() == nullptr || nodes_.contains(v.owner())) return;
+  if (v.owner() == nullptr || Contains(v.owner())) return;
   std::vector<Node*> fresh;
   std::vector<Node*> stack = {v.owner()};
   absl::flat_hash_set<Node*> seen = {v.owner()};
@@ -267,8 +354,7 @@ void FunctionGraph::Import(const Var& v) {
     fresh.push_back(node);
     for (const Var& in : node->inputs()) {
       Node* owner = in.owner();
-      if (owner != nullptr && !nodes_.contains(owner) &&
-          seen.insert(owner).second) {
+      if (owner != nullptr && !Contains(owner) && seen.insert(owner).second) {
         stack.push_back(owner);
       }
     }
@@ -281,18 +367,37 @@ void FunctionGraph::Import(const Var& v) {
 }
 
 void FunctionGraph::ClientList::Add(Client c) {
-  position_[{c.node, c.index}] = list_.size();
   list_.push_back(c);
+  if (position_ != nullptr) {
+    (*position_)[{c.node, c.index}] = list_.size() - 1;
+  } else if (list_.size() > kIndexedLength) {
+    position_ = std::make_unique<
+        absl::flat_hash_map<std::pair<const Node*, int>, size_t>>();
+    for (size_t i = 0; i < list_.size(); ++i) {
+      (*position_)[{list_[i].node, list_[i].index}] = i;
+    }
+  }
 }
 
 void FunctionGraph::ClientList::Remove(const Node* node, int index) {
-  auto it = position_.find({node, index});
-  if (it == position_.end()) return;
-  const size_t i = it->second;
-  position_.erase(it);
+  size_t i = 0;
+  if (position_ != nullptr) {
+    auto it = position_->find({node, index});
+    if (it == position_->end()) return;
+    i = it->second;
+    position_->erase(it);
+  } else {
+    while (i < list_.size() &&
+           (list_[i].node != node || list_[i].index != index)) {
+      ++i;
+    }
+    if (i == list_.size()) return;
+  }
   if (i + 1 != list_.size()) {
     list_[i] = list_.back();
-    position_[{list_[i].node, list_[i].index}] = i;
+    if (position_ != nullptr) {
+      (*position_)[{list_[i].node, list_[i].index}] = i;
+    }
   }
   list_.pop_back();
 }
@@ -309,15 +414,13 @@ void FunctionGraph::PruneIfUnused(Node* start) {
   while (!stack.empty()) {
     Node* node = stack.back();
     stack.pop_back();
-    if (!nodes_.contains(node)) continue;
+    if (!Contains(node)) continue;
     bool used = false;
     for (int i = 0; i < node->num_outputs() && !used; ++i) {
       used = clients_.contains(node->output_variable(i));
     }
     if (used) continue;
-    // Keep the node alive while its inputs are unhooked.
-    std::shared_ptr<Node> keep = nodes_[node];
-    nodes_.erase(node);
+    RemoveNode(node);  // stays alive until ReleaseRemoved()
     for (int i = 0; i < node->num_inputs(); ++i) {
       const Variable* in = node->input(i).get();
       RemoveClient(in, node, i);
@@ -347,6 +450,7 @@ void FunctionGraph::Replace(const Var& old_var, const Var& new_var,
       outputs_[c.index] = new_var;
     } else {
       c.node->set_input(c.index, new_var);
+      rewired_.push_back(c.node);
     }
     target.Add(c);
   }
@@ -368,7 +472,17 @@ void FunctionGraph::ReplaceOutputs(Node& node,
 
 const std::vector<Node*>& FunctionGraph::TopologicalOrder() {
   if (!order_valid_) {
-    order_ = TopologicalNodes(outputs_);
+    order_.clear();
+    order_.reserve(nodes_.size());
+    const uint64_t mark = NextVisitMark();
+    PostOrder(
+        outputs_,
+        [mark](Node* n) {
+          if (n->visit_mark_ == mark) return false;
+          n->visit_mark_ = mark;
+          return true;
+        },
+        order_);
     order_valid_ = true;
   }
   return order_;

@@ -37,6 +37,7 @@ class FunctionGraph {
   // replacement's type differs.
   FunctionGraph(std::span<const Var> inputs, std::span<const Var> outputs,
                 std::span<const std::pair<Var, Var>> givens = {});
+  ~FunctionGraph();
   FunctionGraph(const FunctionGraph&) = delete;
   FunctionGraph& operator=(const FunctionGraph&) = delete;
 
@@ -48,7 +49,11 @@ class FunctionGraph {
   // The nodes computing the outputs, inputs before users; deterministic.
   const std::vector<Node*>& TopologicalOrder();
   int num_nodes() const { return static_cast<int>(nodes_.size()); }
-  bool Contains(const Node* node) const { return nodes_.contains(node); }
+  // Whether `node` is in the graph. Nodes a rewrite removes stay alive until
+  // ReleaseRemoved(), so a pass may hold raw pointers to them until then.
+  bool Contains(const Node* node) const { return node->graph_ == this; }
+  // Frees the nodes removed so far; invalidates raw pointers to them.
+  void ReleaseRemoved();
 
   // The uses of `v` inside this graph (empty when none).
   const std::vector<Client>& clients(const Variable* v) const;
@@ -63,22 +68,43 @@ class FunctionGraph {
   void ReplaceOutputs(Node& node, std::span<const Var> replacements,
                       const char* reason);
 
+  // Marks for passes over the graph's nodes, tested without hashing:
+  // NewMark() returns a value no node carries yet. A node carries one mark
+  // at a time, so a pass uses one mark at a time.
+  static uint64_t NewMark();
+  static bool IsMarked(const Node* node, uint64_t mark) {
+    return node->pass_mark_ == mark;
+  }
+  static void SetMark(Node* node, uint64_t mark) { node->pass_mark_ = mark; }
+  static void ClearMark(Node* node) { node->pass_mark_ = 0; }
+
   // Counts changes to the graph.
   int64_t version() const { return version_; }
 
   // The nodes imported since the last call, inputs before users (the
   // rewrite driver revisits them).
   std::vector<Node*> TakeImported() { return std::exchange(imported_, {}); }
+  // The nodes whose inputs Replace rewired since the last call (a node may
+  // appear more than once; removed nodes are dropped by ReleaseRemoved).
+  std::vector<Node*> TakeRewired() { return std::exchange(rewired_, {}); }
 
  private:
   void Import(const Var& v);
   void AddNode(std::shared_ptr<Node> node);
+  void RemoveNode(Node* node);
   void RemoveClient(const Variable* v, Node* node, int index);
   void PruneIfUnused(Node* node);
+  // Throws Error when an output depends on an input variable that is not
+  // among inputs_.
+  void CheckInputsGiven() const;
 
   std::vector<Var> inputs_;
   std::vector<Var> outputs_;
-  absl::flat_hash_map<const Node*, std::shared_ptr<Node>> nodes_;
+  // The graph's nodes in no particular order; Node::graph_slot_ is the
+  // position of a node here.
+  std::vector<std::shared_ptr<Node>> nodes_;
+  // Removed nodes, kept alive until ReleaseRemoved().
+  std::vector<std::shared_ptr<Node>> removed_;
   // A variable's clients, with constant-time removal (a weight used by
   // thousands of nodes must not make every rewrite linear in their number).
   class ClientList {
@@ -89,12 +115,16 @@ class FunctionGraph {
     bool empty() const { return list_.empty(); }
 
    private:
+    // Lists up to this long are searched; longer ones get an index.
+    static constexpr size_t kIndexedLength = 16;
     std::vector<Client> list_;
-    absl::flat_hash_map<std::pair<const Node*, int>, size_t> position_;
+    std::unique_ptr<absl::flat_hash_map<std::pair<const Node*, int>, size_t>>
+        position_;
   };
   absl::flat_hash_map<const Variable*, ClientList> clients_;
   std::vector<Node*> order_;
   std::vector<Node*> imported_;
+  std::vector<Node*> rewired_;
   bool order_valid_ = false;
   int64_t version_ = 0;
 };

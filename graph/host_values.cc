@@ -42,8 +42,15 @@ bool HostValueAnalysis::IsHostValue(const Variable* root) {
       continue;
     }
     const Op& op = node->op();
-    if (!op.HostEvaluable()) {
-      memo_[v] = false;
+    bool small = op.HostEvaluable();
+    for (int o = 0; o < node->num_outputs() && small; ++o) {
+      small = SmallStaticType(node->output_variable(o)->type());
+    }
+    if (!small) {
+      // Decided without looking at the inputs.
+      for (int o = 0; o < node->num_outputs(); ++o) {
+        memo_[node->output_variable(o)] = false;
+      }
       stack.pop_back();
       continue;
     }
@@ -60,9 +67,6 @@ bool HostValueAnalysis::IsHostValue(const Variable* root) {
     bool host = true;
     for (int i = 0; i < node->num_inputs() && host; ++i) {
       if (op.HostNeedsValue(i)) host = memo_.at(node->input(i).get());
-    }
-    for (int o = 0; o < node->num_outputs() && host; ++o) {
-      host = SmallStaticType(node->output_variable(o)->type());
     }
     // All outputs of a node are decided together.
     for (int o = 0; o < node->num_outputs(); ++o) {

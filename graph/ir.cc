@@ -44,6 +44,8 @@ std::string Variable::DisplayName() const {
 }
 
 Node::~Node() {
+  for (int i = 0; i < num_outputs_; ++i) outputs_[i].~Variable();
+  ::operator delete(outputs_);
   // Releasing inputs may destroy their nodes, whose destructors release
   // theirs... Instead of recursing, the outermost destructor collects the
   // inputs and releases them one by one.
@@ -71,6 +73,32 @@ Node::Node(std::shared_ptr<const Op> op, std::vector<Var> inputs,
       source_(std::move(source)),
       id_(NextId()) {}
 
+std::shared_ptr<Node> Node::Allocate(std::shared_ptr<const Op> op,
+                                     std::vector<Var> inputs,
+                                     const SourceInfo& source,
+                                     std::span<const TensorType> types) {
+  // make_shared needs a public constructor.
+  struct Constructible : Node {
+    Constructible(std::shared_ptr<const Op> op, std::vector<Var> inputs,
+                  const SourceInfo& source)
+        : Node(std::move(op), std::move(inputs), source) {}
+  };
+  std::shared_ptr<Node> node =
+      std::make_shared<Constructible>(std::move(op), std::move(inputs), source);
+  if (!types.empty()) {
+    node->outputs_ =
+        static_cast<Variable*>(::operator new(sizeof(Variable) * types.size()));
+    for (size_t i = 0; i < types.size(); ++i) {
+      Variable* v = new (&node->outputs_[i])
+          Variable(types[i], VarKind::kNodeOutput, source);
+      v->owner_ = node.get();
+      v->index_ = static_cast<int>(i);
+      ++node->num_outputs_;
+    }
+  }
+  return node;
+}
+
 std::shared_ptr<Node> Node::Create(std::shared_ptr<const Op> op,
                                    std::vector<Var> inputs, SourceInfo source) {
   for (size_t i = 0; i < inputs.size(); ++i) {
@@ -83,25 +111,33 @@ std::shared_ptr<Node> Node::Create(std::shared_ptr<const Op> op,
   if (!types.ok()) {
     ThrowAt(source, absl::StrCat(op->name(), ": ", types.status().message()));
   }
-  std::shared_ptr<Node> node(
-      new Node(std::move(op), std::move(inputs), source));
-  node->outputs_.reserve(types->size());
-  for (size_t i = 0; i < types->size(); ++i) {
-    node->outputs_.emplace_back(
-        new Variable((*types)[i], VarKind::kNodeOutput, source));
-    node->outputs_.back()->owner_ = node.get();
-    node->outputs_.back()->index_ = static_cast<int>(i);
+  return Allocate(std::move(op), std::move(inputs), source, *types);
+}
+
+std::shared_ptr<Node> Node::CopyOf(const Node& node, std::vector<Var> inputs) {
+  // Output types on the stack: most ops have one output.
+  constexpr int kInline = 4;
+  if (node.num_outputs_ > kInline) {
+    std::vector<TensorType> types;
+    for (int i = 0; i < node.num_outputs_; ++i) {
+      types.push_back(node.outputs_[i].type());
+    }
+    return Allocate(node.op_, std::move(inputs), node.source_, types);
   }
-  return node;
+  TensorType types[kInline];
+  for (int i = 0; i < node.num_outputs_; ++i)
+    types[i] = node.outputs_[i].type();
+  return Allocate(node.op_, std::move(inputs), node.source_,
+                  std::span<const TensorType>(types, node.num_outputs_));
 }
 
 Var Node::output(int i) {
-  return Var(std::shared_ptr<Variable>(shared_from_this(), outputs_[i].get()));
+  return Var(std::shared_ptr<Variable>(shared_from_this(), &outputs_[i]));
 }
 
 std::vector<Var> Node::outputs() {
   std::vector<Var> out;
-  out.reserve(outputs_.size());
+  out.reserve(num_outputs_);
   for (int i = 0; i < num_outputs(); ++i) out.push_back(output(i));
   return out;
 }

@@ -24,6 +24,7 @@
 
 namespace theta {
 
+class FunctionGraph;
 class Node;
 class Op;
 class SharedStorage;
@@ -148,10 +149,10 @@ class Node : public std::enable_shared_from_this<Node> {
   const std::vector<Var>& inputs() const { return inputs_; }
   const Var& input(int i) const { return inputs_[i]; }
   int num_inputs() const { return static_cast<int>(inputs_.size()); }
-  int num_outputs() const { return static_cast<int>(outputs_.size()); }
+  int num_outputs() const { return num_outputs_; }
   // A handle to output i (keeps this node alive).
   Var output(int i);
-  Variable* output_variable(int i) const { return outputs_[i].get(); }
+  Variable* output_variable(int i) const { return &outputs_[i]; }
   std::vector<Var> outputs();
   const SourceInfo& source() const { return source_; }
   uint64_t id() const { return id_; }
@@ -166,13 +167,35 @@ class Node : public std::enable_shared_from_this<Node> {
  private:
   Node(std::shared_ptr<const Op> op, std::vector<Var> inputs,
        SourceInfo source);
+  // Allocates a node (node and reference count in one block) with outputs
+  // of the given types.
+  static std::shared_ptr<Node> Allocate(std::shared_ptr<const Op> op,
+                                        std::vector<Var> inputs,
+                                        const SourceInfo& source,
+                                        std::span<const TensorType> types);
+  // A copy of `node` reading `inputs`, which must be copies of node's own
+  // inputs made the same way (so the output types are node's: they are
+  // not inferred again). For FunctionGraph's private copy.
+  static std::shared_ptr<Node> CopyOf(const Node& node,
+                                      std::vector<Var> inputs);
+
+  friend class FunctionGraph;
 
   std::shared_ptr<const Op> op_;
   std::vector<Var> inputs_;
-  // Heap-allocated so they never move: handles alias them.
-  std::vector<std::unique_ptr<Variable>> outputs_;
+  // Constructed in place in one allocation; they never move (handles alias
+  // them).
+  Variable* outputs_ = nullptr;
+  int num_outputs_ = 0;
   SourceInfo source_;
   uint64_t id_;
+  // Bookkeeping of the FunctionGraph holding this node (a node is in at most
+  // one: compilation's private copy). Lets the graph test membership and
+  // mark visits without hashing.
+  const FunctionGraph* graph_ = nullptr;
+  uint32_t graph_slot_ = 0;
+  uint64_t visit_mark_ = 0;  // TopologicalOrder's
+  uint64_t pass_mark_ = 0;   // FunctionGraph::SetMark's
 };
 
 // Builds a node and returns its outputs; what ops' builder functions call.

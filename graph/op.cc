@@ -9,10 +9,20 @@
 namespace theta {
 
 bool Op::Equals(const Op& other) const {
-  return typeid(*this) == typeid(other) && name() == other.name();
+  return this == &other || (typeid(*this) == typeid(other) &&
+                            Hash() == other.Hash() && name() == other.name());
 }
 
-size_t Op::Hash() const { return std::hash<std::string>()(name()); }
+size_t Op::Hash() const {
+  // Ops are immutable, so the name's hash is computed once (racing threads
+  // store the same value).
+  size_t h = name_hash_.load(std::memory_order_relaxed);
+  if (h == 0) {
+    h = std::hash<std::string>()(name()) | 1;
+    name_hash_.store(h, std::memory_order_relaxed);
+  }
+  return h;
+}
 
 absl::Status Op::EvaluateOnHost(HostEvalContext&) const {
   return absl::UnimplementedError(

@@ -9,6 +9,7 @@
 #ifndef THETA_GRAPH_OP_H_
 #define THETA_GRAPH_OP_H_
 
+#include <atomic>
 #include <cstddef>
 #include <memory>
 #include <span>
@@ -136,6 +137,19 @@ class Op {
   // Whether input `input` can carry a gradient at all (false for integer
   // index inputs, shape parameters, conditions).
   virtual bool IsDifferentiable(int input) const { return true; }
+
+ protected:
+  Op() = default;
+  // Copies do not share the cached hash (a copy may be changed).
+  Op(const Op&) : name_hash_(0) {}
+  Op& operator=(const Op&) {
+    name_hash_.store(0, std::memory_order_relaxed);
+    return *this;
+  }
+
+ private:
+  // Hash() of the name, once computed (0: not yet).
+  mutable std::atomic<size_t> name_hash_{0};
 };
 
 // What MakeView returns when the input's layout cannot be viewed that way

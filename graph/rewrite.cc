@@ -51,48 +51,60 @@ std::vector<Rewrite> RegisteredRewrites() {
 
 int RunNodeRewrites(FunctionGraph& graph,
                     const std::vector<const Rewrite*>& rules,
-                    std::vector<std::string>* log) {
+                    std::vector<std::string>* log,
+                    const std::vector<Node*>* start) {
   if (rules.empty()) return 0;
-  // Rules by the op type they apply to; generic rules apply to all.
+  // The rules for each op type, generic rules (which apply to all) first;
+  // built when a type is first met.
   std::vector<const Rewrite*> generic;
+  for (const Rewrite* rule : rules) {
+    if (rule->op_type == nullptr) generic.push_back(rule);
+  }
   absl::flat_hash_map<const std::type_info*, std::vector<const Rewrite*>>
       by_type;
-  for (const Rewrite* rule : rules) {
-    if (rule->op_type == nullptr) {
-      generic.push_back(rule);
-    } else {
-      by_type[rule->op_type].push_back(rule);
+  auto rules_for = [&](const Node& node) -> const std::vector<const Rewrite*>& {
+    const std::type_info* type = &typeid(node.op());
+    auto [it, inserted] = by_type.try_emplace(type);
+    if (inserted) {
+      it->second = generic;
+      for (const Rewrite* rule : rules) {
+        if (rule->op_type != nullptr && *rule->op_type == *type) {
+          it->second.push_back(rule);
+        }
+      }
     }
-  }
-  std::vector<const Rewrite*> applicable;
+    return it->second;
+  };
+  // Nodes are referenced by raw pointer; a replaced node stays alive until
+  // the caller releases it, so membership is re-checked with
+  // graph.Contains() before use. A node is queued at most once at a time.
+  const uint64_t queued = FunctionGraph::NewMark();
   std::deque<Node*> worklist;
-  absl::flat_hash_set<Node*> queued;
-  // Nodes are referenced by raw pointer; a replaced node may be destroyed,
-  // so membership is re-checked with graph.Contains() before use.
-  for (Node* node : graph.TopologicalOrder()) {
-    worklist.push_back(node);
-    queued.insert(node);
+  auto enqueue = [&](Node* node) {
+    if (!FunctionGraph::IsMarked(node, queued)) {
+      FunctionGraph::SetMark(node, queued);
+      worklist.push_back(node);
+    }
+  };
+  for (Node* node : start != nullptr ? *start : graph.TopologicalOrder()) {
+    enqueue(node);
   }
   graph.TakeImported();
+  graph.TakeRewired();
   int replacements = 0;
   // A bound against rewrites that undo each other.
   const int64_t budget = 20 * static_cast<int64_t>(worklist.size()) + 10000;
   int64_t steps = 0;
+  std::vector<Var> new_vars;
   while (!worklist.empty() && steps++ < budget) {
     Node* node = worklist.front();
     worklist.pop_front();
-    queued.erase(node);
+    FunctionGraph::ClearMark(node);
     if (!graph.Contains(node)) continue;
-    applicable = generic;
-    if (auto it = by_type.find(&typeid(node->op())); it != by_type.end()) {
-      applicable.insert(applicable.end(), it->second.begin(), it->second.end());
-    }
-    for (const Rewrite* rule : applicable) {
+    for (const Rewrite* rule : rules_for(*node)) {
       std::optional<std::vector<Var>> result = rule->node_rewrite(graph, *node);
       if (!result.has_value()) continue;
-      // Keep the node alive until its replacement is wired in.
-      std::shared_ptr<Node> keep = node->shared_from_this();
-      std::vector<Var> new_vars;
+      new_vars.clear();
       for (const Var& v : *result) {
         if (v.defined()) new_vars.push_back(v);
       }
@@ -102,20 +114,19 @@ int RunNodeRewrites(FunctionGraph& graph,
       // Revisit the nodes the replacement brought in and the users of the
       // replacements.
       for (Node* fresh : graph.TakeImported()) {
-        if (graph.Contains(fresh) && queued.insert(fresh).second) {
-          worklist.push_back(fresh);
-        }
+        if (graph.Contains(fresh)) enqueue(fresh);
       }
       for (const Var& v : new_vars) {
         for (const FunctionGraph::Client& c : graph.clients(v.get())) {
-          if (c.node != nullptr && queued.insert(c.node).second) {
-            worklist.push_back(c.node);
-          }
+          if (c.node != nullptr) enqueue(c.node);
         }
       }
       break;  // the node is gone
     }
   }
+  // Nodes left queued when the budget ran out lose their mark.
+  for (Node* node : worklist) FunctionGraph::ClearMark(node);
+  graph.TakeRewired();
   return replacements;
 }
 
@@ -150,17 +161,28 @@ void RewriteGraph(FunctionGraph& graph, const RewriteOptions& options) {
       start = now;
     };
     RunNodeRewrites(graph, node_rules, options.log);
+    graph.ReleaseRemoved();
     lap(absl::StrCat("phase ", static_cast<int>(phase), " node rewrites"));
+    // Graph rewrites; the nodes they rewire or bring in are then revisited
+    // by the node rewrites (the rest of the graph is already at a fixed
+    // point).
+    graph.TakeImported();
+    graph.TakeRewired();
     bool changed = false;
     for (const Rewrite* rule : graph_rules) {
       if (rule->graph_rewrite(graph)) {
         changed = true;
         if (options.log != nullptr) options.log->push_back(rule->name);
       }
+      graph.ReleaseRemoved();
       lap(rule->name);
     }
     if (changed) {
-      RunNodeRewrites(graph, node_rules, options.log);
+      std::vector<Node*> revisit = graph.TakeImported();
+      std::vector<Node*> rewired = graph.TakeRewired();
+      revisit.insert(revisit.end(), rewired.begin(), rewired.end());
+      RunNodeRewrites(graph, node_rules, options.log, &revisit);
+      graph.ReleaseRemoved();
       lap(absl::StrCat("phase ", static_cast<int>(phase),
                        " node rewrites again"));
     }

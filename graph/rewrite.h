@@ -65,11 +65,13 @@ struct RewriteOptions {
 // Runs every registered rewrite over `graph`, phase by phase.
 void RewriteGraph(FunctionGraph& graph, const RewriteOptions& options);
 
-// Runs node rewrites until none applies (the driver for one phase).
-// Returns the number of replacements made.
+// Runs node rewrites until none applies (the driver for one phase),
+// starting from `start` (every node of the graph when null; the nodes must
+// be in the graph). Returns the number of replacements made.
 int RunNodeRewrites(FunctionGraph& graph,
                     const std::vector<const Rewrite*>& rules,
-                    std::vector<std::string>* log);
+                    std::vector<std::string>* log,
+                    const std::vector<Node*>* start = nullptr);
 
 }  // namespace theta
 

@@ -46,8 +46,9 @@ std::optional<DType> StrongType(std::span<const Operand* const> operands) {
 }
 
 // A plain number takes the dtype of the Vars it meets (x * 2.0 stays
-// float32); a float number meeting only integer Vars becomes floatX.
-Var WeakConstant(const Operand& o, std::optional<DType> strong,
+// float32); a float number meeting only integer Vars becomes floatX. It is
+// built with `ndim` dimensions of size 1, so that it needs no DimShuffle.
+Var WeakConstant(const Operand& o, std::optional<DType> strong, int ndim,
                  std::source_location loc) {
   DType dtype;
   if (!strong.has_value()) {
@@ -57,19 +58,23 @@ Var WeakConstant(const Operand& o, std::optional<DType> strong,
   } else {
     dtype = IsFloat(*strong) ? *strong : floatX();
   }
-  return constant(o.value(), dtype, loc);
+  Tensor value = Tensor::ScalarOf(dtype, o.value());
+  if (ndim > 0) value = value.reshape(std::vector<int64_t>(ndim, 1));
+  return MakeConstant(std::move(value), "", loc);
 }
 
 std::vector<Var> Resolve(std::span<const Operand* const> operands,
                          std::source_location loc) {
   std::optional<DType> strong = StrongType(operands);
-  std::vector<Var> vars;
   int ndim = 0;
   for (const Operand* o : operands) {
-    vars.push_back(o->weak() ? WeakConstant(*o, strong, loc) : o->var());
-    ndim = std::max(ndim, vars.back().ndim());
+    if (!o->weak()) ndim = std::max(ndim, o->var().ndim());
   }
-  for (Var& v : vars) v = PadRank(v, ndim, loc);
+  std::vector<Var> vars;
+  for (const Operand* o : operands) {
+    vars.push_back(o->weak() ? WeakConstant(*o, strong, ndim, loc)
+                             : PadRank(o->var(), ndim, loc));
+  }
   return vars;
 }
 

@@ -146,11 +146,16 @@ bool FuseElementwise(FunctionGraph& graph) {
   bool changed = false;
   std::vector<Node*> order = graph.TopologicalOrder();
   absl::flat_hash_map<const Node*, int> position;
+  position.reserve(order.size());
   for (size_t i = 0; i < order.size(); ++i)
     position[order[i]] = static_cast<int>(i);
   absl::flat_hash_set<const Node*> grouped;
   // Shape arithmetic stays on the host: never fuse it into a kernel.
   HostValueAnalysis host(/*scalar_inputs_on_host=*/true);
+  // Per-root working sets, cleared for each root (their storage is reused).
+  absl::flat_hash_set<Node*> members;
+  std::vector<Node*> frontier;
+  absl::flat_hash_set<const Variable*> external;
 
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     Node* root = *it;
@@ -164,11 +169,12 @@ bool FuseElementwise(FunctionGraph& graph) {
     const DType compute = root_op->program().compute;
     const int root_pos = position[root];
 
-    absl::flat_hash_set<Node*> members = {root};
-    std::vector<Node*> frontier = {root};
+    members.clear();
+    members.insert(root);
+    frontier.assign(1, root);
     // The group's inputs so far: kept under the limit while growing, so a
     // long chain (a sum of many terms) becomes several bounded groups.
-    absl::flat_hash_set<const Variable*> external;
+    external.clear();
     for (const Var& in : root->inputs()) external.insert(in.get());
     while (!frontier.empty()) {
       Node* n = frontier.back();
@@ -198,15 +204,25 @@ bool FuseElementwise(FunctionGraph& graph) {
           }
         }
         if (!ok) continue;
-        absl::flat_hash_set<const Variable*> grown = external;
+        // The group's inputs with p inside: p's outputs leave, its inputs
+        // join.
+        int grown = static_cast<int>(external.size());
         for (int o = 0; o < p->num_outputs(); ++o)
-          grown.erase(p->output_variable(o));
-        for (const Var& pin : p->inputs()) grown.insert(pin.get());
-        if (static_cast<int>(grown.size()) > kMaxFusedInputs ||
-            members.size() >= kMaxFusedNodes) {
+          grown -= static_cast<int>(external.contains(p->output_variable(o)));
+        for (int i = 0; i < p->num_inputs(); ++i) {
+          const Variable* pin = p->input(i).get();
+          bool counted = external.contains(pin);
+          for (int j = 0; j < i && !counted; ++j) {
+            counted = p->input(j).get() == pin;
+          }
+          grown += static_cast<int>(!counted);
+        }
+        if (grown > kMaxFusedInputs || members.size() >= kMaxFusedNodes) {
           continue;
         }
-        external = std::move(grown);
+        for (int o = 0; o < p->num_outputs(); ++o)
+          external.erase(p->output_variable(o));
+        for (const Var& pin : p->inputs()) external.insert(pin.get());
         members.insert(p);
         frontier.push_back(p);
       }
@@ -282,6 +298,7 @@ bool FuseElementwise(FunctionGraph& graph) {
     auto op = std::make_shared<Elemwise>(std::move(program), output_dtypes);
     std::shared_ptr<Node> fused =
         Node::Create(std::move(op), std::move(inputs), root->source());
+    position[fused.get()] = root_pos;  // it takes the root's place
     for (size_t o = 0; o < outputs.size(); ++o) {
       Var replacement = fused->output(static_cast<int>(o));
       replacement->set_name(outputs[o].name());
