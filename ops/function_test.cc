@@ -6,6 +6,7 @@
 #include "gmock/gmock.h"
 #include "graph/allocation_counter.h"
 #include "graph/debugprint.h"
+#include "graph/function_graph.h"
 #include "graph/shared.h"
 #include "gtest/gtest.h"
 #include "ops/ops.h"
@@ -71,6 +72,23 @@ TEST(FunctionTest, GivensSubstituteBeforeCompiling) {
   Var z = x * 2.0;
   Function f = function({y}, {z}, {.givens = {{x, y + 1.0}}});
   EXPECT_TRUE(AllClose(f({Tensor(std::vector<double>{1, 2})})[0], {4, 6}));
+}
+
+TEST(FunctionTest, GivensReplacementsAreCopiedForEachFunction) {
+  // Two live functions share one replacement expression; compiling (and
+  // rewriting) each must leave it, and the other function, untouched.
+  Var x = dvector("x");
+  Var y = dvector("y");
+  Var replacement = exp(y) * 1.0 + 0.0;
+  Node* replacement_node = replacement.owner();
+  const Var replacement_input = replacement_node->input(0);
+  Function f = function({y}, {x * 2.0}, {.givens = {{x, replacement}}});
+  Function g = function({y}, {x + 1.0}, {.givens = {{x, replacement}}});
+  EXPECT_FALSE(f.graph().Contains(replacement_node));
+  EXPECT_TRUE(replacement_node->input(0).is(replacement_input));
+  const Tensor zeros(std::vector<double>{0, 0});
+  EXPECT_TRUE(AllClose(f({zeros})[0], {2, 2}));
+  EXPECT_TRUE(AllClose(g({zeros})[0], {2, 2}));
 }
 
 TEST(FunctionTest, EvalOfConstantsAndShared) {
