@@ -11,11 +11,6 @@
 namespace theta {
 namespace {
 
-const std::vector<FunctionGraph::Client>& NoClients() {
-  static const auto* empty = new std::vector<FunctionGraph::Client>();
-  return *empty;
-}
-
 bool CompatibleTypes(const TensorType& a, const TensorType& b) {
   if (a.dtype() != b.dtype() || a.ndim() != b.ndim()) return false;
   for (int d = 0; d < a.ndim(); ++d) {
@@ -199,6 +194,7 @@ FunctionGraph::FunctionGraph(std::span<const Var> inputs,
   }
   // A private copy of every node, so that rewrites may rewire them.
   std::vector<Node*> original_order = TopologicalNodes(outputs);
+  map.reserve(map.size() + original_order.size());
   std::vector<std::shared_ptr<Node>> copies;
   copies.reserve(original_order.size());
   for (Node* node : original_order) {
@@ -216,8 +212,7 @@ FunctionGraph::FunctionGraph(std::span<const Var> inputs,
             ? Node::CopyOf(*node, std::move(ins))
             : Node::Create(node->op_ptr(), std::move(ins), node->source());
     for (int i = 0; i < node->num_outputs(); ++i) {
-      Variable* out_copy = copy->output_variable(i);
-      out_copy->set_name(node->output_variable(i)->name());
+      copy->output_variable(i)->set_name(node->output_variable(i)->name());
       map.try_emplace(node->output_variable(i), copy->output(i));  // givens win
     }
     copies.push_back(std::move(copy));
@@ -245,7 +240,6 @@ FunctionGraph::FunctionGraph(std::span<const Var> inputs,
   if (givens.empty()) {
     // Every copy is needed, and they were made inputs first.
     nodes_.reserve(copies.size());
-    clients_.reserve(copies.size() + inputs_.size());
     order_.reserve(copies.size());
     for (std::shared_ptr<Node>& copy : copies) {
       order_.push_back(copy.get());
@@ -258,7 +252,7 @@ FunctionGraph::FunctionGraph(std::span<const Var> inputs,
     imported_.clear();
   }
   for (int i = 0; i < static_cast<int>(outputs_.size()); ++i) {
-    clients_[outputs_[i].get()].Add(Client{nullptr, i});
+    Clients(outputs_[i].get(), /*create=*/true)->Add(Client{nullptr, i});
   }
   CheckInputsGiven();
 }
@@ -266,7 +260,12 @@ FunctionGraph::FunctionGraph(std::span<const Var> inputs,
 FunctionGraph::~FunctionGraph() {
   // Nodes that outlive the graph (held by a Var elsewhere) must not look
   // like members of a later graph at the same address.
-  for (const std::shared_ptr<Node>& node : nodes_) node->graph_ = nullptr;
+  for (const std::shared_ptr<Node>& node : nodes_) {
+    node->graph_ = nullptr;
+    for (int i = 0; i < node->num_outputs(); ++i) {
+      node->output_variable(i)->graph_clients_.Clear();
+    }
+  }
 }
 
 void FunctionGraph::CheckInputsGiven() const {
@@ -299,10 +298,21 @@ void FunctionGraph::CheckInputsGiven() const {
   }
 }
 
-const std::vector<FunctionGraph::Client>& FunctionGraph::clients(
-    const Variable* v) const {
+ClientList* FunctionGraph::Clients(const Variable* v, bool create) {
+  if (v->owner() != nullptr && Contains(v->owner())) {
+    return &const_cast<Variable*>(v)->graph_clients_;
+  }
+  if (create) return &clients_[v];
   auto it = clients_.find(v);
-  return it == clients_.end() ? NoClients() : it->second.list();
+  return it == clients_.end() ? nullptr : &it->second;
+}
+
+std::span<const FunctionGraph::Client> FunctionGraph::clients(
+    const Variable* v) const {
+  const ClientList* list =
+      const_cast<FunctionGraph*>(this)->Clients(v, /*create=*/false);
+  if (list == nullptr) return {};
+  return list->list();
 }
 
 void FunctionGraph::AddNode(std::shared_ptr<Node> node) {
@@ -315,7 +325,7 @@ void FunctionGraph::AddNode(std::shared_ptr<Node> node) {
   raw->graph_slot_ = static_cast<uint32_t>(nodes_.size());
   nodes_.push_back(std::move(node));
   for (int i = 0; i < raw->num_inputs(); ++i) {
-    clients_[raw->input(i).get()].Add(Client{raw, i});
+    Clients(raw->input(i).get(), /*create=*/true)->Add(Client{raw, i});
   }
   order_valid_ = false;
   ++version_;
@@ -366,43 +376,11 @@ void FunctionGraph::Import(const Var& v) {
   }
 }
 
-void FunctionGraph::ClientList::Add(Client c) {
-  list_.push_back(c);
-  if (position_ != nullptr) {
-    (*position_)[{c.node, c.index}] = list_.size() - 1;
-  } else if (list_.size() > kIndexedLength) {
-    position_ = std::make_unique<
-        absl::flat_hash_map<std::pair<const Node*, int>, size_t>>();
-    for (size_t i = 0; i < list_.size(); ++i) {
-      (*position_)[{list_[i].node, list_[i].index}] = i;
-    }
-  }
-}
-
-void FunctionGraph::ClientList::Remove(const Node* node, int index) {
-  size_t i = 0;
-  if (position_ != nullptr) {
-    auto it = position_->find({node, index});
-    if (it == position_->end()) return;
-    i = it->second;
-    position_->erase(it);
-  } else {
-    while (i < list_.size() &&
-           (list_[i].node != node || list_[i].index != index)) {
-      ++i;
-    }
-    if (i == list_.size()) return;
-  }
-  if (i + 1 != list_.size()) {
-    list_[i] = list_.back();
-    if (position_ != nullptr) {
-      (*position_)[{list_[i].node, list_[i].index}] = i;
-    }
-  }
-  list_.pop_back();
-}
-
 void FunctionGraph::RemoveClient(const Variable* v, Node* node, int index) {
+  if (v->owner() != nullptr && Contains(v->owner())) {
+    const_cast<Variable*>(v)->graph_clients_.Remove(node, index);
+    return;
+  }
   auto it = clients_.find(v);
   if (it == clients_.end()) return;
   it->second.Remove(node, index);
@@ -417,7 +395,7 @@ void FunctionGraph::PruneIfUnused(Node* start) {
     if (!Contains(node)) continue;
     bool used = false;
     for (int i = 0; i < node->num_outputs() && !used; ++i) {
-      used = clients_.contains(node->output_variable(i));
+      used = !node->output_variable(i)->graph_clients_.empty();
     }
     if (used) continue;
     RemoveNode(node);  // stays alive until ReleaseRemoved()
@@ -440,11 +418,15 @@ void FunctionGraph::Replace(const Var& old_var, const Var& new_var,
         new_var->DisplayName(), " of type ", new_var.type().ToString()));
   }
   Import(new_var);
-  auto it = clients_.find(old_var.get());
-  if (it == clients_.end()) return;
-  std::vector<Client> moved = it->second.list();
-  clients_.erase(it);
-  ClientList& target = clients_[new_var.get()];
+  ClientList* old_clients = Clients(old_var.get(), /*create=*/false);
+  if (old_clients == nullptr || old_clients->empty()) return;
+  absl::InlinedVector<Client, 2> moved(old_clients->list().begin(),
+                                       old_clients->list().end());
+  old_clients->Clear();
+  if (old_var.owner() == nullptr || !Contains(old_var.owner())) {
+    clients_.erase(old_var.get());
+  }
+  ClientList& target = *Clients(new_var.get(), /*create=*/true);
   for (const Client& c : moved) {
     if (c.node == nullptr) {
       outputs_[c.index] = new_var;

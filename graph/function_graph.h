@@ -26,10 +26,7 @@ class FunctionGraph {
  public:
   // A use of a variable: input `index` of `node`, or, when node is null,
   // graph output `index`.
-  struct Client {
-    Node* node;
-    int index;
-  };
+  using Client = GraphClient;
 
   // Clones the graph computing `outputs` from `inputs`, substituting
   // `givens` (variable -> replacement of the same type). Throws Error when
@@ -56,7 +53,7 @@ class FunctionGraph {
   void ReleaseRemoved();
 
   // The uses of `v` inside this graph (empty when none).
-  const std::vector<Client>& clients(const Variable* v) const;
+  std::span<const Client> clients(const Variable* v) const;
 
   // Makes every client of `old_var` use `new_var` instead (same dtype and
   // rank required; static sizes may only become more precise), importing
@@ -93,6 +90,9 @@ class FunctionGraph {
   void AddNode(std::shared_ptr<Node> node);
   void RemoveNode(Node* node);
   void RemoveClient(const Variable* v, Node* node, int index);
+  // The client list of `v`: inside v when its node is in this graph, else
+  // in clients_ (created when `create`; null when absent and not `create`).
+  ClientList* Clients(const Variable* v, bool create);
   void PruneIfUnused(Node* node);
   // Throws Error when an output depends on an input variable that is not
   // among inputs_.
@@ -105,22 +105,8 @@ class FunctionGraph {
   std::vector<std::shared_ptr<Node>> nodes_;
   // Removed nodes, kept alive until ReleaseRemoved().
   std::vector<std::shared_ptr<Node>> removed_;
-  // A variable's clients, with constant-time removal (a weight used by
-  // thousands of nodes must not make every rewrite linear in their number).
-  class ClientList {
-   public:
-    void Add(Client c);
-    void Remove(const Node* node, int index);
-    const std::vector<Client>& list() const { return list_; }
-    bool empty() const { return list_.empty(); }
-
-   private:
-    // Lists up to this long are searched; longer ones get an index.
-    static constexpr size_t kIndexedLength = 16;
-    std::vector<Client> list_;
-    std::unique_ptr<absl::flat_hash_map<std::pair<const Node*, int>, size_t>>
-        position_;
-  };
+  // The clients of leaves (inputs, constants, shared variables); those of
+  // node outputs live in the variables themselves.
   absl::flat_hash_map<const Variable*, ClientList> clients_;
   std::vector<Node*> order_;
   std::vector<Node*> imported_;

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "graph/client_list.h"
 #include "graph/source_info.h"
 #include "graph/tensor.h"
 #include "graph/type.h"
@@ -63,6 +64,7 @@ class Variable {
   std::string DisplayName() const;
 
  private:
+  friend class FunctionGraph;
   friend class Node;
   friend Var MakeInput(TensorType, std::string, std::source_location);
   friend Var MakeConstant(Tensor, std::string, std::source_location);
@@ -79,6 +81,9 @@ class Variable {
   uint64_t id_;
   Tensor constant_;
   std::shared_ptr<SharedStorage> shared_;
+  // kNodeOutput: the uses of this variable in the FunctionGraph holding its
+  // node (see Node::graph_).
+  ClientList graph_clients_;
 };
 
 // A handle to a Variable, shared by value. A default-constructed Var is
