@@ -245,6 +245,7 @@ FunctionGraph::FunctionGraph(std::span<const Var> inputs,
       order_.push_back(copy.get());
       AddNode(std::move(copy));
     }
+    NumberOrder();
     order_valid_ = true;
   } else {
     // Replaced variables may leave some copies unused.
@@ -323,8 +324,14 @@ void FunctionGraph::AddNode(std::shared_ptr<Node> node) {
   }
   raw->graph_ = this;
   raw->graph_slot_ = static_cast<uint32_t>(nodes_.size());
+  raw->order_index_ = kUnordered;
   nodes_.push_back(std::move(node));
   for (int i = 0; i < raw->num_inputs(); ++i) {
+    const Node* owner = raw->input(i).owner();
+    if (owner != nullptr && !Contains(owner)) {
+      throw Error(absl::StrCat("internal error: ", raw->Describe(),
+                               " was added to a graph before its input ", i));
+    }
     Clients(raw->input(i).get(), /*create=*/true)->Add(Client{raw, i});
   }
   order_valid_ = false;
@@ -337,6 +344,10 @@ void FunctionGraph::ReleaseRemoved() {
   auto removed = [this](const Node* n) { return !Contains(n); };
   std::erase_if(imported_, removed);
   std::erase_if(rewired_, removed);
+  if (order_pruned_) {
+    std::erase_if(order_, removed);
+    order_pruned_ = false;
+  }
   removed_.clear();
 }
 
@@ -353,26 +364,18 @@ void FunctionGraph::RemoveNode(Node* node) {
 
 void FunctionGraph::Import(const Var& v) {
   // Adds every node `v` depends on that is not yet in the graph, inputs
-  // first (so clients are registered in order).
+  // first (a node's inputs must be in the graph when it is added, so that
+  // its uses of them are recorded where the graph looks for them).
   if (v.owner() == nullptr || Contains(v.owner())) return;
   std::vector<Node*> fresh;
-  std::vector<Node*> stack = {v.owner()};
-  absl::flat_hash_set<Node*> seen = {v.owner()};
-  while (!stack.empty()) {
-    Node* node = stack.back();
-    stack.pop_back();
-    fresh.push_back(node);
-    for (const Var& in : node->inputs()) {
-      Node* owner = in.owner();
-      if (owner != nullptr && !Contains(owner) && seen.insert(owner).second) {
-        stack.push_back(owner);
-      }
-    }
-  }
-  // `fresh` lists users before inputs; add inputs first.
-  for (auto it = fresh.rbegin(); it != fresh.rend(); ++it) {
-    AddNode((*it)->shared_from_this());
-    imported_.push_back(*it);
+  absl::flat_hash_set<const Node*> seen;
+  PostOrder(
+      std::span(&v, 1),
+      [&](const Node* n) { return !Contains(n) && seen.insert(n).second; },
+      fresh);
+  for (Node* node : fresh) {
+    AddNode(node->shared_from_this());
+    imported_.push_back(node);
   }
 }
 
@@ -404,7 +407,7 @@ void FunctionGraph::PruneIfUnused(Node* start) {
       RemoveClient(in, node, i);
       if (Node* owner = node->input(i).owner()) stack.push_back(owner);
     }
-    order_valid_ = false;
+    order_pruned_ = true;  // the rest of the order stays valid
   }
 }
 
@@ -436,7 +439,16 @@ void FunctionGraph::Replace(const Var& old_var, const Var& new_var,
     }
     target.Add(c);
   }
-  order_valid_ = false;
+  // The order stays valid when the replacement is a leaf or a node that
+  // comes before every rewired client (what merging and folding produce).
+  if (order_valid_ && new_var.owner() != nullptr) {
+    const uint32_t at = new_var.owner()->order_index_;
+    bool still_valid = at != kUnordered;
+    for (const Client& c : moved) {
+      if (c.node != nullptr && c.node->order_index_ <= at) still_valid = false;
+    }
+    order_valid_ = still_valid;
+  }
   ++version_;
   if (Node* owner = old_var.owner()) PruneIfUnused(owner);
 }
@@ -452,8 +464,22 @@ void FunctionGraph::ReplaceOutputs(Node& node,
   }
 }
 
+void FunctionGraph::NumberOrder() {
+  for (const std::shared_ptr<Node>& node : nodes_) {
+    node->order_index_ = kUnordered;
+  }
+  for (size_t i = 0; i < order_.size(); ++i) {
+    order_[i]->order_index_ = static_cast<uint32_t>(i);
+  }
+}
+
 const std::vector<Node*>& FunctionGraph::TopologicalOrder() {
+  if (order_valid_ && order_pruned_) {
+    std::erase_if(order_, [this](const Node* n) { return !Contains(n); });
+    order_pruned_ = false;
+  }
   if (!order_valid_) {
+    order_pruned_ = false;
     order_.clear();
     order_.reserve(nodes_.size());
     const uint64_t mark = NextVisitMark();
@@ -465,6 +491,7 @@ const std::vector<Node*>& FunctionGraph::TopologicalOrder() {
           return true;
         },
         order_);
+    NumberOrder();
     order_valid_ = true;
   }
   return order_;

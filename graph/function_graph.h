@@ -11,6 +11,7 @@
 #ifndef THETA_GRAPH_FUNCTION_GRAPH_H_
 #define THETA_GRAPH_FUNCTION_GRAPH_H_
 
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
@@ -108,7 +109,14 @@ class FunctionGraph {
   // The clients of leaves (inputs, constants, shared variables); those of
   // node outputs live in the variables themselves.
   absl::flat_hash_map<const Variable*, ClientList> clients_;
+  // Numbers the nodes of order_ by position (others get kUnordered).
+  void NumberOrder();
+  static constexpr uint32_t kUnordered = UINT32_MAX;
+
+  // The topological order, kept while replacements leave it valid: removed
+  // nodes are filtered out lazily (order_pruned_).
   std::vector<Node*> order_;
+  bool order_pruned_ = false;
   std::vector<Node*> imported_;
   std::vector<Node*> rewired_;
   bool order_valid_ = false;
