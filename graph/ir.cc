@@ -69,7 +69,8 @@ Node::~Node() {
 Node::Node(std::shared_ptr<const Op> op, std::vector<Var> inputs,
            SourceInfo source)
     : op_(std::move(op)),
-      inputs_(std::move(inputs)),
+      inputs_(std::make_move_iterator(inputs.begin()),
+              std::make_move_iterator(inputs.end())),
       source_(std::move(source)),
       id_(NextId()) {}
 

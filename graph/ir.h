@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "graph/client_list.h"
 #include "graph/source_info.h"
 #include "graph/tensor.h"
@@ -151,7 +152,7 @@ class Node : public std::enable_shared_from_this<Node> {
 
   const Op& op() const { return *op_; }
   const std::shared_ptr<const Op>& op_ptr() const { return op_; }
-  const std::vector<Var>& inputs() const { return inputs_; }
+  std::span<const Var> inputs() const { return inputs_; }
   const Var& input(int i) const { return inputs_[i]; }
   int num_inputs() const { return static_cast<int>(inputs_.size()); }
   int num_outputs() const { return num_outputs_; }
@@ -187,7 +188,9 @@ class Node : public std::enable_shared_from_this<Node> {
   friend class FunctionGraph;
 
   std::shared_ptr<const Op> op_;
-  std::vector<Var> inputs_;
+  // Inline for the common one or two inputs (one allocation less per node,
+  // and traversals read them beside the node).
+  absl::InlinedVector<Var, 2> inputs_;
   // Constructed in place in one allocation; they never move (handles alias
   // them).
   Variable* outputs_ = nullptr;

@@ -161,7 +161,7 @@ Replacement ElemwiseOfAlloc(FunctionGraph&, Node& node) {
       }
     }
     if (!covered) continue;
-    std::vector<Var> inputs = node.inputs();
+    std::vector<Var> inputs(node.inputs().begin(), node.inputs().end());
     inputs[i] =
         PadRank(alloc->input(0), t.ndim(), std::source_location::current());
     std::shared_ptr<Node> replacement =

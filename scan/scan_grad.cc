@@ -148,7 +148,8 @@ std::vector<Var> Scan::Grad(Node& node,
     augmented->outputs.push_back(map);
     augmented->inner_outputs.push_back(v);
   }
-  std::vector<Var> forward = MakeScanNode(augmented, node.inputs());
+  std::vector<Var> forward = MakeScanNode(
+      augmented, std::vector<Var>(node.inputs().begin(), node.inputs().end()));
 
   // Rows of the forward arrays, read from the last step back.
   std::vector<BackwardSequence> sequences;

@@ -38,8 +38,7 @@ bool SameSequences(const ScanSpec& a, const ScanSpec& b) {
 
 // True when `to` depends on an output of `from`.
 bool DependsOn(const Node* to, const Node* from) {
-  std::vector<Var> inputs = const_cast<Node*>(to)->inputs();
-  for (Node* n : TopologicalNodes(inputs)) {
+  for (Node* n : TopologicalNodes(to->inputs())) {
     if (n == from) return true;
   }
   return false;
@@ -238,7 +237,7 @@ bool SaveMemory(FunctionGraph& graph) {
     }
     if (convert.empty()) continue;
     auto changed_spec = std::make_shared<ScanSpec>(spec);
-    std::vector<Var> inputs = node->inputs();
+    std::vector<Var> inputs(node->inputs().begin(), node->inputs().end());
     for (int o : convert) {
       changed_spec->outputs[o].kind = ScanOutputKind::kLast;
       const int init = spec.initial_input_of_output(o);
