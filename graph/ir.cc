@@ -45,7 +45,9 @@ std::string Variable::DisplayName() const {
 
 Node::~Node() {
   for (int i = 0; i < num_outputs_; ++i) outputs_[i].~Variable();
-  ::operator delete(outputs_);
+  if (outputs_ != reinterpret_cast<Variable*>(inline_output_)) {
+    ::operator delete(outputs_);
+  }
   // Releasing inputs may destroy their nodes, whose destructors release
   // theirs... Instead of recursing, the outermost destructor collects the
   // inputs and releases them one by one.
@@ -86,16 +88,18 @@ std::shared_ptr<Node> Node::Allocate(std::shared_ptr<const Op> op,
   };
   std::shared_ptr<Node> node =
       std::make_shared<Constructible>(std::move(op), std::move(inputs), source);
-  if (!types.empty()) {
+  if (types.size() == 1) {
+    node->outputs_ = reinterpret_cast<Variable*>(node->inline_output_);
+  } else if (types.size() > 1) {
     node->outputs_ =
         static_cast<Variable*>(::operator new(sizeof(Variable) * types.size()));
-    for (size_t i = 0; i < types.size(); ++i) {
-      Variable* v = new (&node->outputs_[i])
-          Variable(types[i], VarKind::kNodeOutput, source);
-      v->owner_ = node.get();
-      v->index_ = static_cast<int>(i);
-      ++node->num_outputs_;
-    }
+  }
+  for (size_t i = 0; i < types.size(); ++i) {
+    Variable* v = new (&node->outputs_[i])
+        Variable(types[i], VarKind::kNodeOutput, source);
+    v->owner_ = node.get();
+    v->index_ = static_cast<int>(i);
+    ++node->num_outputs_;
   }
   return node;
 }

@@ -191,10 +191,11 @@ class Node : public std::enable_shared_from_this<Node> {
   // Inline for the common one or two inputs (one allocation less per node,
   // and traversals read them beside the node).
   absl::InlinedVector<Var, 2> inputs_;
-  // Constructed in place in one allocation; they never move (handles alias
-  // them).
+  // Constructed in place, in inline_output_ when there is one (most ops),
+  // else in one allocation; they never move (handles alias them).
   Variable* outputs_ = nullptr;
   int num_outputs_ = 0;
+  alignas(Variable) unsigned char inline_output_[sizeof(Variable)];
   SourceInfo source_;
   uint64_t id_;
   // Bookkeeping of the FunctionGraph holding this node (a node is in at most

@@ -37,7 +37,7 @@ struct ScalarProgram {
   size_t Hash() const;
 };
 
-class Elemwise : public Op {
+class Elemwise final : public Op {
  public:
   // `output_dtypes` gives each output's dtype (stores convert to it).
   Elemwise(ScalarProgram program, std::vector<DType> output_dtypes);

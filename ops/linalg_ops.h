@@ -9,7 +9,7 @@ namespace theta {
 // Inputs (A, B) or (A, B, C). Rank 2: A (m, k), B (k, n), C broadcastable
 // to (m, n). Rank 3 (batched): A (b, m, k), B (b, k, n), C (b, m, n)-like.
 // Transposed operands arrive as views and are handed to GEMM as transposes.
-class Gemm : public Op {
+class Gemm final : public Op {
  public:
   Gemm(double alpha, double beta, bool has_bias)
       : alpha_(alpha), beta_(beta), has_bias_(has_bias) {}

@@ -1,6 +1,7 @@
 #include "scan/scan_op.h"
 
 #include <algorithm>
+#include <typeinfo>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -283,7 +284,10 @@ absl::StatusOr<Executable*> Scan::Body(backends::Backend& backend) const {
 }
 
 const Scan* AsScan(const Node* node) {
-  return node == nullptr ? nullptr : dynamic_cast<const Scan*>(&node->op());
+  // Scan is final: a type comparison is enough (and cheaper).
+  return node != nullptr && typeid(node->op()) == typeid(Scan)
+             ? static_cast<const Scan*>(&node->op())
+             : nullptr;
 }
 
 std::vector<Var> MakeScanNode(std::shared_ptr<const ScanSpec> spec,

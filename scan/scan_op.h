@@ -83,7 +83,7 @@ struct ScanSpec {
   int initial_input_of_output(int o) const;
 };
 
-class Scan : public Op {
+class Scan final : public Op {
  public:
   explicit Scan(std::shared_ptr<const ScanSpec> spec);
   const ScanSpec& spec() const { return *spec_; }
