@@ -50,15 +50,24 @@ Node::~Node() {
   }
   // Releasing inputs may destroy their nodes, whose destructors release
   // theirs... Instead of recursing, the outermost destructor collects the
-  // inputs and releases them one by one.
+  // inputs that hold the last reference to their node and releases them one
+  // by one. (Other inputs are released with inputs_: if another thread
+  // drops its reference meanwhile, the destruction that follows only
+  // appends to the queue.)
   thread_local std::vector<Var>* pending = nullptr;
+  auto last_reference = [](const Var& v) { return v.ptr().use_count() == 1; };
   if (pending != nullptr) {
-    for (Var& in : inputs_) pending->push_back(std::move(in));
+    for (Var& in : inputs_) {
+      if (last_reference(in)) pending->push_back(std::move(in));
+    }
     return;
   }
   std::vector<Var> queue;
+  for (Var& in : inputs_) {
+    if (last_reference(in)) queue.push_back(std::move(in));
+  }
+  if (queue.empty()) return;
   pending = &queue;
-  for (Var& in : inputs_) queue.push_back(std::move(in));
   while (!queue.empty()) {
     Var v = std::move(queue.back());
     queue.pop_back();

@@ -321,19 +321,24 @@ size_t ScalarProgram::Hash() const {
 }
 
 Elemwise::Elemwise(ScalarProgram program, std::vector<DType> output_dtypes)
-    : program_(std::move(program)), output_dtypes_(std::move(output_dtypes)) {}
+    : program_(std::move(program)),
+      output_dtypes_(std::move(output_dtypes)),
+      single_opcode_(program_.single_opcode()),
+      hash_(program_.Hash()) {}
 
 std::string Elemwise::name() const {
   return absl::StrCat("Elemwise{", program_.Describe(), "}");
 }
 
 bool Elemwise::Equals(const Op& other) const {
-  const auto* o = dynamic_cast<const Elemwise*>(&other);
-  return o != nullptr && o->program_ == program_ &&
+  const auto* o = typeid(other) == typeid(Elemwise)
+                      ? static_cast<const Elemwise*>(&other)
+                      : nullptr;
+  return o != nullptr && o->hash_ == hash_ && o->program_ == program_ &&
          o->output_dtypes_ == output_dtypes_;
 }
 
-size_t Elemwise::Hash() const { return program_.Hash(); }
+size_t Elemwise::Hash() const { return hash_; }
 
 absl::StatusOr<std::vector<TensorType>> Elemwise::OutputTypes(
     std::span<const Var> inputs) const {

@@ -44,7 +44,7 @@ class Elemwise final : public Op {
 
   const ScalarProgram& program() const { return program_; }
   const std::vector<DType>& output_dtypes() const { return output_dtypes_; }
-  int single_opcode() const { return program_.single_opcode(); }
+  int single_opcode() const { return single_opcode_; }
 
   std::string name() const override;
   bool Equals(const Op& other) const override;
@@ -65,6 +65,9 @@ class Elemwise final : public Op {
  private:
   ScalarProgram program_;
   std::vector<DType> output_dtypes_;
+  // Of program_, computed once (rewrites ask for them on every visit).
+  int single_opcode_;
+  size_t hash_;
 };
 
 // The Elemwise op of `node`, or null.

@@ -220,5 +220,18 @@ TEST(FunctionTest, ReusedBuffersKeepResultsCorrect) {
   EXPECT_TRUE(AllClose(testing::Run1({x}, y, {xv}), cur, 1e-12, 1e-12));
 }
 
+TEST(FunctionTest, DeepChainsCompileAndAreFreedWithoutRecursion) {
+  // Deep enough that recursion over the chain (to walk, copy or destroy it)
+  // would overflow the stack.
+  constexpr int kDepth = 200000;
+  Var x = dvector("x");
+  Var y = x;
+  for (int i = 0; i < kDepth; ++i) y = neg(y);
+  Function f = function({x}, {y});
+  EXPECT_TRUE(AllClose(f({Tensor(std::vector<double>{1, 2})})[0], {1, 2}));
+  y = Var();  // the last reference to the user's chain
+  f = Function();
+}
+
 }  // namespace
 }  // namespace theta
