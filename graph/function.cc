@@ -1,5 +1,8 @@
 #include "graph/function.h"
 
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
@@ -100,8 +103,21 @@ CompiledFunction::CompiledFunction(std::vector<Var> inputs,
     graph_outputs.push_back(value);
     exec_options.update_targets.push_back(target->shared());
   }
+  // THETA_REWRITE_TIMING=1 also prints the time the graph copy and the
+  // executable take (with each rewrite phase's, from RewriteGraph).
+  static const bool timing = std::getenv("THETA_REWRITE_TIMING") != nullptr;
+  auto start = std::chrono::steady_clock::now();
+  auto lap = [&](const char* what, const FunctionGraph& g) {
+    if (!timing) return;
+    auto now = std::chrono::steady_clock::now();
+    std::fprintf(stderr, "theta compile %-28s %8.2f ms (%d nodes)\n", what,
+                 std::chrono::duration<double, std::milli>(now - start).count(),
+                 g.num_nodes());
+    start = now;
+  };
   auto graph =
       std::make_unique<FunctionGraph>(inputs, graph_outputs, options.givens);
+  lap("graph copy", *graph);
   if (options.rewrite) {
     RewriteOptions rewrite_options;
     rewrite_options.excluded = options.excluded_rewrites;
@@ -117,8 +133,11 @@ CompiledFunction::CompiledFunction(std::vector<Var> inputs,
     ThrowIfError(b.status());
     backend = *b;
   }
+  start = std::chrono::steady_clock::now();
+  FunctionGraph& graph_ref = *graph;
   executable_ = std::make_unique<Executable>(std::move(graph), inputs, *backend,
                                              std::move(exec_options));
+  lap("executable", graph_ref);
   shapes_.resize(inputs.size());
   scalars_.resize(inputs.size());
 }

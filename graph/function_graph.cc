@@ -192,35 +192,67 @@ FunctionGraph::FunctionGraph(std::span<const Var> inputs,
   for (const Var& out : outputs) {
     if (!out.defined()) throw Error("function: an output is an undefined Var");
   }
-  // A private copy of every node, so that rewrites may rewire them.
-  std::vector<Node*> original_order = TopologicalNodes(outputs);
-  map.reserve(map.size() + original_order.size());
+  // A private copy of every node the outputs need, so that rewrites may
+  // rewire them, made inputs first. Replaced variables are not walked.
+  // id_of numbers the original nodes in the order they are met; copies[id]
+  // is the copy (one hash lookup per edge, none per output).
+  absl::flat_hash_map<const Node*, uint32_t> id_of;
   std::vector<std::shared_ptr<Node>> copies;
-  copies.reserve(original_order.size());
-  for (Node* node : original_order) {
-    if (map.contains(node->output_variable(0))) continue;
-    std::vector<Var> ins;
-    ins.reserve(node->num_inputs());
-    for (const Var& in : node->inputs()) {
-      auto it = map.find(in.get());
-      ins.push_back(it != map.end() ? it->second : in);
-    }
-    // Without givens the copy reads copies of the same inputs, so its output
-    // types are the original's.
-    std::shared_ptr<Node> copy =
-        givens.empty()
-            ? Node::CopyOf(*node, std::move(ins))
-            : Node::Create(node->op_ptr(), std::move(ins), node->source());
-    for (int i = 0; i < node->num_outputs(); ++i) {
-      copy->output_variable(i)->set_name(node->output_variable(i)->name());
-      map.try_emplace(node->output_variable(i), copy->output(i));  // givens win
-    }
-    copies.push_back(std::move(copy));
-  }
+  std::vector<uint32_t> copy_order;  // ids, inputs before users
+  auto given = [&map](const Variable* v) -> const Var* {
+    if (map.empty()) return nullptr;
+    auto it = map.find(v);
+    return it == map.end() ? nullptr : &it->second;
+  };
+  struct Frame {
+    const Node* node;
+    int next_input;
+    uint32_t id;
+  };
+  std::vector<Frame> stack;
+  auto visit = [&](const Var& v) {
+    if (v.owner() == nullptr || given(v.get()) != nullptr) return;
+    auto [it, fresh] =
+        id_of.try_emplace(v.owner(), static_cast<uint32_t>(copies.size()));
+    if (!fresh) return;
+    copies.emplace_back();
+    stack.push_back({v.owner(), 0, it->second});
+  };
+  // The image of `v` once its node, if any, was copied.
+  auto image = [&](const Var& v) -> Var {
+    if (const Var* g = given(v.get())) return *g;
+    if (v.owner() == nullptr) return v;
+    return Node::OutputOf(copies[id_of.find(v.owner())->second], v->index());
+  };
   for (const Var& out : outputs) {
-    auto it = map.find(out.get());
-    outputs_.push_back(it != map.end() ? it->second : out);
+    visit(out);
+    while (!stack.empty()) {
+      Frame& frame = stack.back();
+      if (frame.next_input < frame.node->num_inputs()) {
+        visit(frame.node->input(frame.next_input++));  // may grow the stack
+        continue;
+      }
+      const Node* node = frame.node;
+      const uint32_t id = frame.id;
+      stack.pop_back();
+      Node::InputList ins;
+      for (const Var& in : node->inputs()) ins.push_back(image(in));
+      // Without givens the copy reads copies of the same inputs, so its
+      // output types are the original's.
+      std::shared_ptr<Node> copy =
+          givens.empty()
+              ? Node::CopyOf(*node, std::move(ins))
+              : Node::Create(node->op_ptr(),
+                             std::vector<Var>(ins.begin(), ins.end()),
+                             node->source());
+      for (int i = 0; i < node->num_outputs(); ++i) {
+        copy->output_variable(i)->set_name(node->output_variable(i)->name());
+      }
+      copies[id] = std::move(copy);
+      copy_order.push_back(id);
+    }
   }
+  for (const Var& out : outputs) outputs_.push_back(image(out));
   absl::flat_hash_set<const Variable*> input_set;
   for (const Var& in : inputs_) {
     if (!in.defined()) throw Error("function: an input is an undefined Var");
@@ -241,14 +273,14 @@ FunctionGraph::FunctionGraph(std::span<const Var> inputs,
     // Every copy is needed, and they were made inputs first.
     nodes_.reserve(copies.size());
     order_.reserve(copies.size());
-    for (std::shared_ptr<Node>& copy : copies) {
-      order_.push_back(copy.get());
-      AddNode(std::move(copy));
+    for (uint32_t id : copy_order) {
+      order_.push_back(copies[id].get());
+      AddNode(std::move(copies[id]));
     }
     NumberOrder();
     order_valid_ = true;
   } else {
-    // Replaced variables may leave some copies unused.
+    // The replacements' own copies come in with the nodes that use them.
     for (const Var& out : outputs_) Import(out);
     imported_.clear();
   }

@@ -77,21 +77,18 @@ Node::~Node() {
   pending = nullptr;
 }
 
-Node::Node(std::shared_ptr<const Op> op, std::vector<Var> inputs,
-           SourceInfo source)
+Node::Node(std::shared_ptr<const Op> op, InputList inputs, SourceInfo source)
     : op_(std::move(op)),
-      inputs_(std::make_move_iterator(inputs.begin()),
-              std::make_move_iterator(inputs.end())),
+      inputs_(std::move(inputs)),
       source_(std::move(source)),
       id_(NextId()) {}
 
 std::shared_ptr<Node> Node::Allocate(std::shared_ptr<const Op> op,
-                                     std::vector<Var> inputs,
-                                     const SourceInfo& source,
+                                     InputList inputs, const SourceInfo& source,
                                      std::span<const TensorType> types) {
   // make_shared needs a public constructor.
   struct Constructible : Node {
-    Constructible(std::shared_ptr<const Op> op, std::vector<Var> inputs,
+    Constructible(std::shared_ptr<const Op> op, InputList inputs,
                   const SourceInfo& source)
         : Node(std::move(op), std::move(inputs), source) {}
   };
@@ -125,10 +122,13 @@ std::shared_ptr<Node> Node::Create(std::shared_ptr<const Op> op,
   if (!types.ok()) {
     ThrowAt(source, absl::StrCat(op->name(), ": ", types.status().message()));
   }
-  return Allocate(std::move(op), std::move(inputs), source, *types);
+  return Allocate(std::move(op),
+                  InputList(std::make_move_iterator(inputs.begin()),
+                            std::make_move_iterator(inputs.end())),
+                  source, *types);
 }
 
-std::shared_ptr<Node> Node::CopyOf(const Node& node, std::vector<Var> inputs) {
+std::shared_ptr<Node> Node::CopyOf(const Node& node, InputList inputs) {
   // Output types on the stack: most ops have one output.
   constexpr int kInline = 4;
   if (node.num_outputs_ > kInline) {

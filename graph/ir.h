@@ -171,26 +171,29 @@ class Node : public std::enable_shared_from_this<Node> {
   std::string Describe() const;
 
  private:
-  Node(std::shared_ptr<const Op> op, std::vector<Var> inputs,
-       SourceInfo source);
+  using InputList = absl::InlinedVector<Var, 2>;
+  Node(std::shared_ptr<const Op> op, InputList inputs, SourceInfo source);
   // Allocates a node (node and reference count in one block) with outputs
   // of the given types.
   static std::shared_ptr<Node> Allocate(std::shared_ptr<const Op> op,
-                                        std::vector<Var> inputs,
+                                        InputList inputs,
                                         const SourceInfo& source,
                                         std::span<const TensorType> types);
   // A copy of `node` reading `inputs`, which must be copies of node's own
   // inputs made the same way (so the output types are node's: they are
   // not inferred again). For FunctionGraph's private copy.
-  static std::shared_ptr<Node> CopyOf(const Node& node,
-                                      std::vector<Var> inputs);
+  static std::shared_ptr<Node> CopyOf(const Node& node, InputList inputs);
+  // Output i of `node` as a handle (without shared_from_this()).
+  static Var OutputOf(const std::shared_ptr<Node>& node, int i) {
+    return Var(std::shared_ptr<Variable>(node, &node->outputs_[i]));
+  }
 
   friend class FunctionGraph;
 
   std::shared_ptr<const Op> op_;
   // Inline for the common one or two inputs (one allocation less per node,
   // and traversals read them beside the node).
-  absl::InlinedVector<Var, 2> inputs_;
+  InputList inputs_;
   // Constructed in place, in inline_output_ when there is one (most ops),
   // else in one allocation; they never move (handles alias them).
   Variable* outputs_ = nullptr;

@@ -9,6 +9,7 @@
 #include "ops/elemwise.h"
 #include "ops/elemwise_op.h"
 #include "ops/reduce.h"
+#include "ops/reduce_ops.h"
 #include "ops/shape.h"
 #include "ops/subtensor.h"
 
@@ -183,6 +184,34 @@ absl::StatusOr<std::unique_ptr<Launch>> DimShuffle::MakeLaunch(
   return std::unique_ptr<Launch>(new NoLaunch());
 }
 
+namespace {
+
+// When `gz` is a keepdims sum over exactly the axes `pattern` inserts and
+// `pattern` keeps the other axes in order, the same sum without keepdims
+// (what dimshuffling gz by the inverse pattern would give); else undefined.
+Var SumWithoutKeptAxes(const Var& gz, const std::vector<int>& pattern) {
+  const Node* owner = gz.owner();
+  const auto* reduce =
+      owner != nullptr ? dynamic_cast<const Reduce*>(&owner->op()) : nullptr;
+  if (reduce == nullptr || reduce->reduce_op() != THETA_REDUCE_SUM ||
+      !reduce->keepdims()) {
+    return Var();
+  }
+  std::vector<int> inserted;
+  int next = 0;
+  for (size_t d = 0; d < pattern.size(); ++d) {
+    if (pattern[d] < 0) {
+      inserted.push_back(static_cast<int>(d));
+    } else if (pattern[d] != next++) {
+      return Var();  // a transpose as well
+    }
+  }
+  if (inserted != reduce->axes()) return Var();
+  return sum(owner->input(0), AxisList(inserted), /*keepdims=*/false);
+}
+
+}  // namespace
+
 std::vector<Var> DimShuffle::Grad(Node& node,
                                   std::span<const Var> output_grads) const {
   const Var& gz = output_grads[0];
@@ -200,7 +229,16 @@ std::vector<Var> DimShuffle::Grad(Node& node,
       droppable = false;
     }
   }
-  if (droppable) return {dimshuffle(gz, inverse)};
+  if (droppable) {
+    // The gradient of a broadcast (x, y) -> (1, y) -> (n, y) is a sum with
+    // keepdims and then this drop of the kept axis: build the sum without
+    // keepdims instead (one node less per broadcast in every backward pass).
+    if (const Var dropped = SumWithoutKeptAxes(gz, pattern_);
+        dropped.defined()) {
+      return {dropped};
+    }
+    return {dimshuffle(gz, inverse)};
+  }
   std::vector<int> order;
   for (int i = 0; i < input_ndim_; ++i) {
     if (inverse[i] >= 0) order.push_back(inverse[i]);
