@@ -376,10 +376,7 @@ void FunctionGraph::ReleaseRemoved() {
   auto removed = [this](const Node* n) { return !Contains(n); };
   std::erase_if(imported_, removed);
   std::erase_if(rewired_, removed);
-  if (order_pruned_) {
-    std::erase_if(order_, removed);
-    order_pruned_ = false;
-  }
+  if (order_pruned_) CompactOrder();
   removed_.clear();
 }
 
@@ -452,9 +449,14 @@ void FunctionGraph::Replace(const Var& old_var, const Var& new_var,
         old_var->DisplayName(), " of type ", old_var.type().ToString(), " by ",
         new_var->DisplayName(), " of type ", new_var.type().ToString()));
   }
+  const bool order_was_valid = order_valid_;
+  const size_t first_imported = imported_.size();
   Import(new_var);
   ClientList* old_clients = Clients(old_var.get(), /*create=*/false);
-  if (old_clients == nullptr || old_clients->empty()) return;
+  if (old_clients == nullptr || old_clients->empty()) {
+    order_valid_ = order_was_valid;  // anything imported is unreachable
+    return;
+  }
   absl::InlinedVector<Client, 2> moved(old_clients->list().begin(),
                                        old_clients->list().end());
   old_clients->Clear();
@@ -471,18 +473,53 @@ void FunctionGraph::Replace(const Var& old_var, const Var& new_var,
     }
     target.Add(c);
   }
-  // The order stays valid when the replacement is a leaf or a node that
-  // comes before every rewired client (what merging and folding produce).
-  if (order_valid_ && new_var.owner() != nullptr) {
-    const uint32_t at = new_var.owner()->order_index_;
-    bool still_valid = at != kUnordered;
-    for (const Client& c : moved) {
-      if (c.node != nullptr && c.node->order_index_ <= at) still_valid = false;
-    }
-    order_valid_ = still_valid;
+  if (order_was_valid) {
+    order_valid_ =
+        KeepOrder(new_var, moved, std::span(imported_).subspan(first_imported));
   }
   ++version_;
   if (Node* owner = old_var.owner()) PruneIfUnused(owner);
+}
+
+bool FunctionGraph::KeepOrder(const Var& new_var, std::span<const Client> moved,
+                              std::span<Node* const> fresh) {
+  // The rewired clients read new_var now: it (and any node just imported
+  // for it) must come before the first of them.
+  uint32_t limit = static_cast<uint32_t>(order_.size());
+  for (const Client& c : moved) {
+    if (c.node == nullptr) continue;
+    if (c.node->order_index_ == kUnordered) return false;
+    limit = std::min(limit, c.node->order_index_);
+  }
+  // Nodes already in the order must come before `limit`.
+  auto ordered_before_limit = [&](const Node* n) {
+    return n->order_index_ != kUnordered && n->order_index_ < limit;
+  };
+  if (fresh.empty()) {
+    // Merging and folding: a leaf, or an earlier node.
+    return new_var.owner() == nullptr || ordered_before_limit(new_var.owner());
+  }
+  // A few imports are placed right before `limit`; after that, recomputing
+  // the order once is cheaper than shifting it each time.
+  constexpr int kMaxInsertions = 8;
+  if (++insertions_ > kMaxInsertions) return false;
+  constexpr uint32_t kFresh = kUnordered - 1;
+  for (Node* n : fresh) n->order_index_ = kFresh;
+  for (Node* n : fresh) {
+    for (const Var& in : n->inputs()) {
+      const Node* owner = in.owner();
+      if (owner != nullptr && owner->order_index_ != kFresh &&
+          !ordered_before_limit(owner)) {
+        for (Node* f : fresh) f->order_index_ = kUnordered;
+        return false;
+      }
+    }
+  }
+  order_.insert(order_.begin() + limit, fresh.begin(), fresh.end());
+  for (size_t i = limit; i < order_.size(); ++i) {
+    order_[i]->order_index_ = static_cast<uint32_t>(i);
+  }
+  return true;
 }
 
 void FunctionGraph::ReplaceOutputs(Node& node,
@@ -496,6 +533,15 @@ void FunctionGraph::ReplaceOutputs(Node& node,
   }
 }
 
+void FunctionGraph::CompactOrder() {
+  std::erase_if(order_, [this](const Node* n) { return !Contains(n); });
+  // Positions are indices into order_ (KeepOrder inserts by them).
+  for (size_t i = 0; i < order_.size(); ++i) {
+    order_[i]->order_index_ = static_cast<uint32_t>(i);
+  }
+  order_pruned_ = false;
+}
+
 void FunctionGraph::NumberOrder() {
   for (const std::shared_ptr<Node>& node : nodes_) {
     node->order_index_ = kUnordered;
@@ -503,13 +549,11 @@ void FunctionGraph::NumberOrder() {
   for (size_t i = 0; i < order_.size(); ++i) {
     order_[i]->order_index_ = static_cast<uint32_t>(i);
   }
+  insertions_ = 0;
 }
 
 const std::vector<Node*>& FunctionGraph::TopologicalOrder() {
-  if (order_valid_ && order_pruned_) {
-    std::erase_if(order_, [this](const Node* n) { return !Contains(n); });
-    order_pruned_ = false;
-  }
+  if (order_valid_ && order_pruned_) CompactOrder();
   if (!order_valid_) {
     order_pruned_ = false;
     order_.clear();

@@ -111,12 +111,20 @@ class FunctionGraph {
   absl::flat_hash_map<const Variable*, ClientList> clients_;
   // Numbers the nodes of order_ by position (others get kUnordered).
   void NumberOrder();
+  // Drops removed nodes from order_ and renumbers the rest.
+  void CompactOrder();
+  // After a replacement of `moved` clients' input by new_var, which brought
+  // in the `fresh` nodes (inputs first): whether the order can stay valid,
+  // inserting the fresh nodes if so.
+  bool KeepOrder(const Var& new_var, std::span<const Client> moved,
+                 std::span<Node* const> fresh);
   static constexpr uint32_t kUnordered = UINT32_MAX;
 
   // The topological order, kept while replacements leave it valid: removed
   // nodes are filtered out lazily (order_pruned_).
   std::vector<Node*> order_;
   bool order_pruned_ = false;
+  int insertions_ = 0;  // into the order since it was last computed
   std::vector<Node*> imported_;
   std::vector<Node*> rewired_;
   bool order_valid_ = false;

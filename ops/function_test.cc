@@ -3,6 +3,8 @@
 // a second call with the same shapes allocates nothing.
 #include "graph/function.h"
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "gmock/gmock.h"
 #include "graph/allocation_counter.h"
 #include "graph/debugprint.h"
@@ -231,6 +233,35 @@ TEST(FunctionTest, DeepChainsCompileAndAreFreedWithoutRecursion) {
   EXPECT_TRUE(AllClose(f({Tensor(std::vector<double>{1, 2})})[0], {1, 2}));
   y = Var();  // the last reference to the user's chain
   f = Function();
+}
+
+TEST(FunctionTest, CompiledGraphOrderIsTopologicalAfterRewrites) {
+  // Merging, folding, GEMM detection and fusion all replace nodes; the order
+  // the graph keeps through them must list exactly the nodes the outputs
+  // need, inputs first.
+  Var x = fmatrix("x"), w = fmatrix("w"), b = fvector("b");
+  Var two = constant(1.0, DType::kFloat32) + constant(1.0, DType::kFloat32);
+  Var h = x;
+  Var back = x;
+  for (int i = 0; i < 4; ++i) {
+    h = tanh(dot(h, w) + b) * two + 1.0;  // GEMM, then a fused tail
+    back = dot(back, transpose(w)) + b;   // transposes of w to merge
+  }
+  Function f = function({x, w, b}, {h, back, sum(h * back, 0)});
+  FunctionGraph& graph = f.graph();
+  const std::vector<Node*>& order = graph.TopologicalOrder();
+  const std::vector<Node*> reachable = TopologicalNodes(graph.outputs());
+  EXPECT_EQ(absl::flat_hash_set<Node*>(order.begin(), order.end()),
+            absl::flat_hash_set<Node*>(reachable.begin(), reachable.end()));
+  absl::flat_hash_map<const Node*, size_t> position;
+  for (size_t i = 0; i < order.size(); ++i) position[order[i]] = i;
+  for (size_t i = 0; i < order.size(); ++i) {
+    for (const Var& in : order[i]->inputs()) {
+      if (in.owner() == nullptr) continue;
+      ASSERT_TRUE(position.contains(in.owner())) << order[i]->Describe();
+      EXPECT_LT(position[in.owner()], i) << order[i]->Describe();
+    }
+  }
 }
 
 }  // namespace
