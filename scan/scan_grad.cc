@@ -19,7 +19,10 @@
 #include "absl/strings/str_cat.h"
 #include "autodiff/grad.h"
 #include "graph/function_graph.h"
+#include "ops/linalg_ops.h"
 #include "ops/ops.h"
+#include "ops/reduce_ops.h"
+#include "ops/shape_ops.h"
 #include "scan/loop_builder.h"
 #include "scan/scan_op.h"
 
@@ -34,6 +37,37 @@ Var ZerosOfShape(const Var& like_rows, const TensorType& row_type,
   for (int d = 0; d < row_type.ndim(); ++d)
     dims.push_back(shape_i(like_rows, d));
   return zeros(dims, row_type.dtype());
+}
+
+// When `g` is alpha * X^T Y for a step's rows X (n, p) and Y (n, q) (the
+// gradient of a product's right operand, as for an RNN's recurrent
+// weights): sets x, y and alpha.
+bool AsRowProduct(const Var& g, Var& x, Var& y, double& alpha) {
+  const Gemm* gemm = AsGemm(g.owner());
+  if (gemm == nullptr || gemm->has_bias() || g.ndim() != 2) return false;
+  const Node* t = g.owner()->input(0).owner();
+  const auto* ds =
+      t != nullptr ? dynamic_cast<const DimShuffle*>(&t->op()) : nullptr;
+  if (ds == nullptr || ds->pattern() != std::vector<int>{1, 0}) return false;
+  x = t->input(0);
+  y = g.owner()->input(1);
+  alpha = gemm->alpha();
+  return x.ndim() == 2 && y.ndim() == 2;
+}
+
+// When `g` sums a step's rows Y (n, q) (the gradient of a broadcast bias):
+// sets y.
+bool AsRowSum(const Var& g, Var& y) {
+  const Node* node = g.owner();
+  const auto* r =
+      node != nullptr ? dynamic_cast<const Reduce*>(&node->op()) : nullptr;
+  if (r == nullptr || r->reduce_op() != THETA_REDUCE_SUM || r->keepdims() ||
+      r->axes() != std::vector<int>{0} || node->input(0).ndim() != 2 ||
+      node->input(0).dtype() != g.dtype()) {
+    return false;
+  }
+  y = node->input(0);
+  return true;
 }
 
 struct BackwardSequence {
@@ -318,19 +352,62 @@ std::vector<Var> Scan::Grad(Node& node,
       slice_values.push_back(g);
     }
   }
-  // Non-sequence gradients summed over the steps.
+  // Non-sequence gradients summed over the steps. One that is a product or
+  // a sum of the step's rows (an RNN's recurrent weights, a bias) is not
+  // accumulated: the loop stores the rows and one product (one sum) over
+  // all steps' rows follows it, instead of a small one per step.
   struct SumGrad {
     int non_sequence;
     Var placeholder;
     int backward_output;
   };
+  struct RowsGrad {
+    int non_sequence;
+    int x_output;  // -1 for a sum of rows
+    int y_output;
+    double alpha;
+  };
   std::vector<SumGrad> sum_grads;
-  std::vector<Var> sum_values;
+  std::vector<RowsGrad> rows_grads;
+  std::vector<Var> sum_values;  // inner outputs, in the order added
+  // Rows stored in iteration order reversed, like the slice gradients
+  // (whose outputs they may share: same value, same rows).
+  absl::flat_hash_map<const Variable*, int> stored_rows;
+  for (size_t i = 0; i < slice_grads.size(); ++i) {
+    stored_rows.try_emplace(slice_values[i].get(),
+                            slice_grads[i].backward_output);
+  }
+  auto store_rows = [&](const Var& v, const std::string& name) {
+    auto [it, fresh] =
+        stored_rows.try_emplace(v.get(), static_cast<int>(spec->outputs.size()));
+    if (fresh) {
+      ScanOutput out;
+      out.kind = ScanOutputKind::kMap;
+      out.reverse_storage = true;
+      out.name = name;
+      spec->outputs.push_back(out);
+      sum_values.push_back(v);
+    }
+    return it->second;
+  };
   const int first_non_seq = F.inner_non_sequence_input(0);
   for (int j = 0; j < J; ++j) {
     const Var& g = inner_grad[first_non_seq + j];
     if (!g.defined()) continue;
     const Var& w = node.input(F.first_non_sequence_input() + j);
+    Var x, y;
+    double alpha = 1.0;
+    if (AsRowProduct(g, x, y, alpha)) {
+      const int x_output = store_rows(x, absl::StrCat("rows_for_d", w.name()));
+      const int y_output = store_rows(y, absl::StrCat("rows_for_d", w.name()));
+      rows_grads.push_back({j, x_output, y_output, alpha});
+      continue;
+    }
+    if (AsRowSum(g, y)) {
+      rows_grads.push_back(
+          {j, -1, store_rows(y, absl::StrCat("rows_for_d", w.name())), 1.0});
+      continue;
+    }
     SumGrad sg{j, MakeInput(g.type(), absl::StrCat("sum_d", w.name())),
                static_cast<int>(spec->outputs.size())};
     ScanOutput out;
@@ -373,7 +450,7 @@ std::vector<Var> Scan::Grad(Node& node,
   values.insert(values.end(), slice_values.begin(), slice_values.end());
   values.insert(values.end(), sum_values.begin(), sum_values.end());
   // In the order the spec's outputs were appended: tap grads, slice grads,
-  // sums.
+  // stored rows and sums.
   def.inner_outputs = CloneReplace(values, substitutions);
   std::vector<Var> backward = BuildLoop(std::move(def));
 
@@ -444,6 +521,17 @@ std::vector<Var> Scan::Grad(Node& node,
   for (const SumGrad& sg : sum_grads) {
     grads[F.first_non_sequence_input() + sg.non_sequence] =
         backward[sg.backward_output];
+  }
+  // Over all steps' rows at once: (Nb, n, q) -> (Nb * n, q). With no steps
+  // the product has an inner size of 0 and the sum no rows: zeros.
+  auto all_rows = [](const Var& v) { return reshape(v, {-1, shape_i(v, 2)}); };
+  for (const RowsGrad& rg : rows_grads) {
+    Var ys = all_rows(backward[rg.y_output]);
+    grads[F.first_non_sequence_input() + rg.non_sequence] =
+        rg.x_output < 0
+            ? sum(ys, 0)
+            : MakeGemm(transpose(all_rows(backward[rg.x_output])), ys, Var(),
+                       rg.alpha, 0.0, std::source_location::current());
   }
   for (int i = 1; i < node.num_inputs(); ++i) {
     if (grads[i].defined() && !IsFloat(node.input(i).dtype())) grads[i] = Var();
