@@ -378,8 +378,8 @@ std::vector<Var> Scan::Grad(Node& node,
                             slice_grads[i].backward_output);
   }
   auto store_rows = [&](const Var& v, const std::string& name) {
-    auto [it, fresh] =
-        stored_rows.try_emplace(v.get(), static_cast<int>(spec->outputs.size()));
+    auto [it, fresh] = stored_rows.try_emplace(
+        v.get(), static_cast<int>(spec->outputs.size()));
     if (fresh) {
       ScanOutput out;
       out.kind = ScanOutputKind::kMap;
