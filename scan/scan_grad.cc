@@ -55,18 +55,19 @@ bool AsRowProduct(const Var& g, Var& x, Var& y, double& alpha) {
   return x.ndim() == 2 && y.ndim() == 2;
 }
 
-// When `g` sums a step's rows Y (n, q) (the gradient of a broadcast bias):
-// sets y.
-bool AsRowSum(const Var& g, Var& y) {
+// When `g` sums a step's rows Y (n, q) (the gradient of a broadcast bias),
+// to (q) or, keeping the summed axis, (1, q): sets y and keepdims.
+bool AsRowSum(const Var& g, Var& y, bool& keepdims) {
   const Node* node = g.owner();
   const auto* r =
       node != nullptr ? dynamic_cast<const Reduce*>(&node->op()) : nullptr;
-  if (r == nullptr || r->reduce_op() != THETA_REDUCE_SUM || r->keepdims() ||
+  if (r == nullptr || r->reduce_op() != THETA_REDUCE_SUM ||
       r->axes() != std::vector<int>{0} || node->input(0).ndim() != 2 ||
       node->input(0).dtype() != g.dtype()) {
     return false;
   }
   y = node->input(0);
+  keepdims = r->keepdims();
   return true;
 }
 
@@ -366,6 +367,7 @@ std::vector<Var> Scan::Grad(Node& node,
     int x_output;  // -1 for a sum of rows
     int y_output;
     double alpha;
+    bool keepdims;  // of a sum of rows
   };
   std::vector<SumGrad> sum_grads;
   std::vector<RowsGrad> rows_grads;
@@ -400,12 +402,13 @@ std::vector<Var> Scan::Grad(Node& node,
     if (AsRowProduct(g, x, y, alpha)) {
       const int x_output = store_rows(x, absl::StrCat("rows_for_d", w.name()));
       const int y_output = store_rows(y, absl::StrCat("rows_for_d", w.name()));
-      rows_grads.push_back({j, x_output, y_output, alpha});
+      rows_grads.push_back({j, x_output, y_output, alpha, false});
       continue;
     }
-    if (AsRowSum(g, y)) {
-      rows_grads.push_back(
-          {j, -1, store_rows(y, absl::StrCat("rows_for_d", w.name())), 1.0});
+    if (bool keepdims; AsRowSum(g, y, keepdims)) {
+      rows_grads.push_back({j, -1,
+                            store_rows(y, absl::StrCat("rows_for_d", w.name())),
+                            1.0, keepdims});
       continue;
     }
     SumGrad sg{j, MakeInput(g.type(), absl::StrCat("sum_d", w.name())),
@@ -529,7 +532,7 @@ std::vector<Var> Scan::Grad(Node& node,
     Var ys = all_rows(backward[rg.y_output]);
     grads[F.first_non_sequence_input() + rg.non_sequence] =
         rg.x_output < 0
-            ? sum(ys, 0)
+            ? sum(ys, 0, rg.keepdims)
             : MakeGemm(transpose(all_rows(backward[rg.x_output])), ys, Var(),
                        rg.alpha, 0.0, std::source_location::current());
   }

@@ -112,13 +112,14 @@ TEST(ScanRewriteTest, FewConstantStepsAreUnrolled) {
       {Tensor(std::vector<double>{1, 2, 3, 4, 5}), Tensor::Scalar<double>(0)});
 }
 
-TEST(ScanRewriteTest, LstmInputProjectionIsOneGemmBeforeTheLoop) {
-  const int hidden = 4;
-  Var x = dtensor3("x");  // (T, B, I)
+// An LSTM cell over (T, B, I) with hidden size 4, in float64.
+struct Lstm {
+  static constexpr int hidden = 4;
+  Var x = dtensor3("x");
   Var h0 = dmatrix("h0"), c0 = dmatrix("c0");
   Var w = dmatrix("W"), u = dmatrix("U"), b = dvector("b");
   ScanResult r = scan(
-      [&](const Args& in) {
+      [this](const Args& in) {
         Var gates = dot(in[0], in[3]) + dot(in[1], in[4]) + in[5];
         auto part = [&](int k) {
           return slice(gates,
@@ -128,6 +129,30 @@ TEST(ScanRewriteTest, LstmInputProjectionIsOneGemmBeforeTheLoop) {
         return StepResult{{sigmoid(part(2)) * tanh(c), c}};
       },
       {.sequences = {x}, .outputs_info = {h0, c0}, .non_sequences = {w, u, b}});
+
+  std::vector<Var> inputs() const { return {x, h0, c0, w, u, b}; }
+  static std::vector<Tensor> Values() {
+    return {Random(DType::kFloat64, {5, 2, 3}, 1),
+            Random(DType::kFloat64, {2, hidden}, 2),
+            Random(DType::kFloat64, {2, hidden}, 3),
+            Random(DType::kFloat64, {3, 4 * hidden}, 4),
+            Random(DType::kFloat64, {hidden, 4 * hidden}, 5),
+            Random(DType::kFloat64, {4 * hidden}, 6)};
+  }
+};
+
+bool ComputedFromALoop(const Var& v) {
+  for (Node* n : TopologicalNodes(std::span(&v, 1))) {
+    if (AsScan(n) != nullptr) return true;
+  }
+  return false;
+}
+
+TEST(ScanRewriteTest, LstmInputProjectionIsOneGemmBeforeTheLoop) {
+  Lstm lstm;
+  Var x = lstm.x, h0 = lstm.h0, c0 = lstm.c0;
+  Var w = lstm.w, u = lstm.u, b = lstm.b;
+  ScanResult& r = lstm.r;
   const ScanSpec& spec = AsScan(r.outputs[0].owner())->spec();
   int body_products = 0;
   for (Node* n : TopologicalNodes(spec.inner_outputs))
@@ -150,8 +175,8 @@ TEST(ScanRewriteTest, LstmInputProjectionIsOneGemmBeforeTheLoop) {
   // dP the backward loop's gradient of the pushed-out projection. In the
   // compiled gradient, a product outside the loops multiplies x (through
   // reshapes and transposes) by something computed from a loop's output,
-  // and no loop body has more products than h U (forward) and dG U^T and
-  // h^T dG (backward).
+  // and no loop body has more products than h U (forward) or dG U^T
+  // (backward).
   Function dw = function({x, h0, c0, w, u, b}, {g[0]});
   auto is_view_of_x = [&](Var v) {
     for (;;) {
@@ -164,12 +189,7 @@ TEST(ScanRewriteTest, LstmInputProjectionIsOneGemmBeforeTheLoop) {
       v = n->input(0);
     }
   };
-  auto computed_from_a_loop = [](const Var& v) {
-    for (Node* n : TopologicalNodes(std::span(&v, 1))) {
-      if (AsScan(n) != nullptr) return true;
-    }
-    return false;
-  };
+  auto computed_from_a_loop = ComputedFromALoop;
   bool x_times_loop_result = false;
   for (Node* n : dw.graph().TopologicalOrder()) {
     if (const Scan* loop = AsScan(n)) {
@@ -187,15 +207,38 @@ TEST(ScanRewriteTest, LstmInputProjectionIsOneGemmBeforeTheLoop) {
     }
   }
   EXPECT_TRUE(x_times_loop_result) << debugprint(dw);
-  std::vector<Tensor> values = {
-      Random(DType::kFloat64, {5, 2, 3}, 1),
-      Random(DType::kFloat64, {2, hidden}, 2),
-      Random(DType::kFloat64, {2, hidden}, 3),
-      Random(DType::kFloat64, {3, 4 * hidden}, 4),
-      Random(DType::kFloat64, {hidden, 4 * hidden}, 5),
-      Random(DType::kFloat64, {4 * hidden}, 6)};
-  ExpectSameAsUnrewritten({x, h0, c0, w, u, b}, {cost, g[0], g[1], g[2]},
-                          values);
+  ExpectSameAsUnrewritten(lstm.inputs(), {cost, g[0], g[1], g[2]},
+                          Lstm::Values());
+}
+
+TEST(ScanRewriteTest, LstmRecurrentWeightAndBiasGradientsFollowTheLoop) {
+  // dU = sum_t h_{t-1}^T dG_t and db = sum_t (row sum of dG_t) are not
+  // accumulated step by step: the backward loop stores h_{t-1} and dG_t,
+  // and one product (one sum) over all T*B rows follows it.
+  Lstm lstm;
+  std::vector<Var> g = grad(sum(lstm.r.outputs[0]), {lstm.u, lstm.b});
+  Function f = function(lstm.inputs(), g);
+  bool product_of_loop_results = false;
+  for (Node* n : f.graph().TopologicalOrder()) {
+    if (const Scan* loop = AsScan(n)) {
+      for (const ScanOutput& out : loop->spec().outputs) {
+        EXPECT_NE(out.kind, ScanOutputKind::kLast)
+            << "an accumulator '" << out.name << "' in\n"
+            << debugprint(f);
+      }
+      int products = 0;
+      for (Node* m : TopologicalNodes(loop->spec().inner_outputs)) {
+        products += AsGemm(m) != nullptr;
+      }
+      EXPECT_LE(products, 1) << debugprint(f);
+    }
+    if (AsGemm(n) != nullptr) {
+      product_of_loop_results |=
+          ComputedFromALoop(n->input(0)) && ComputedFromALoop(n->input(1));
+    }
+  }
+  EXPECT_TRUE(product_of_loop_results) << debugprint(f);
+  ExpectSameAsUnrewritten(lstm.inputs(), g, Lstm::Values());
 }
 
 }  // namespace
