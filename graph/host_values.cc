@@ -26,6 +26,9 @@ bool SmallStaticType(const TensorType& t) {
 }  // namespace
 
 bool HostValueAnalysis::IsHostValue(const Variable* root) {
+  // A node's output too large (or of unknown size) for the host is decided
+  // without a lookup: most tensors of a large graph are.
+  if (root->owner() != nullptr && !SmallStaticType(root->type())) return false;
   if (auto it = memo_.find(root); it != memo_.end()) return it->second;
   // Post-order over the undecided ancestors.
   std::vector<std::pair<const Variable*, bool>> stack = {{root, false}};
