@@ -79,6 +79,7 @@ Node::~Node() {
 
 Node::Node(std::shared_ptr<const Op> op, InputList inputs, SourceInfo source)
     : op_(std::move(op)),
+      op_type_(&typeid(*op_)),
       inputs_(std::move(inputs)),
       source_(std::move(source)),
       id_(NextId()) {}

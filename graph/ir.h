@@ -16,6 +16,7 @@
 #include <source_location>
 #include <span>
 #include <string>
+#include <typeinfo>
 #include <vector>
 
 #include "absl/container/inlined_vector.h"
@@ -151,6 +152,9 @@ class Node : public std::enable_shared_from_this<Node> {
                                       SourceInfo source);
 
   const Op& op() const { return *op_; }
+  // typeid(op()), kept in the node: passes that dispatch on the op's type
+  // over many nodes need not load each op.
+  const std::type_info& op_type() const { return *op_type_; }
   const std::shared_ptr<const Op>& op_ptr() const { return op_; }
   std::span<const Var> inputs() const { return inputs_; }
   const Var& input(int i) const { return inputs_[i]; }
@@ -191,6 +195,7 @@ class Node : public std::enable_shared_from_this<Node> {
   friend class FunctionGraph;
 
   std::shared_ptr<const Op> op_;
+  const std::type_info* op_type_;
   // Inline for the common one or two inputs (one allocation less per node,
   // and traversals read them beside the node).
   InputList inputs_;

@@ -63,7 +63,7 @@ int RunNodeRewrites(FunctionGraph& graph,
   absl::flat_hash_map<const std::type_info*, std::vector<const Rewrite*>>
       by_type;
   auto rules_for = [&](const Node& node) -> const std::vector<const Rewrite*>& {
-    const std::type_info* type = &typeid(node.op());
+    const std::type_info* type = &node.op_type();
     auto [it, inserted] = by_type.try_emplace(type);
     if (inserted) {
       it->second = generic;

@@ -451,7 +451,7 @@ absl::StatusOr<std::unique_ptr<Launch>> Elemwise::MakeLaunch(
 
 const Elemwise* AsElemwise(const Node& node) {
   // Elemwise is final: a type comparison is enough (and cheaper).
-  return typeid(node.op()) == typeid(Elemwise)
+  return node.op_type() == typeid(Elemwise)
              ? static_cast<const Elemwise*>(&node.op())
              : nullptr;
 }

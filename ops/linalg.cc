@@ -285,7 +285,7 @@ std::vector<Var> Gemm::Grad(Node& node,
 
 const Gemm* AsGemm(const Node* node) {
   // Gemm is final: a type comparison is enough (and cheaper).
-  return node != nullptr && typeid(node->op()) == typeid(Gemm)
+  return node != nullptr && node->op_type() == typeid(Gemm)
              ? static_cast<const Gemm*>(&node->op())
              : nullptr;
 }

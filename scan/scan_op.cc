@@ -285,7 +285,7 @@ absl::StatusOr<Executable*> Scan::Body(backends::Backend& backend) const {
 
 const Scan* AsScan(const Node* node) {
   // Scan is final: a type comparison is enough (and cheaper).
-  return node != nullptr && typeid(node->op()) == typeid(Scan)
+  return node != nullptr && node->op_type() == typeid(Scan)
              ? static_cast<const Scan*>(&node->op())
              : nullptr;
 }
