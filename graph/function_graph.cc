@@ -484,14 +484,13 @@ void FunctionGraph::Replace(const Var& old_var, const Var& new_var,
 bool FunctionGraph::KeepOrder(const Var& new_var, std::span<const Client> moved,
                               std::span<Node* const> fresh) {
   // The rewired clients read new_var now: it (and any node just imported
-  // for it) must come before the first of them.
-  uint32_t limit = static_cast<uint32_t>(order_.size());
+  // for it) must come before the first of them, whose rank is `limit`.
+  uint64_t limit = kUnordered;
   for (const Client& c : moved) {
     if (c.node == nullptr) continue;
     if (c.node->order_index_ == kUnordered) return false;
     limit = std::min(limit, c.node->order_index_);
   }
-  // Nodes already in the order must come before `limit`.
   auto ordered_before_limit = [&](const Node* n) {
     return n->order_index_ != kUnordered && n->order_index_ < limit;
   };
@@ -501,24 +500,36 @@ bool FunctionGraph::KeepOrder(const Var& new_var, std::span<const Client> moved,
   }
   // A few imports are placed right before `limit`; after that, recomputing
   // the order once is cheaper than shifting it each time.
-  constexpr int kMaxInsertions = 8;
+  constexpr int kMaxInsertions = 16;
   if (++insertions_ > kMaxInsertions) return false;
-  constexpr uint32_t kFresh = kUnordered - 1;
+  constexpr uint64_t kFresh = kUnordered - 1;
   for (Node* n : fresh) n->order_index_ = kFresh;
+  auto give_up = [&] {
+    for (Node* f : fresh) f->order_index_ = kUnordered;
+    return false;
+  };
   for (Node* n : fresh) {
     for (const Var& in : n->inputs()) {
       const Node* owner = in.owner();
       if (owner != nullptr && owner->order_index_ != kFresh &&
           !ordered_before_limit(owner)) {
-        for (Node* f : fresh) f->order_index_ = kUnordered;
-        return false;
+        return give_up();
       }
     }
   }
-  order_.insert(order_.begin() + limit, fresh.begin(), fresh.end());
-  for (size_t i = limit; i < order_.size(); ++i) {
-    order_[i]->order_index_ = static_cast<uint32_t>(i);
+  // Ranks increase along order_: insert before the first rank >= limit,
+  // with ranks spread between its neighbours'.
+  auto at = std::lower_bound(
+      order_.begin(), order_.end(), limit,
+      [](const Node* n, uint64_t rank) { return n->order_index_ < rank; });
+  const uint64_t before = at == order_.begin() ? 0 : (*(at - 1))->order_index_;
+  const uint64_t after = at == order_.end() ? before + kOrderStride : limit;
+  const uint64_t step = (after - before) / (fresh.size() + 1);
+  if (step == 0) return give_up();  // no room left between the two
+  for (size_t i = 0; i < fresh.size(); ++i) {
+    fresh[i]->order_index_ = before + step * (i + 1);
   }
+  order_.insert(at, fresh.begin(), fresh.end());
   return true;
 }
 
@@ -535,10 +546,6 @@ void FunctionGraph::ReplaceOutputs(Node& node,
 
 void FunctionGraph::CompactOrder() {
   std::erase_if(order_, [this](const Node* n) { return !Contains(n); });
-  // Positions are indices into order_ (KeepOrder inserts by them).
-  for (size_t i = 0; i < order_.size(); ++i) {
-    order_[i]->order_index_ = static_cast<uint32_t>(i);
-  }
   order_pruned_ = false;
 }
 
@@ -547,7 +554,7 @@ void FunctionGraph::NumberOrder() {
     node->order_index_ = kUnordered;
   }
   for (size_t i = 0; i < order_.size(); ++i) {
-    order_[i]->order_index_ = static_cast<uint32_t>(i);
+    order_[i]->order_index_ = (i + 1) * kOrderStride;
   }
   insertions_ = 0;
 }

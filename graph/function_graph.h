@@ -109,16 +109,18 @@ class FunctionGraph {
   // The clients of leaves (inputs, constants, shared variables); those of
   // node outputs live in the variables themselves.
   absl::flat_hash_map<const Variable*, ClientList> clients_;
-  // Numbers the nodes of order_ by position (others get kUnordered).
+  // Ranks the nodes of order_ kOrderStride apart, so that nodes inserted
+  // later fit between (others get kUnordered).
   void NumberOrder();
-  // Drops removed nodes from order_ and renumbers the rest.
+  // Drops removed nodes from order_ (ranks stay increasing).
   void CompactOrder();
   // After a replacement of `moved` clients' input by new_var, which brought
   // in the `fresh` nodes (inputs first): whether the order can stay valid,
   // inserting the fresh nodes if so.
   bool KeepOrder(const Var& new_var, std::span<const Client> moved,
                  std::span<Node* const> fresh);
-  static constexpr uint32_t kUnordered = UINT32_MAX;
+  static constexpr uint64_t kUnordered = UINT64_MAX;
+  static constexpr uint64_t kOrderStride = uint64_t{1} << 20;
 
   // The topological order, kept while replacements leave it valid: removed
   // nodes are filtered out lazily (order_pruned_).

@@ -211,7 +211,7 @@ class Node : public std::enable_shared_from_this<Node> {
   // mark visits without hashing.
   const FunctionGraph* graph_ = nullptr;
   uint32_t graph_slot_ = 0;
-  uint32_t order_index_ = 0;  // position in the graph's topological order
+  uint64_t order_index_ = 0;  // rank in the graph's topological order
   uint64_t visit_mark_ = 0;   // TopologicalOrder's
   uint64_t pass_mark_ = 0;    // FunctionGraph::SetMark's
 };
