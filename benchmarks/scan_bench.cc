@@ -305,10 +305,16 @@ double MeasureSgemmRate(int64_t m, int64_t k, int64_t n) {
   auto call = [&] {
     (void)backend.Check(backend.api().gemm(backend.stream(), &g), "gemm");
   };
+  const auto first = std::chrono::steady_clock::now();
   call();
-  // The best of several rounds: the bound is what sgemm can do here, and a
-  // single round on a shared machine can be several times slower.
-  const int rounds = 7, reps = 10;
+  (void)backend.Synchronize();
+  const double once = Seconds(first, std::chrono::steady_clock::now());
+  // The best of several rounds of at least 10 calls and about 20 ms (small
+  // products vary much from call to call): the bound is what sgemm can do
+  // here, and a single round on a shared machine can be several times
+  // slower.
+  const int rounds = 7;
+  const int reps = std::max(10, static_cast<int>(0.02 / std::max(once, 1e-7)));
   double best = 0;
   for (int round = 0; round < rounds; ++round) {
     const auto start = std::chrono::steady_clock::now();
@@ -320,21 +326,10 @@ double MeasureSgemmRate(int64_t m, int64_t k, int64_t n) {
   return best;
 }
 
-// The sgemm rate at the LSTM's dominant shape: all T*B rows at once.
+// The sgemm rate at the LSTM's dominant shape: all T*B rows at once (the
+// rate the bound uses for every product of the step).
 double MeasureSgemmRate(const LstmConfig& c) {
   return MeasureSgemmRate(c.t * c.b, c.h, 4 * c.h);
-}
-
-// The GEMM-only time of a step if every product ran at the rate sgemm
-// reaches at its own shape: the products inside the loops have only B rows
-// (h U forward, dG U^T backward), the others all T*B rows.
-double GemmSecondsAtStepShapes(const LstmConfig& c, double rate_all_rows) {
-  const double per_step = 2.0 * c.b * c.h * 4 * c.h;
-  const double in_loops = 2 * c.t * per_step;
-  const double forward = per_step / MeasureSgemmRate(c.b, c.h, 4 * c.h);
-  const double backward = per_step / MeasureSgemmRate(c.b, 4 * c.h, c.h);
-  return c.t * (forward + backward) +
-         (c.GemmFlops() - in_loops) / rate_all_rows;
 }
 
 void BM_LstmTrainingStep(benchmark::State& state) {
@@ -353,10 +348,6 @@ void BM_LstmTrainingStep(benchmark::State& state) {
   // Measured again after the steps: on a shared machine one measurement
   // can be several times too slow, which would flatter the ratio.
   sgemm = std::max(sgemm, MeasureSgemmRate(c));
-  // Not the target's bound: what the same products take at their own
-  // shapes, to tell product speed from everything else.
-  state.counters["gemm_at_step_shapes_ms"] =
-      GemmSecondsAtStepShapes(c, sgemm) * 1e3;
   const double floor_ms = c.GemmFlops() / sgemm * 1e3;
   state.counters["gemm_floor_ms"] = floor_ms;
   state.counters["sgemm_GFLOP/s"] = sgemm / 1e9;
