@@ -20,8 +20,30 @@ uint64_t NextId() {
 Variable::Variable(TensorType type, VarKind kind, SourceInfo source)
     : type_(std::move(type)),
       kind_(kind),
-      source_(std::move(source)),
+      id_(NextId()),
+      leaf_(
+          std::make_unique<Leaf>(Leaf{std::move(source), Tensor(), nullptr})) {}
+
+Variable::Variable(TensorType type, Node* owner, int index)
+    : type_(std::move(type)),
+      kind_(VarKind::kNodeOutput),
+      owner_(owner),
+      index_(index),
       id_(NextId()) {}
+
+const SourceInfo& Variable::source() const {
+  return owner_ != nullptr ? owner_->source() : leaf_->source;
+}
+
+const Tensor& Variable::constant_value() const {
+  static const Tensor* none = new Tensor();
+  return leaf_ != nullptr ? leaf_->constant : *none;
+}
+
+const std::shared_ptr<SharedStorage>& Variable::shared() const {
+  static const auto* none = new std::shared_ptr<SharedStorage>();
+  return leaf_ != nullptr ? leaf_->shared : *none;
+}
 
 std::string Variable::DisplayName() const {
   if (!name_.empty()) return name_;
@@ -29,8 +51,9 @@ std::string Variable::DisplayName() const {
     case VarKind::kInput:
       return absl::StrCat("<input#", id_, ">");
     case VarKind::kConstant:
-      return constant_.size() == 1
-                 ? absl::StrCat("Constant{", constant_.GetAsDouble(0), "}")
+      return constant_value().size() == 1
+                 ? absl::StrCat("Constant{", constant_value().GetAsDouble(0),
+                                "}")
                  : absl::StrCat("<constant#", id_, ">");
     case VarKind::kShared:
       return absl::StrCat("<shared#", id_, ">");
@@ -102,10 +125,8 @@ std::shared_ptr<Node> Node::Allocate(std::shared_ptr<const Op> op,
         static_cast<Variable*>(::operator new(sizeof(Variable) * types.size()));
   }
   for (size_t i = 0; i < types.size(); ++i) {
-    Variable* v = new (&node->outputs_[i])
-        Variable(types[i], VarKind::kNodeOutput, source);
-    v->owner_ = node.get();
-    v->index_ = static_cast<int>(i);
+    new (&node->outputs_[i])
+        Variable(types[i], node.get(), static_cast<int>(i));
     ++node->num_outputs_;
   }
   return node;
@@ -191,7 +212,7 @@ Var MakeConstant(Tensor value, std::string name,
   TensorType type(value.dtype(), value.dims());
   auto v = std::shared_ptr<Variable>(new Variable(
       std::move(type), VarKind::kConstant, MakeSourceInfo(location)));
-  v->constant_ = std::move(value);
+  v->leaf_->constant = std::move(value);
   v->name_ = std::move(name);
   return Var(std::move(v));
 }

@@ -53,14 +53,15 @@ class Variable {
   int index() const { return index_; }
   const std::string& name() const { return name_; }
   void set_name(std::string name) { name_ = std::move(name); }
-  const SourceInfo& source() const { return source_; }
+  // Where it was created (a node output: where its node was).
+  const SourceInfo& source() const;
   // Creation order; unique within the process.
   uint64_t id() const { return id_; }
 
-  // kConstant only.
-  const Tensor& constant_value() const { return constant_; }
-  // kShared only.
-  const std::shared_ptr<SharedStorage>& shared() const { return shared_; }
+  // kConstant only (an undefined Tensor otherwise).
+  const Tensor& constant_value() const;
+  // kShared only (null otherwise).
+  const std::shared_ptr<SharedStorage>& shared() const;
 
   // "x", or "<Elemwise{add}>.0#12" for an unnamed node output.
   std::string DisplayName() const;
@@ -72,17 +73,26 @@ class Variable {
   friend Var MakeConstant(Tensor, std::string, std::source_location);
   friend Var MakeSharedVariable(std::shared_ptr<SharedStorage>, TensorType,
                                 std::string, std::source_location);
+  // A leaf (input, constant, shared variable).
   Variable(TensorType type, VarKind kind, SourceInfo source);
+  // Output `index` of `owner`.
+  Variable(TensorType type, Node* owner, int index);
+
+  // What only leaves have, kept apart so that node outputs (most
+  // variables) stay small.
+  struct Leaf {
+    SourceInfo source;
+    Tensor constant;                        // kConstant
+    std::shared_ptr<SharedStorage> shared;  // kShared
+  };
 
   TensorType type_;
   VarKind kind_;
   Node* owner_ = nullptr;
   int index_ = 0;
   std::string name_;
-  SourceInfo source_;
   uint64_t id_;
-  Tensor constant_;
-  std::shared_ptr<SharedStorage> shared_;
+  std::unique_ptr<Leaf> leaf_;  // null for node outputs
   // kNodeOutput: the uses of this variable in the FunctionGraph holding its
   // node (see Node::graph_).
   ClientList graph_clients_;

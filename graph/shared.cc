@@ -98,7 +98,7 @@ Var MakeSharedVariable(std::shared_ptr<SharedStorage> storage, TensorType type,
   // Re-kind the fresh variable; MakeInput is the one constructor path.
   Variable* raw = v.get();
   raw->kind_ = VarKind::kShared;
-  raw->shared_ = std::move(storage);
+  raw->leaf_->shared = std::move(storage);
   return v;
 }
 
