@@ -108,10 +108,11 @@ constexpr int64_t kMaxFoldedElements = 1 << 20;
 // A node whose inputs are all constants is evaluated now.
 std::optional<std::vector<Var>> FoldConstants(FunctionGraph& graph,
                                               Node& node) {
-  if (!node.op().Foldable()) return std::nullopt;
+  // Inputs first: they sit in the node, the op is one more load.
   for (const Var& in : node.inputs()) {
     if (in->kind() != VarKind::kConstant) return std::nullopt;
   }
+  if (!node.op().Foldable()) return std::nullopt;
   for (int o = 0; o < node.num_outputs(); ++o) {
     const TensorType& t = node.output_variable(o)->type();
     if (t.fully_known() && t.shape().product() > kMaxFoldedElements) {
