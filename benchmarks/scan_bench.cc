@@ -22,9 +22,12 @@
 #include "backends/registry.h"
 #include "benchmarks/bench_util.h"
 #include "graph/function.h"
+#include "graph/function_graph.h"
 #include "graph/shared.h"
+#include "ops/linalg_ops.h"
 #include "ops/ops.h"
 #include "scan/scan.h"
+#include "scan/scan_op.h"
 
 namespace theta {
 namespace {
@@ -357,6 +360,19 @@ void BM_LstmTrainingStep(benchmark::State& state) {
   state.counters["compile_ms"] = s.compile_seconds * 1e3;
   state.counters["first_call_ms"] = first_call * 1e3;
   state.counters["launches"] = s.step.stats().kernel_launches;
+  // The loops left after rewriting (the forward loop and its gradient's
+  // augmented copy merge into one) and the products inside them.
+  int loops = 0, loop_products = 0;
+  for (Node* n : s.step.graph().TopologicalOrder()) {
+    if (const Scan* loop = AsScan(n)) {
+      ++loops;
+      for (Node* m : TopologicalNodes(loop->spec().inner_outputs)) {
+        loop_products += AsGemm(m) != nullptr;
+      }
+    }
+  }
+  state.counters["loops"] = loops;
+  state.counters["products_in_loops"] = loop_products;
 }
 BENCHMARK(BM_LstmTrainingStep)
     ->Args({50, 32, 128, 256})
