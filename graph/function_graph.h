@@ -98,17 +98,6 @@ class FunctionGraph {
   // Throws Error when an output depends on an input variable that is not
   // among inputs_.
   void CheckInputsGiven() const;
-
-  std::vector<Var> inputs_;
-  std::vector<Var> outputs_;
-  // The graph's nodes in no particular order; Node::graph_slot_ is the
-  // position of a node here.
-  std::vector<std::shared_ptr<Node>> nodes_;
-  // Removed nodes, kept alive until ReleaseRemoved().
-  std::vector<std::shared_ptr<Node>> removed_;
-  // The clients of leaves (inputs, constants, shared variables); those of
-  // node outputs live in the variables themselves.
-  absl::flat_hash_map<const Variable*, ClientList> clients_;
   // Ranks the nodes of order_ kOrderStride apart, so that nodes inserted
   // later fit between (others get kUnordered).
   void NumberOrder();
@@ -121,6 +110,17 @@ class FunctionGraph {
                  std::span<Node* const> fresh);
   static constexpr uint64_t kUnordered = UINT64_MAX;
   static constexpr uint64_t kOrderStride = uint64_t{1} << 20;
+
+  std::vector<Var> inputs_;
+  std::vector<Var> outputs_;
+  // The graph's nodes in no particular order; Node::graph_slot_ is the
+  // position of a node here.
+  std::vector<std::shared_ptr<Node>> nodes_;
+  // Removed nodes, kept alive until ReleaseRemoved().
+  std::vector<std::shared_ptr<Node>> removed_;
+  // The clients of leaves (inputs, constants, shared variables); those of
+  // node outputs live in the variables themselves.
+  absl::flat_hash_map<const Variable*, ClientList> clients_;
 
   // The topological order, kept while replacements leave it valid: removed
   // nodes are filtered out lazily (order_pruned_).

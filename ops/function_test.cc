@@ -264,5 +264,19 @@ TEST(FunctionTest, CompiledGraphOrderIsTopologicalAfterRewrites) {
   }
 }
 
+TEST(FunctionTest, ANodeBelongsToOneGraph) {
+  // Compilation's graphs are private copies; moving a node of one into
+  // another is an internal error, reported rather than corrupting both.
+  const std::vector<Var> x = {dvector("x")};
+  const std::vector<Var> first_outputs = {exp(x[0])};
+  const std::vector<Var> second_outputs = {x[0] * 2.0};
+  FunctionGraph first(x, first_outputs);
+  FunctionGraph second(x, second_outputs);
+  EXPECT_THAT(ErrorOf([&] {
+                second.Replace(second.output(0), first.output(0), "test");
+              }),
+              HasSubstr("is already in another function's graph"));
+}
+
 }  // namespace
 }  // namespace theta
