@@ -1,6 +1,7 @@
 #include "graph/ir.h"
 
 #include <atomic>
+#include <new>
 #include <typeinfo>
 
 #include "absl/strings/str_cat.h"
