@@ -3,14 +3,20 @@
 #include <cstdio>
 #include <cstdlib>
 #include <random>
+#include <utility>
 
 #include "backends/registry.h"
 
 namespace theta::bench {
 
 Tensor RandomTensor(DType dtype, std::vector<int64_t> shape, uint64_t seed) {
+  return UniformTensor(dtype, std::move(shape), 1.0, seed);
+}
+
+Tensor UniformTensor(DType dtype, std::vector<int64_t> shape, double limit,
+                     uint64_t seed) {
   std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<double> dist(-1.0, 1.0);
+  std::uniform_real_distribution<double> dist(-limit, limit);
   Tensor t(DType::kFloat64, shape);
   for (int64_t i = 0; i < t.size(); ++i) t.data<double>()[i] = dist(rng);
   return t.astype(dtype);

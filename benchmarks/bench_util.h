@@ -13,6 +13,10 @@ namespace theta::bench {
 
 // Uniform in [-1, 1) (fixed seed).
 Tensor RandomTensor(DType dtype, std::vector<int64_t> shape, uint64_t seed);
+// Uniform in [-limit, limit) (fixed seed): weights at the scale a model is
+// initialised with (Glorot: limit = sqrt(6 / (fan_in + fan_out))).
+Tensor UniformTensor(DType dtype, std::vector<int64_t> shape, double limit,
+                     uint64_t seed);
 // Integers in [0, classes).
 Tensor RandomLabels(int64_t n, int64_t classes, uint64_t seed);
 
