@@ -124,6 +124,44 @@ TEST(RewriteTest, SumOfProductsAccumulatesIntoOneGemm) {
       {Random(DType::kFloat64, {3, 3}, 1), Random(DType::kFloat64, {3, 3}, 2)});
 }
 
+// The gradient of a matrix through four column slices (the gates of an
+// LSTM) is a sum of four increments of zeros; the increments go into one
+// buffer instead, one after another.
+TEST(RewriteTest, SumOfIncrementsOfZerosBecomesOneChainOfIncrements) {
+  Var x = dmatrix("x");
+  Var d = dmatrix("d");  // (rows, 2), one slice's gradient
+  Var z = zeros_like(x);
+  Var y = inc_subtensor(slice(z, {Slice::All(), Slice(0, 2)}), d) +
+          inc_subtensor(slice(z, {Slice::All(), Slice(2, 4)}), exp(d)) +
+          set_subtensor(slice(z, {Slice::All(), Slice(4, 6)}), d * 2.0) +
+          inc_subtensor(slice(z, {Slice::All(), Slice(6, 8)}), -d);
+  Function f = function({x, d}, {y});
+  EXPECT_TRUE(Applied(f, "add_of_increments"));
+  EXPECT_EQ(CountOps(f, "Alloc"), 1) << debugprint(f);
+  EXPECT_EQ(CountOps(f, "IncSubtensor"), 4) << debugprint(f);
+  EXPECT_EQ(CountOps(f, "Elemwise{add}"), 0) << debugprint(f);
+  EXPECT_EQ(CountOps(f, "Composite{add"), 0) << debugprint(f);
+  ExpectSameResults(
+      {x, d}, {y},
+      {Random(DType::kFloat64, {3, 8}, 1), Random(DType::kFloat64, {3, 2}, 2)});
+}
+
+// Zeros of different shapes (here, of x and of the broadcast y) are not
+// merged: the addition must keep its shape check.
+TEST(RewriteTest, IncrementsOfZerosOfOtherShapesAreStillAdded) {
+  Var x = dmatrix("x");
+  Var w = dmatrix("w");
+  Var d = dmatrix("d");
+  Var y = inc_subtensor(slice(zeros_like(x), {Slice::All(), Slice(0, 2)}), d) +
+          inc_subtensor(slice(zeros_like(w), {Slice::All(), Slice(0, 2)}), d);
+  Function f = function({x, w, d}, {y});
+  EXPECT_FALSE(Applied(f, "add_of_increments"));
+  EXPECT_THROW(
+      f({Random(DType::kFloat64, {3, 4}, 1), Random(DType::kFloat64, {3, 5}, 2),
+         Random(DType::kFloat64, {3, 2}, 3)}),
+      Error);
+}
+
 TEST(RewriteTest, ElementwiseChainIsFusedIntoOneKernel) {
   Var x = dmatrix("x");
   Var y = dmatrix("y");

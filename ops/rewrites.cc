@@ -5,6 +5,8 @@
 // stabilize: log(softmax(x)) -> log_softmax(x); log(sigmoid(x)) ->
 //   -softplus(-x); log(1 - sigmoid(x)) -> -softplus(x); log(1 + x) ->
 //   log1p(x); exp(x) - 1 -> expm1(x).
+// specialize: inc(zeros, v, idx) + y -> inc(y, v, idx) when y is increments
+//   of zeros of the same shape.
 #include "absl/strings/str_cat.h"
 #include "graph/rewrite.h"
 #include "ops/elemwise.h"
@@ -13,6 +15,7 @@
 #include "ops/nnet_ops.h"
 #include "ops/shape.h"
 #include "ops/shape_ops.h"
+#include "ops/subtensor_ops.h"
 
 namespace theta {
 namespace {
@@ -171,6 +174,76 @@ Replacement ElemwiseOfAlloc(FunctionGraph&, Node& node) {
   return std::nullopt;
 }
 
+// The Alloc of zeros under `v` and a chain of increments and sets (each
+// keeps its first input's shape), or null.
+const Node* ZerosUnderIncrements(const Var& v) {
+  const Node* n = v.owner();
+  while (n != nullptr && dynamic_cast<const IncSubtensor*>(&n->op())) {
+    n = n->input(0).owner();
+  }
+  if (n == nullptr || dynamic_cast<const Alloc*>(&n->op()) == nullptr ||
+      !IsConstantValue(n->input(0), 0)) {
+    return nullptr;
+  }
+  return n;
+}
+
+// Allocs of the same shape: the same node, or the same shape inputs.
+bool SameAllocShape(const Node& a, const Node& b) {
+  if (&a == &b) return true;
+  if (a.num_inputs() != b.num_inputs() ||
+      a.output_variable(0)->type() != b.output_variable(0)->type()) {
+    return false;
+  }
+  for (int i = 1; i < a.num_inputs(); ++i) {
+    if (a.input(i).get() != b.input(i).get()) return false;
+  }
+  return true;
+}
+
+// inc(zeros, v, idx) + y -> inc(y, v, idx), where y is itself zeros of the
+// same shape under increments. This is how a gradient through several
+// slices of one tensor (the gates of an LSTM) is summed: each slice's
+// gradient goes into its own zero tensor and the tensors are added. After
+// the rewrite the increments go one after another into one buffer, in place,
+// and the sum of full-size tensors disappears.
+Replacement AddOfIncrements(FunctionGraph&, Node& node) {
+  if (!IsElemwiseOp(&node, THETA_EW_ADD) || node.num_inputs() != 2) {
+    return std::nullopt;
+  }
+  const Variable* out = node.output_variable(0);
+  for (int i = 0; i < 2; ++i) {
+    const Var& inc = node.input(i);
+    const Var& other = node.input(1 - i);
+    const Node* producer = inc.owner();
+    if (producer == nullptr ||
+        dynamic_cast<const IncSubtensor*>(&producer->op()) == nullptr ||
+        inc.type() != out->type() || other.type() != out->type()) {
+      continue;
+    }
+    const Node* zeros = ZerosUnderIncrements(inc);
+    const Node* other_zeros = ZerosUnderIncrements(other);
+    // The increment must start from zeros itself, not from increments of
+    // them (those stay in `inc`'s chain and are handled when it is visited).
+    if (zeros == nullptr || other_zeros == nullptr ||
+        producer->input(0).owner() != zeros ||
+        !SameAllocShape(*zeros, *other_zeros)) {
+      continue;
+    }
+    const auto& op = static_cast<const IncSubtensor&>(producer->op());
+    std::vector<Var> inputs(producer->inputs().begin(),
+                            producer->inputs().end());
+    inputs[0] = other;
+    // A set into zeros is an increment of them; into `other` it must add.
+    std::shared_ptr<Node> replacement = Node::Create(
+        op.set() ? std::make_shared<IncSubtensor>(op.entries(), false)
+                 : producer->op_ptr(),
+        std::move(inputs), node.source());
+    return If(replacement->output(0), node);
+  }
+  return std::nullopt;
+}
+
 Replacement LogOfSoftmax(FunctionGraph&, Node& node) {
   if (!IsElemwiseOp(&node, THETA_EW_LOG)) return std::nullopt;
   Node* producer = node.input(0).owner();
@@ -230,5 +303,8 @@ THETA_REGISTER_NODE_REWRITE_FOR(kStabilize, "log_softmax", 10, Elemwise,
 THETA_REGISTER_NODE_REWRITE_FOR(kStabilize, "log_sigmoid", 20, Elemwise,
                                 LogOfSigmoid);
 THETA_REGISTER_NODE_REWRITE_FOR(kStabilize, "expm1", 30, Elemwise, ExpMinusOne);
+// After canonicalize's merge, so that equal zeros are one node.
+THETA_REGISTER_NODE_REWRITE_FOR(kSpecialize, "add_of_increments", 20, Elemwise,
+                                AddOfIncrements);
 
 }  // namespace theta
