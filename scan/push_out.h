@@ -2,7 +2,9 @@
 // that reads only one sequence's slice (and values that do not change from
 // step to step) is computed for every step at once before the loop, and the
 // body reads its rows as a new sequence. The input projection of an LSTM,
-// x_t W for every t, becomes one GEMM over all T*B rows.
+// x_t W for every t, becomes one GEMM over all T*B rows; a bias added to the
+// step's sum (x_t W + h U + b) is regrouped to join it (x_t W + b), so the
+// step adds nothing but h U.
 //
 //   LoopBody body{inner_inputs, inner_outputs, sequence_inputs, non_seqs};
 //   int pushed = PushOutSequenceWork(spec, body);

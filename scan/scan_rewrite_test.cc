@@ -1,12 +1,14 @@
 // Each loop rewrite is shown to fire (the compiled graph is inspected) and
 // to leave results unchanged (compared with the function compiled without
 // rewrites).
+#include "absl/container/flat_hash_set.h"
 #include "autodiff/grad.h"
 #include "gmock/gmock.h"
 #include "graph/debugprint.h"
 #include "graph/function.h"
 #include "graph/function_graph.h"
 #include "gtest/gtest.h"
+#include "ops/elemwise_op.h"
 #include "ops/linalg_ops.h"
 #include "ops/ops.h"
 #include "ops/test_util.h"
@@ -207,6 +209,31 @@ TEST(ScanRewriteTest, LstmInputProjectionIsOneGemmBeforeTheLoop) {
     }
   }
   EXPECT_TRUE(x_times_loop_result) << debugprint(dw);
+  ExpectSameAsUnrewritten(lstm.inputs(), {cost, g[0], g[1], g[2]},
+                          Lstm::Values());
+}
+
+// x_t W + h U + b: the bias is added to the pushed-out projection, once
+// for all steps, not in every step (the body reads no invariant in an
+// elementwise op).
+TEST(ScanRewriteTest, LstmBiasJoinsThePushedOutProjection) {
+  Lstm lstm;
+  const ScanSpec& spec = AsScan(lstm.r.outputs[0].owner())->spec();
+  absl::flat_hash_set<const Variable*> invariants;
+  for (int j = 0; j < spec.num_non_sequences; ++j) {
+    invariants.insert(
+        spec.inner_inputs[spec.inner_non_sequence_input(j)].get());
+  }
+  for (Node* n : TopologicalNodes(spec.inner_outputs)) {
+    if (AsElemwise(*n) == nullptr) continue;
+    for (const Var& in : n->inputs()) {
+      EXPECT_FALSE(invariants.contains(in.get()))
+          << n->op().name() << " reads " << in.name() << " in every step:\n"
+          << debugprint(std::span<const Var>(spec.inner_outputs));
+    }
+  }
+  Var cost = sum(lstm.r.outputs[0]) + sum(lstm.r.outputs[1]);
+  std::vector<Var> g = grad(cost, {lstm.w, lstm.u, lstm.b});
   ExpectSameAsUnrewritten(lstm.inputs(), {cost, g[0], g[1], g[2]},
                           Lstm::Values());
 }
