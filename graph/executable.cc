@@ -494,6 +494,9 @@ absl::StatusOr<std::unique_ptr<Plan>> Executable::BuildPlan(
       external_output_of.try_emplace(graph_->output(o).get(), o);
     }
   }
+  if (options_.external_outputs) {
+    ChainExternalOutputs(shape, is_view, update_of, external_output_of);
+  }
   plan->updates_.assign(num_updates, Plan::UpdateAction{});
   std::vector<bool> update_placed(num_updates, false);
   std::vector<bool> inplace(n, false);
@@ -748,6 +751,48 @@ absl::StatusOr<std::unique_ptr<Plan>> Executable::BuildPlan(
     }
   }
   return plan;
+}
+
+// An output computed in place over an intermediate that nothing else reads
+// (an increment of zeros, or a chain of them, as a gradient through slices
+// of one tensor is built) is built in the caller's array from the start.
+// Otherwise the intermediate lives in the arena, and the node that produces
+// the output first copies all of it there: a scan body paid that copy of a
+// full row at every step. The chain goes back while each value is the
+// in-place operand of its only reader, of the same shape and dtype, and
+// neither a view nor a host value.
+void Executable::ChainExternalOutputs(
+    std::span<const Dims> shape, const std::vector<bool>& is_view,
+    const absl::flat_hash_map<const Variable*, int>& update_of,
+    absl::flat_hash_map<const Variable*, int>& external_output_of) {
+  std::vector<int> readers(vars_.size(), 0);
+  for (Node* node : schedule_) {
+    for (const Var& in : node->inputs()) ++readers[var_index_.at(in.get())];
+  }
+  std::vector<std::pair<const Variable*, int>> chained;
+  for (const auto& [out, o] : external_output_of) {
+    const Variable* v = out;
+    while (v->owner() != nullptr && v->owner()->num_outputs() == 1) {
+      const Node& node = *v->owner();
+      const int v_idx = var_index_.at(v);
+      const Variable* next = nullptr;
+      for (int i = 0; i < node.num_inputs() && next == nullptr; ++i) {
+        const Variable* in = node.input(i).get();
+        const int in_idx = var_index_.at(in);
+        if (node.op().CanRunInPlace(i) && in->owner() != nullptr &&
+            readers[in_idx] == 1 && !is_view[in_idx] &&
+            !vars_[in_idx].host_known && shape[in_idx] == shape[v_idx] &&
+            in->type().dtype() == v->type().dtype() &&
+            !external_output_of.contains(in) && !update_of.contains(in)) {
+          next = in;
+        }
+      }
+      if (next == nullptr) break;
+      chained.push_back({next, o});
+      v = next;
+    }
+  }
+  for (const auto& [v, o] : chained) external_output_of.try_emplace(v, o);
 }
 
 absl::Status Executable::EvaluateDynamicHostValues(

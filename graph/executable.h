@@ -206,6 +206,12 @@ class Executable : private RowCountSink {
       std::span<const HostValue> scalar_inputs);
   absl::Status EvaluateDynamicHostValues(Plan& plan,
                                          std::span<const HostValue> scalars);
+  // Adds to `external_output_of` the intermediates an external output is
+  // computed in place over (through chains of them).
+  void ChainExternalOutputs(
+      std::span<const Dims> shape, const std::vector<bool>& is_view,
+      const absl::flat_hash_map<const Variable*, int>& update_of,
+      absl::flat_hash_map<const Variable*, int>& external_output_of);
   std::string Where(const Node& node) const;
 
   std::unique_ptr<FunctionGraph> graph_;
