@@ -367,7 +367,6 @@ void FunctionGraph::AddNode(std::shared_ptr<Node> node) {
     Clients(raw->input(i).get(), /*create=*/true)->Add(Client{raw, i});
   }
   order_valid_ = false;
-  ++version_;
 }
 
 uint64_t FunctionGraph::NewMark() { return NextVisitMark(); }
@@ -477,7 +476,6 @@ void FunctionGraph::Replace(const Var& old_var, const Var& new_var,
     order_valid_ =
         KeepOrder(new_var, moved, std::span(imported_).subspan(first_imported));
   }
-  ++version_;
   if (Node* owner = old_var.owner()) PruneIfUnused(owner);
 }
 

@@ -76,9 +76,6 @@ class FunctionGraph {
   static void SetMark(Node* node, uint64_t mark) { node->pass_mark_ = mark; }
   static void ClearMark(Node* node) { node->pass_mark_ = 0; }
 
-  // Counts changes to the graph.
-  int64_t version() const { return version_; }
-
   // The nodes imported since the last call, inputs before users (the
   // rewrite driver revisits them).
   std::vector<Node*> TakeImported() { return std::exchange(imported_, {}); }
@@ -130,7 +127,6 @@ class FunctionGraph {
   std::vector<Node*> imported_;
   std::vector<Node*> rewired_;
   bool order_valid_ = false;
-  int64_t version_ = 0;
 };
 
 // A clone of the graph computing `outputs`, with `replacements` (variable ->
