@@ -32,6 +32,26 @@ THETA_HD constexpr int Arity(int op) {
   return -1;
 }
 
+// Unary functions computed by a polynomial or a library call (not exact in
+// the last bit, and several times the cost of an add).
+THETA_HD constexpr bool IsTranscendental(int op) {
+  switch (op) {
+    case THETA_EW_EXP:
+    case THETA_EW_LOG:
+    case THETA_EW_LOG1P:
+    case THETA_EW_EXPM1:
+    case THETA_EW_TANH:
+    case THETA_EW_SIGMOID:
+    case THETA_EW_SOFTPLUS:
+    case THETA_EW_SIN:
+    case THETA_EW_COS:
+    case THETA_EW_ERF:
+      return true;
+    default:
+      return false;
+  }
+}
+
 // Comparisons and logical ops give 0/1; the core types their results bool.
 THETA_HD constexpr bool IsPredicate(int op) {
   return (op >= THETA_EW_EQ && op <= THETA_EW_XOR) || op == THETA_EW_NOT ||

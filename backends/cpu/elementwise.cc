@@ -55,23 +55,9 @@ constexpr int64_t kParallelWork = 1 << 17;
 // 0.8 ns an element here against 0.1 or less for an add. Counted as one,
 // the gates of an LSTM step (32 x 1024 sigmoids) ran on one thread.
 int InstructionCost(int op) {
-  switch (op) {
-    case THETA_EW_EXP:
-    case THETA_EW_LOG:
-    case THETA_EW_LOG1P:
-    case THETA_EW_EXPM1:
-    case THETA_EW_TANH:
-    case THETA_EW_SIGMOID:
-    case THETA_EW_SOFTPLUS:
-    case THETA_EW_SIN:
-    case THETA_EW_COS:
-    case THETA_EW_ERF:
-    case THETA_EW_POW:
-    case THETA_EW_ATAN2:
-      return 8;
-    default:
-      return 1;
-  }
+  const bool expensive =
+      ew::IsTranscendental(op) || op == THETA_EW_POW || op == THETA_EW_ATAN2;
+  return expensive ? 8 : 1;
 }
 
 struct Operand {

@@ -32,23 +32,7 @@ const int kBinary[] = {THETA_EW_ADD, THETA_EW_SUB,  THETA_EW_MUL, THETA_EW_DIV,
                        THETA_EW_XOR, THETA_EW_ATAN2};
 const int kTernary[] = {THETA_EW_SELECT, THETA_EW_CLIP};
 
-bool IsTranscendental(int op) {
-  switch (op) {
-    case THETA_EW_EXP:
-    case THETA_EW_LOG:
-    case THETA_EW_LOG1P:
-    case THETA_EW_EXPM1:
-    case THETA_EW_TANH:
-    case THETA_EW_SIGMOID:
-    case THETA_EW_SOFTPLUS:
-    case THETA_EW_SIN:
-    case THETA_EW_COS:
-    case THETA_EW_ERF:
-      return true;
-    default:
-      return false;
-  }
-}
+using ew::IsTranscendental;
 
 // Test values: special ones first, then random ones of several scales.
 template <typename T>
