@@ -135,7 +135,8 @@ TEST(RewriteTest, SumOfIncrementsOfZerosBecomesOneChainOfIncrements) {
           inc_subtensor(slice(z, {Slice::All(), Slice(2, 4)}), exp(d)) +
           set_subtensor(slice(z, {Slice::All(), Slice(4, 6)}), d * 2.0) +
           inc_subtensor(slice(z, {Slice::All(), Slice(6, 8)}), -d);
-  Function f = function({x, d}, {y});
+  // (place_in_zeros would turn the first increment into a PlaceInZeros.)
+  Function f = function({x, d}, {y}, {.excluded_rewrites = {"place_in_zeros"}});
   EXPECT_TRUE(Applied(f, "add_of_increments"));
   EXPECT_EQ(CountOps(f, "Alloc"), 1) << debugprint(f);
   EXPECT_EQ(CountOps(f, "IncSubtensor"), 4) << debugprint(f);
@@ -160,6 +161,57 @@ TEST(RewriteTest, IncrementsOfZerosOfOtherShapesAreStillAdded) {
       f({Random(DType::kFloat64, {3, 4}, 1), Random(DType::kFloat64, {3, 5}, 2),
          Random(DType::kFloat64, {3, 2}, 3)}),
       Error);
+}
+
+// inc_subtensor and set_subtensor into zeros: no zeros are computed first.
+TEST(RewriteTest, IncrementOfZerosIsPlacedWithoutComputingTheZeros) {
+  Var x = dmatrix("x");
+  Var d = dmatrix("d");  // (2, cols)
+  Var row = dvector("row");
+  Var k = lscalar("k");
+  Var z = zeros_like(x);
+  std::vector<Var> outputs = {
+      inc_subtensor(slice(z, {Slice(1, 3)}), d),
+      set_subtensor(slice(z, {Slice(k, k + 2)}), d * 2.0),
+      inc_subtensor(slice(z, {Slice::All(), Slice::Index(1)}), row),
+      // d[0] broadcast over rows 3 and 1.
+      inc_subtensor(slice(z, {Slice(kNone, kNone, -2)}),
+                    slice(d, {Slice::Index(0)}))};
+  Function f = function({x, d, row, k}, outputs);
+  EXPECT_TRUE(Applied(f, "place_in_zeros"));
+  EXPECT_EQ(CountOps(f, "Alloc"), 0) << debugprint(f);
+  EXPECT_EQ(CountOps(f, "PlaceInZeros"), 4) << debugprint(f);
+  ExpectSameResults(
+      {x, d, row, k}, outputs,
+      {Random(DType::kFloat64, {4, 3}, 1), Random(DType::kFloat64, {2, 3}, 2),
+       Random(DType::kFloat64, {4}, 3), Tensor::Scalar<int64_t>(2)});
+}
+
+// A value covering the whole result (here through bounds known only when
+// the function runs, as a loop gradient's are) is the result: no kernel
+// writes zeros or copies it.
+TEST(RewriteTest, IncrementCoveringAllOfTheZerosIsAView) {
+  Var x = dmatrix("x");
+  Var n = shape_i(x, 0);
+  Var y = inc_subtensor(slice(zeros_like(x), {Slice(n - n, n)}), x * 3.0);
+  Function f = function({x}, {y * 2.0}, {.excluded_rewrites = {"fusion"}});
+  f({Random(DType::kFloat64, {4, 3}, 1)});
+  EXPECT_THAT(f.DescribePlan(), Not(HasSubstr("PlaceInZeros")))
+      << f.DescribePlan();
+  EXPECT_EQ(f.stats().kernel_launches, 2) << f.DescribePlan();
+  ExpectSameResults({x}, {y * 2.0}, {Random(DType::kFloat64, {4, 3}, 2)});
+}
+
+TEST(RewriteTest, PlacedValueThatDoesNotFitIsAnError) {
+  Var x = dmatrix("x");
+  Var d = dmatrix("d");
+  Function f =
+      function({x, d}, {inc_subtensor(slice(zeros_like(x), {Slice(1, 3)}), d)});
+  EXPECT_THAT(testing::ErrorOf([&] {
+                f({Random(DType::kFloat64, {4, 3}, 1),
+                   Random(DType::kFloat64, {2, 5}, 2)});
+              }),
+              HasSubstr("does not fit the part of shape (2, 3)"));
 }
 
 TEST(RewriteTest, ElementwiseChainIsFusedIntoOneKernel) {

@@ -7,6 +7,7 @@
 //   log1p(x); exp(x) - 1 -> expm1(x).
 // specialize: inc(zeros, v, idx) + y -> inc(y, v, idx) when y is increments
 //   of zeros of the same shape.
+// final: inc(zeros, v, idx) -> PlaceInZeros(v, idx), zeros never computed.
 #include "absl/strings/str_cat.h"
 #include "graph/rewrite.h"
 #include "ops/elemwise.h"
@@ -244,6 +245,33 @@ Replacement AddOfIncrements(FunctionGraph&, Node& node) {
   return std::nullopt;
 }
 
+// inc_subtensor or set_subtensor into zeros -> PlaceInZeros: the zeros are
+// not computed first, and where the value covers the whole result (the
+// gradient of every row of a loop's sequence) it is a view of the value.
+Replacement PlaceIntoZeros(FunctionGraph&, Node& node) {
+  const auto* inc = dynamic_cast<const IncSubtensor*>(&node.op());
+  const Node* zeros = node.input(0).owner();
+  if (inc == nullptr || zeros == nullptr ||
+      dynamic_cast<const Alloc*>(&zeros->op()) == nullptr ||
+      !IsConstantValue(zeros->input(0), 0)) {
+    return std::nullopt;
+  }
+  const int rank = node.input(0).ndim();
+  // Inputs (y, sizes..., bounds...) instead of (zeros, y, bounds...).
+  std::vector<Var> inputs = {node.input(1)};
+  for (int d = 0; d < rank; ++d) inputs.push_back(zeros->input(1 + d));
+  for (int i = 2; i < node.num_inputs(); ++i) inputs.push_back(node.input(i));
+  std::vector<IndexEntry> entries = inc->entries();
+  for (IndexEntry& e : entries) {
+    if (e.start_input >= 0) e.start_input += rank - 1;
+    if (e.stop_input >= 0) e.stop_input += rank - 1;
+  }
+  auto op = std::make_shared<PlaceInZeros>(std::move(entries),
+                                           node.output_variable(0)->type());
+  return If(Node::Create(op, std::move(inputs), node.source())->output(0),
+            node);
+}
+
 Replacement LogOfSoftmax(FunctionGraph&, Node& node) {
   if (!IsElemwiseOp(&node, THETA_EW_LOG)) return std::nullopt;
   Node* producer = node.input(0).owner();
@@ -303,6 +331,8 @@ THETA_REGISTER_NODE_REWRITE_FOR(kStabilize, "log_softmax", 10, Elemwise,
 THETA_REGISTER_NODE_REWRITE_FOR(kStabilize, "log_sigmoid", 20, Elemwise,
                                 LogOfSigmoid);
 THETA_REGISTER_NODE_REWRITE_FOR(kStabilize, "expm1", 30, Elemwise, ExpMinusOne);
+THETA_REGISTER_NODE_REWRITE_FOR(kFinal, "place_in_zeros", 10, IncSubtensor,
+                                PlaceIntoZeros);
 // After canonicalize's merge, so that equal zeros are one node.
 THETA_REGISTER_NODE_REWRITE_FOR(kSpecialize, "add_of_increments", 20, Elemwise,
                                 AddOfIncrements);

@@ -466,6 +466,144 @@ std::vector<Var> IncSubtensor::Grad(Node& node,
   return grads;
 }
 
+// -------------------------------------------------------------- PlaceInZeros
+
+namespace {
+
+// `entries` with their bound inputs moved by `delta` node inputs.
+std::vector<IndexEntry> ShiftBounds(std::vector<IndexEntry> entries,
+                                    int delta) {
+  for (IndexEntry& e : entries) {
+    if (e.start_input >= 0) e.start_input += delta;
+    if (e.stop_input >= 0) e.stop_input += delta;
+  }
+  return entries;
+}
+
+class ZeroFillLaunch : public Launch {
+ public:
+  explicit ZeroFillLaunch(const ArrayRef& out) : out_(out) {}
+  absl::Status Run(const ExecContext& ctx) override {
+    if (out_.numel() == 0) return absl::OkStatus();
+    theta_array array = out_.ToAbi(ctx.slots);
+    return ctx.backend->Check(
+        ctx.backend->api().fill(ctx.backend->stream(), &array, 0.0), "fill");
+  }
+
+ private:
+  ArrayRef out_;
+};
+
+// Zeros, then y into its part.
+class PlaceLaunch : public Launch {
+ public:
+  PlaceLaunch(std::unique_ptr<Launch> fill, std::unique_ptr<Launch> set)
+      : fill_(std::move(fill)), set_(std::move(set)) {}
+  absl::Status Run(const ExecContext& ctx) override {
+    if (absl::Status s = fill_->Run(ctx); !s.ok()) return s;
+    return set_->Run(ctx);
+  }
+
+ private:
+  std::unique_ptr<Launch> fill_, set_;
+};
+
+}  // namespace
+
+std::string PlaceInZeros::name() const {
+  return absl::StrCat("PlaceInZeros{", EntriesToString(entries_), "}");
+}
+
+bool PlaceInZeros::Equals(const Op& other) const {
+  const auto* o = dynamic_cast<const PlaceInZeros*>(&other);
+  return o != nullptr && o->entries_ == entries_ && o->type_ == type_;
+}
+
+absl::StatusOr<std::vector<TensorType>> PlaceInZeros::OutputTypes(
+    std::span<const Var> inputs) const {
+  if (static_cast<int>(inputs.size()) < 1 + rank()) {
+    return InvalidArg(absl::StrCat("needs the value and ", rank(),
+                                   " sizes, got ", inputs.size(), " inputs"));
+  }
+  if (inputs[0].dtype() != type_.dtype()) {
+    return InvalidArg(
+        absl::StrCat("value of dtype ", DTypeName(inputs[0].dtype()),
+                     " for a tensor of dtype ", DTypeName(type_.dtype())));
+  }
+  return std::vector<TensorType>{type_};
+}
+
+absl::StatusOr<ResolvedIndex> PlaceInZeros::Part(
+    const Dims& out, std::span<const HostValue* const> values) const {
+  return ResolveIndex(entries_, out, values);
+}
+
+absl::Status PlaceInZeros::InferShapes(ShapeContext& ctx) const {
+  Dims out = Dims::Filled(rank(), 0);
+  for (int d = 0; d < rank(); ++d) {
+    out[d] = ctx.input_values[1 + d]->AsInt(0);
+    if (out[d] < 0) {
+      return InvalidArg(
+          absl::StrCat("negative size ", out[d], " for dimension ", d));
+    }
+  }
+  absl::StatusOr<ResolvedIndex> r = Part(out, ctx.input_values);
+  if (!r.ok()) return r.status();
+  Dims sub;
+  for (int d = 0; d < out.size(); ++d) {
+    if (!r->removed[d]) sub.push_back(r->count[d]);
+  }
+  const Dims& y = ctx.input_shapes[0];
+  const int offset = sub.size() - y.size();
+  for (int d = 0; d < y.size(); ++d) {
+    if (offset < 0 || (y[d] != 1 && y[d] != sub[d + offset])) {
+      return InvalidArg(absl::StrCat("value of shape ", y.ToString(),
+                                     " does not fit the part of shape ",
+                                     sub.ToString()));
+    }
+  }
+  ctx.output_shapes[0] = out;
+  return absl::OkStatus();
+}
+
+absl::Status PlaceInZeros::MakeView(ViewContext& ctx) const {
+  const ArrayRef& y = ctx.inputs[0];
+  const Dims& out = ctx.output.shape;
+  if (y.shape != out) return ViewNeedsCopy();
+  absl::StatusOr<ResolvedIndex> r = Part(out, ctx.input_values);
+  if (!r.ok()) return r.status();
+  for (int d = 0; d < out.size(); ++d) {
+    if (r->removed[d] || r->start[d] != 0 || r->step[d] != 1 ||
+        r->count[d] != out[d]) {
+      return ViewNeedsCopy();
+    }
+  }
+  // y covers every element: the result is y.
+  ctx.output.byte_offset = y.byte_offset;
+  ctx.output.strides = y.strides;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<Launch>> PlaceInZeros::MakeLaunch(
+    LaunchContext& ctx) const {
+  const ArrayRef& out = ctx.outputs[0];
+  // set_subtensor over the zeros, in place: inputs (out, y, bounds...).
+  std::vector<ArrayRef> inputs = {out, ctx.inputs[0]};
+  std::vector<const HostValue*> values = {nullptr, nullptr};
+  for (size_t i = 1 + rank(); i < ctx.input_values.size(); ++i) {
+    inputs.push_back(ctx.inputs[i]);
+    values.push_back(ctx.input_values[i]);
+  }
+  std::vector<int32_t> slots(inputs.size(), -1);
+  LaunchContext set_ctx{ctx.node, inputs,      slots,
+                        values,   ctx.outputs, ctx.backend};
+  absl::StatusOr<std::unique_ptr<Launch>> set = IncSubtensorLaunch::Create(
+      set_ctx, ShiftBounds(entries_, 1 - rank()), /*set=*/true);
+  if (!set.ok()) return set.status();
+  return std::unique_ptr<Launch>(
+      new PlaceLaunch(std::make_unique<ZeroFillLaunch>(out), *std::move(set)));
+}
+
 // ---------------------------------------------------------------------- Take
 
 std::string Take::name() const {

@@ -91,6 +91,39 @@ class IncSubtensor : public Op {
   bool set_;
 };
 
+// Zeros of shape (d0, ..., d[r-1]) with y set at `entries`: inputs (y, d0,
+// ..., d[r-1], bounds...). What inc_subtensor or set_subtensor into zeros
+// compiles to (rewrite "place_in_zeros"): no zeros are computed first, and
+// where y covers the whole result (the gradient of every row of a loop's
+// sequence) the result is y itself, a view. Only compiled graphs hold it, so
+// it has no gradient.
+class PlaceInZeros : public Op {
+ public:
+  PlaceInZeros(std::vector<IndexEntry> entries, TensorType type)
+      : entries_(std::move(entries)), type_(std::move(type)) {}
+  const std::vector<IndexEntry>& entries() const { return entries_; }
+
+  std::string name() const override;
+  bool Equals(const Op& other) const override;
+  absl::StatusOr<std::vector<TensorType>> OutputTypes(
+      std::span<const Var> inputs) const override;
+  absl::Status InferShapes(ShapeContext& ctx) const override;
+  bool IsShapeParameter(int input) const override { return input > 0; }
+  int ViewOf() const override { return 0; }
+  absl::Status MakeView(ViewContext& ctx) const override;
+  absl::StatusOr<std::unique_ptr<Launch>> MakeLaunch(
+      LaunchContext& ctx) const override;
+
+ private:
+  int rank() const { return type_.ndim(); }
+  // The part y covers, for a result of shape `out`.
+  absl::StatusOr<ResolvedIndex> Part(
+      const Dims& out, std::span<const HostValue* const> values) const;
+
+  std::vector<IndexEntry> entries_;
+  TensorType type_;
+};
+
 // take(x, indices, axis): gather.
 class Take : public Op {
  public:
