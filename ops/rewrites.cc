@@ -261,13 +261,8 @@ Replacement PlaceIntoZeros(FunctionGraph&, Node& node) {
   std::vector<Var> inputs = {node.input(1)};
   for (int d = 0; d < rank; ++d) inputs.push_back(zeros->input(1 + d));
   for (int i = 2; i < node.num_inputs(); ++i) inputs.push_back(node.input(i));
-  std::vector<IndexEntry> entries = inc->entries();
-  for (IndexEntry& e : entries) {
-    if (e.start_input >= 0) e.start_input += rank - 1;
-    if (e.stop_input >= 0) e.stop_input += rank - 1;
-  }
-  auto op = std::make_shared<PlaceInZeros>(std::move(entries),
-                                           node.output_variable(0)->type());
+  auto op = std::make_shared<PlaceInZeros>(
+      ShiftBounds(inc->entries(), rank - 1), node.output_variable(0)->type());
   return If(Node::Create(op, std::move(inputs), node.source())->output(0),
             node);
 }

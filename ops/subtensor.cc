@@ -177,6 +177,15 @@ absl::StatusOr<ResolvedIndex> ResolveIndex(
   return r;
 }
 
+std::vector<IndexEntry> ShiftBounds(std::vector<IndexEntry> entries,
+                                    int delta) {
+  for (IndexEntry& e : entries) {
+    if (e.start_input >= 0) e.start_input += delta;
+    if (e.stop_input >= 0) e.stop_input += delta;
+  }
+  return entries;
+}
+
 // ----------------------------------------------------------------- Subtensor
 
 std::string Subtensor::name() const {
@@ -262,13 +271,9 @@ std::vector<Var> Subtensor::Grad(Node& node,
   if (!output_grads[0].defined()) return grads;
   std::vector<Var> inputs = {zeros_like(node.input(0)), output_grads[0]};
   for (int i = 1; i < node.num_inputs(); ++i) inputs.push_back(node.input(i));
-  std::vector<IndexEntry> shifted = entries_;
-  for (IndexEntry& e : shifted) {
-    if (e.start_input >= 0) ++e.start_input;
-    if (e.stop_input >= 0) ++e.stop_input;
-  }
-  grads[0] = ApplyOp1(std::make_shared<IncSubtensor>(shifted, false),
-                      std::move(inputs), std::source_location::current());
+  grads[0] =
+      ApplyOp1(std::make_shared<IncSubtensor>(ShiftBounds(entries_, 1), false),
+               std::move(inputs), std::source_location::current());
   return grads;
 }
 
@@ -444,12 +449,8 @@ std::vector<Var> IncSubtensor::Grad(Node& node,
   const Var& gz = output_grads[0];
   if (!gz.defined()) return grads;
   // The part of gz under the index, with the bounds as the same inputs.
-  std::vector<IndexEntry> sub_entries = entries_;
+  std::vector<IndexEntry> sub_entries = ShiftBounds(entries_, -1);
   std::vector<Var> sub_inputs = {gz};
-  for (IndexEntry& e : sub_entries) {
-    if (e.start_input >= 0) e.start_input -= 1;
-    if (e.stop_input >= 0) e.stop_input -= 1;
-  }
   for (int i = 2; i < node.num_inputs(); ++i)
     sub_inputs.push_back(node.input(i));
   Var gz_part = ApplyOp1(std::make_shared<Subtensor>(sub_entries), sub_inputs,
@@ -469,16 +470,6 @@ std::vector<Var> IncSubtensor::Grad(Node& node,
 // -------------------------------------------------------------- PlaceInZeros
 
 namespace {
-
-// `entries` with their bound inputs moved by `delta` node inputs.
-std::vector<IndexEntry> ShiftBounds(std::vector<IndexEntry> entries,
-                                    int delta) {
-  for (IndexEntry& e : entries) {
-    if (e.start_input >= 0) e.start_input += delta;
-    if (e.stop_input >= 0) e.stop_input += delta;
-  }
-  return entries;
-}
 
 class ZeroFillLaunch : public Launch {
  public:
@@ -812,11 +803,7 @@ Var SubtensorUpdate(const Var& sub, const Operand& y_operand, bool set,
   if (owner != nullptr) {
     if (const auto* op = dynamic_cast<const Subtensor*>(&owner->op())) {
       std::vector<Var> inputs = {owner->input(0), y};
-      std::vector<IndexEntry> entries = op->entries();
-      for (IndexEntry& e : entries) {
-        if (e.start_input >= 0) ++e.start_input;
-        if (e.stop_input >= 0) ++e.stop_input;
-      }
+      std::vector<IndexEntry> entries = ShiftBounds(op->entries(), 1);
       for (int i = 1; i < owner->num_inputs(); ++i) {
         inputs.push_back(owner->input(i));
       }

@@ -26,6 +26,10 @@ struct IndexEntry {
   }
 };
 
+// `entries` with their bound inputs moved by `delta` node inputs (for an op
+// built over the same bounds with other inputs before them).
+std::vector<IndexEntry> ShiftBounds(std::vector<IndexEntry> entries, int delta);
+
 // The resolved index for concrete shapes: per input dimension, the first
 // element, the count and the step (count -1 marks a removed dimension).
 struct ResolvedIndex {
