@@ -202,16 +202,23 @@ TEST(RewriteTest, IncrementCoveringAllOfTheZerosIsAView) {
   ExpectSameResults({x}, {y * 2.0}, {Random(DType::kFloat64, {4, 3}, 2)});
 }
 
+// The same error with the rewrite (PlaceInZeros) and without (IncSubtensor).
 TEST(RewriteTest, PlacedValueThatDoesNotFitIsAnError) {
   Var x = dmatrix("x");
   Var d = dmatrix("d");
-  Function f =
-      function({x, d}, {inc_subtensor(slice(zeros_like(x), {Slice(1, 3)}), d)});
-  EXPECT_THAT(testing::ErrorOf([&] {
-                f({Random(DType::kFloat64, {4, 3}, 1),
-                   Random(DType::kFloat64, {2, 5}, 2)});
-              }),
-              HasSubstr("does not fit the part of shape (2, 3)"));
+  Var y = inc_subtensor(slice(zeros_like(x), {Slice(1, 3)}), d);
+  for (bool rewrite : {true, false}) {
+    FunctionOptions options;
+    if (!rewrite) options.excluded_rewrites = {"place_in_zeros"};
+    Function f = function({x, d}, {y}, options);
+    EXPECT_EQ(CountOps(f, "PlaceInZeros"), rewrite ? 1 : 0) << debugprint(f);
+    EXPECT_THAT(testing::ErrorOf([&] {
+                  f({Random(DType::kFloat64, {4, 3}, 1),
+                     Random(DType::kFloat64, {2, 5}, 2)});
+                }),
+                HasSubstr("value of shape (2, 5) does not fit the part of "
+                          "shape (2, 3)"));
+  }
 }
 
 TEST(RewriteTest, ElementwiseChainIsFusedIntoOneKernel) {

@@ -186,6 +186,28 @@ std::vector<IndexEntry> ShiftBounds(std::vector<IndexEntry> entries,
   return entries;
 }
 
+namespace {
+
+// OK when a value of shape `y` broadcasts to the part `r` selects of a
+// rank-`ndim` tensor (the value of an inc_subtensor or set_subtensor).
+absl::Status CheckValueFits(const Dims& y, const ResolvedIndex& r, int ndim) {
+  Dims sub;
+  for (int d = 0; d < ndim; ++d) {
+    if (!r.removed[d]) sub.push_back(r.count[d]);
+  }
+  const int offset = sub.size() - y.size();
+  for (int d = 0; d < y.size(); ++d) {
+    if (offset < 0 || (y[d] != 1 && y[d] != sub[d + offset])) {
+      return InvalidArg(absl::StrCat("value of shape ", y.ToString(),
+                                     " does not fit the part of shape ",
+                                     sub.ToString()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 // ----------------------------------------------------------------- Subtensor
 
 std::string Subtensor::name() const {
@@ -311,18 +333,10 @@ absl::Status IncSubtensor::InferShapes(ShapeContext& ctx) const {
   absl::StatusOr<ResolvedIndex> r =
       ResolveIndex(entries_, ctx.input_shapes[0], bounds);
   if (!r.ok()) return r.status();
-  Dims sub;
-  for (int d = 0; d < ctx.input_shapes[0].size(); ++d) {
-    if (!r->removed[d]) sub.push_back(r->count[d]);
-  }
-  const Dims& y = ctx.input_shapes[1];
-  const int offset = sub.size() - y.size();
-  for (int d = 0; d < y.size(); ++d) {
-    if (y[d] != 1 && y[d] != sub[d + offset]) {
-      return InvalidArg(absl::StrCat("value of shape ", y.ToString(),
-                                     " does not fit the part of shape ",
-                                     sub.ToString()));
-    }
+  if (absl::Status s =
+          CheckValueFits(ctx.input_shapes[1], *r, ctx.input_shapes[0].size());
+      !s.ok()) {
+    return s;
   }
   ctx.output_shapes[0] = ctx.input_shapes[0];
   return absl::OkStatus();
@@ -540,18 +554,9 @@ absl::Status PlaceInZeros::InferShapes(ShapeContext& ctx) const {
   }
   absl::StatusOr<ResolvedIndex> r = Part(out, ctx.input_values);
   if (!r.ok()) return r.status();
-  Dims sub;
-  for (int d = 0; d < out.size(); ++d) {
-    if (!r->removed[d]) sub.push_back(r->count[d]);
-  }
-  const Dims& y = ctx.input_shapes[0];
-  const int offset = sub.size() - y.size();
-  for (int d = 0; d < y.size(); ++d) {
-    if (offset < 0 || (y[d] != 1 && y[d] != sub[d + offset])) {
-      return InvalidArg(absl::StrCat("value of shape ", y.ToString(),
-                                     " does not fit the part of shape ",
-                                     sub.ToString()));
-    }
+  if (absl::Status s = CheckValueFits(ctx.input_shapes[0], *r, out.size());
+      !s.ok()) {
+    return s;
   }
   ctx.output_shapes[0] = out;
   return absl::OkStatus();
