@@ -175,6 +175,12 @@ Replacement ElemwiseOfAlloc(FunctionGraph&, Node& node) {
   return std::nullopt;
 }
 
+// Whether `n` is alloc(0, sizes...): zeros.
+bool IsAllocOfZeros(const Node* n) {
+  return n != nullptr && dynamic_cast<const Alloc*>(&n->op()) != nullptr &&
+         IsConstantValue(n->input(0), 0);
+}
+
 // The Alloc of zeros under `v` and a chain of increments and sets (each
 // keeps its first input's shape), or null.
 const Node* ZerosUnderIncrements(const Var& v) {
@@ -182,11 +188,7 @@ const Node* ZerosUnderIncrements(const Var& v) {
   while (n != nullptr && dynamic_cast<const IncSubtensor*>(&n->op())) {
     n = n->input(0).owner();
   }
-  if (n == nullptr || dynamic_cast<const Alloc*>(&n->op()) == nullptr ||
-      !IsConstantValue(n->input(0), 0)) {
-    return nullptr;
-  }
-  return n;
+  return IsAllocOfZeros(n) ? n : nullptr;
 }
 
 // Allocs of the same shape: the same node, or the same shape inputs.
@@ -251,11 +253,7 @@ Replacement AddOfIncrements(FunctionGraph&, Node& node) {
 Replacement PlaceIntoZeros(FunctionGraph&, Node& node) {
   const auto* inc = dynamic_cast<const IncSubtensor*>(&node.op());
   const Node* zeros = node.input(0).owner();
-  if (inc == nullptr || zeros == nullptr ||
-      dynamic_cast<const Alloc*>(&zeros->op()) == nullptr ||
-      !IsConstantValue(zeros->input(0), 0)) {
-    return std::nullopt;
-  }
+  if (inc == nullptr || !IsAllocOfZeros(zeros)) return std::nullopt;
   const int rank = node.input(0).ndim();
   // Inputs (y, sizes..., bounds...) instead of (zeros, y, bounds...).
   std::vector<Var> inputs = {node.input(1)};

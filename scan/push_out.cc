@@ -154,9 +154,8 @@ class Vectorizer {
 // (s + v) + i -> (s + i) + v, where s is sequence work with a product, v
 // varies with the loop and i does not (a bias): the bias then joins the
 // pushed-out work, one addition for all steps, instead of an addition per
-// step. The LSTM's x_t W + h U + b is the case. Returns whether it changed
-// `body`.
-bool GroupBiasWithSequenceWork(const ScanSpec& spec, LoopBody& body) {
+// step. The LSTM's x_t W + h U + b is the case.
+void GroupBiasWithSequenceWork(const ScanSpec& spec, LoopBody& body) {
   Vectorizer vec(spec, body);
   vec.Analyse(body.inner_outputs);
   absl::flat_hash_map<const Variable*, int> uses;
@@ -203,9 +202,8 @@ bool GroupBiasWithSequenceWork(const ScanSpec& spec, LoopBody& body) {
       replacements.push_back({node->output(0), result});
     }
   }
-  if (replacements.empty()) return false;
+  if (replacements.empty()) return;
   body.inner_outputs = CloneReplace(body.inner_outputs, replacements);
-  return true;
 }
 
 }  // namespace
