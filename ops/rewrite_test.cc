@@ -221,6 +221,25 @@ TEST(RewriteTest, PlacedValueThatDoesNotFitIsAnError) {
   }
 }
 
+// Zeros of a negative size: the same error with the rewrite and without.
+TEST(RewriteTest, PlacedIntoZerosOfNegativeSizeIsAnError) {
+  Var n = lscalar("n");
+  Var d = dvector("d");
+  Var y =
+      inc_subtensor(slice(zeros({n, 3}, DType::kFloat64), {Slice(0, 1)}), d);
+  for (bool rewrite : {true, false}) {
+    FunctionOptions options;
+    if (!rewrite) options.excluded_rewrites = {"place_in_zeros"};
+    Function f = function({n, d}, {y}, options);
+    EXPECT_EQ(CountOps(f, "PlaceInZeros"), rewrite ? 1 : 0) << debugprint(f);
+    EXPECT_THAT(
+        testing::ErrorOf([&] {
+          f({Tensor::Scalar<int64_t>(-2), Random(DType::kFloat64, {3}, 1)});
+        }),
+        HasSubstr("negative size -2 for dimension 0"));
+  }
+}
+
 TEST(RewriteTest, ElementwiseChainIsFusedIntoOneKernel) {
   Var x = dmatrix("x");
   Var y = dmatrix("y");
