@@ -494,8 +494,11 @@ absl::StatusOr<std::unique_ptr<Plan>> Executable::BuildPlan(
       external_output_of.try_emplace(graph_->output(o).get(), o);
     }
   }
+  absl::flat_hash_map<const Variable*, ArrayRef> window_of;
   if (options_.external_outputs) {
     ChainExternalOutputs(shape, is_view, update_of, external_output_of);
+    window_of = ValuesInOutputWindows(*plan, shape, is_view, update_of,
+                                      external_output_of);
   }
   plan->updates_.assign(num_updates, Plan::UpdateAction{});
   std::vector<bool> update_placed(num_updates, false);
@@ -542,6 +545,13 @@ absl::StatusOr<std::unique_ptr<Plan>> Executable::BuildPlan(
                               dtype, shape[idx]);
         on_device[idx] = true;
         external_output_of.erase(it);
+        continue;
+      }
+      // Computed straight into the window of a caller's array that its
+      // reader would copy it to?
+      if (auto it = window_of.find(out); it != window_of.end()) {
+        ref[idx] = it->second;
+        on_device[idx] = true;
         continue;
       }
       // An update computed in place over its shared variable, or into the
@@ -793,6 +803,60 @@ void Executable::ChainExternalOutputs(
     }
   }
   for (const auto& [v, o] : chained) external_output_of.try_emplace(v, o);
+}
+
+absl::flat_hash_map<const Variable*, ArrayRef>
+Executable::ValuesInOutputWindows(
+    const Plan& plan, std::span<const Dims> shape,
+    const std::vector<bool>& is_view,
+    const absl::flat_hash_map<const Variable*, int>& update_of,
+    const absl::flat_hash_map<const Variable*, int>& external_output_of) {
+  absl::flat_hash_map<const Variable*, ArrayRef> window_of;
+  std::vector<int> readers(vars_.size(), 0);
+  for (Node* node : schedule_) {
+    for (const Var& in : node->inputs()) ++readers[var_index_.at(in.get())];
+  }
+  std::vector<Dims> input_shapes;
+  std::vector<const HostValue*> input_values;
+  for (Node* node : schedule_) {
+    const Variable* out = node->output_variable(0);
+    const int out_idx = var_index_.at(out);
+    auto external = external_output_of.find(out);
+    if (external == external_output_of.end() || is_view[out_idx] ||
+        vars_[out_idx].host_known) {
+      continue;
+    }
+    input_shapes.clear();
+    input_values.clear();
+    for (const Var& in : node->inputs()) {
+      const VarInfo& info = Info(in.get());
+      input_shapes.push_back(shape[var_index_.at(in.get())]);
+      input_values.push_back(
+          info.host_known ? &plan.host_values_[info.host_slot] : nullptr);
+    }
+    const ArrayRef output =
+        MakeContiguousRef(plan.first_external_output_slot_ + external->second,
+                          0, out->type().dtype(), shape[out_idx]);
+    const std::vector<std::optional<ArrayRef>> windows =
+        node->op().OutputWindows(
+            WindowContext{*node, input_shapes, input_values, output});
+    for (size_t i = 0; i < windows.size(); ++i) {
+      if (!windows[i].has_value()) continue;
+      const Variable* in = node->input(static_cast<int>(i)).get();
+      const int in_idx = var_index_.at(in);
+      // Only this node reads the value, its op can write a window, and it
+      // is nothing else's array.
+      if (in->owner() == nullptr || !in->owner()->op().WritesAnyLayout() ||
+          readers[in_idx] != 1 || is_view[in_idx] || vars_[in_idx].host_known ||
+          external_output_of.contains(in) || update_of.contains(in) ||
+          shape[in_idx] != windows[i]->shape ||
+          in->type().dtype() != windows[i]->dtype) {
+        continue;
+      }
+      window_of.try_emplace(in, *windows[i]);
+    }
+  }
+  return window_of;
 }
 
 absl::Status Executable::EvaluateDynamicHostValues(

@@ -212,6 +212,14 @@ class Executable : private RowCountSink {
       std::span<const Dims> shape, const std::vector<bool>& is_view,
       const absl::flat_hash_map<const Variable*, int>& update_of,
       absl::flat_hash_map<const Variable*, int>& external_output_of);
+  // The values an op built in a caller's array would copy verbatim into
+  // windows of it (Op::OutputWindows) and that can be computed there
+  // directly: each with its window.
+  absl::flat_hash_map<const Variable*, ArrayRef> ValuesInOutputWindows(
+      const Plan& plan, std::span<const Dims> shape,
+      const std::vector<bool>& is_view,
+      const absl::flat_hash_map<const Variable*, int>& update_of,
+      const absl::flat_hash_map<const Variable*, int>& external_output_of);
   std::string Where(const Node& node) const;
 
   std::unique_ptr<FunctionGraph> graph_;

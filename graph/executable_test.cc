@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_join.h"
 #include "backends/registry.h"
 #include "gmock/gmock.h"
 #include "graph/function_graph.h"
@@ -128,6 +129,64 @@ TEST(ExecutableTest, AnIntermediateReadTwiceIsNotBuiltInAnOutput) {
   }
   EXPECT_TRUE(AllClose(out[0], expected_y, 1e-12, 1e-12));
   EXPECT_TRUE(AllClose(out[1], expected_w, 1e-12, 1e-12));
+}
+
+// Values placed into the blocks of zeros that they cover (merged into one
+// PlaceInZeros) are computed in their windows of the caller's array: the
+// placement copies nothing, and nothing is built in the arena.
+TEST(ExecutableTest, ValuesCoveringAPlacementAreComputedInTheirWindows) {
+  Var g = dmatrix("g");
+  std::unique_ptr<Executable> exe = WithExternalArrays({g}, {TwoBlocks(g)});
+  const std::vector<Dims> shapes = {Dims{3, 2}};
+  absl::StatusOr<Plan*> plan = exe->GetPlan(shapes, {}, {});
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ((*plan)->arena_bytes(), 0)
+      << absl::StrJoin((*plan)->description(), "\n");
+  for (const std::string& line : (*plan)->description()) {
+    EXPECT_THAT(line, Not(HasSubstr("arena"))) << line;
+  }
+  Tensor gv = Random(DType::kFloat64, {3, 2}, 3);
+  Tensor y = RunWithArrays(*exe, **plan, {gv}, {Dims{3, 4}})[0];
+  std::vector<double> expected;
+  for (int r = 0; r < 3; ++r) {
+    for (int c = 0; c < 2; ++c)
+      expected.push_back(std::exp(gv.GetAsDouble(r * 2 + c)));
+    for (int c = 0; c < 2; ++c)
+      expected.push_back(2 * gv.GetAsDouble(r * 2 + c));
+  }
+  EXPECT_TRUE(AllClose(y, expected, 1e-12, 1e-12));
+}
+
+// Parts that leave a gap get no windows: the placement writes zeros over the
+// whole output, which would erase values computed there first. (A value
+// that something else reads too keeps its own array as well.)
+TEST(ExecutableTest, ValuesReadElsewhereOrOverAGapStayInTheArena) {
+  Var g = dmatrix("g");
+  Var z = zeros({3, 5}, DType::kFloat64);
+  Var e = exp(g);
+  Var shared = inc_subtensor(
+      slice(inc_subtensor(slice(z, {Slice::All(), Slice(0, 2)}), e),
+            {Slice::All(), Slice(2, 4)}),
+      g * 2.0);  // column 4 stays zero
+  std::unique_ptr<Executable> exe = WithExternalArrays({g}, {shared, e * 3.0});
+  const std::vector<Dims> shapes = {Dims{3, 2}};
+  absl::StatusOr<Plan*> plan = exe->GetPlan(shapes, {}, {});
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  Tensor gv = Random(DType::kFloat64, {3, 2}, 4);
+  std::vector<Tensor> out =
+      RunWithArrays(*exe, **plan, {gv}, {Dims{3, 5}, Dims{3, 2}});
+  std::vector<double> expected, expected_e;
+  for (int r = 0; r < 3; ++r) {
+    for (int c = 0; c < 2; ++c)
+      expected.push_back(std::exp(gv.GetAsDouble(r * 2 + c)));
+    for (int c = 0; c < 2; ++c)
+      expected.push_back(2 * gv.GetAsDouble(r * 2 + c));
+    expected.push_back(0);
+    for (int c = 0; c < 2; ++c)
+      expected_e.push_back(3 * std::exp(gv.GetAsDouble(r * 2 + c)));
+  }
+  EXPECT_TRUE(AllClose(out[0], expected, 1e-12, 1e-12));
+  EXPECT_TRUE(AllClose(out[1], expected_e, 1e-12, 1e-12));
 }
 
 }  // namespace

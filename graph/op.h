@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -57,6 +58,15 @@ struct ViewContext {
   std::span<const ArrayRef> inputs;
   std::span<const HostValue* const> input_values;
   ArrayRef& output;
+};
+
+// Plan time, for an op that copies some inputs verbatim into parts of its
+// output 0 (`output`, placed): the shapes and host values of its inputs.
+struct WindowContext {
+  const Node& node;
+  std::span<const Dims> input_shapes;
+  std::span<const HostValue* const> input_values;
+  const ArrayRef& output;
 };
 
 // Plan time: everything needed to prepare a node's kernel calls.
@@ -118,6 +128,19 @@ class Op {
   // True when the kernel may write output 0 over input `input` (identical
   // shape, dtype and contiguous layout).
   virtual bool CanRunInPlace(int input) const { return false; }
+
+  // Windows: for each input, the part of output 0 (at ctx.output) that
+  // holds its value verbatim and that the launch writes with nothing else,
+  // or nullopt. The planner may then compute the input there directly (when
+  // nothing else reads it and its op WritesAnyLayout), and the launch leaves
+  // a window that already holds its input alone. Empty: none (the default).
+  virtual std::vector<std::optional<ArrayRef>> OutputWindows(
+      const WindowContext& ctx) const {
+    return {};
+  }
+  // Whether the launch writes its outputs in any layout (strided windows of
+  // other arrays), not only contiguous ones.
+  virtual bool WritesAnyLayout() const { return false; }
 
   // Plan time: the prepared kernel calls for this node's shapes and buffers.
   virtual absl::StatusOr<std::unique_ptr<Launch>> MakeLaunch(

@@ -56,6 +56,7 @@ class Elemwise final : public Op {
   bool HostEvaluable() const override { return true; }
   absl::Status EvaluateOnHost(HostEvalContext& ctx) const override;
   bool CanRunInPlace(int input) const override { return true; }
+  bool WritesAnyLayout() const override { return true; }
   absl::StatusOr<std::unique_ptr<Launch>> MakeLaunch(
       LaunchContext& ctx) const override;
   std::vector<Var> Grad(Node& node,

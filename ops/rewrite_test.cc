@@ -202,6 +202,68 @@ TEST(RewriteTest, IncrementCoveringAllOfTheZerosIsAView) {
   ExpectSameResults({x}, {y * 2.0}, {Random(DType::kFloat64, {4, 3}, 2)});
 }
 
+// The gradient through slices of one tensor, as an LSTM's gates: increments
+// of a placement into zeros become one placement of every part. Parts that
+// cover the result, parts that leave a gap (which stays zero), parts that
+// overlap (which add), and parts with run-time bounds, an integer index and
+// a negative step all give what the increments give.
+TEST(RewriteTest, IncrementsOfAPlacementMergeIntoOnePlacement) {
+  Var x = dmatrix("x");  // (rows, cols): the shape of the zeros
+  Var a = dmatrix("a");  // (rows, 2)
+  Var k = lscalar("k");
+  Var row = dvector("row");  // (cols)
+  auto placed = [&](std::vector<std::vector<Slice>> parts,
+                    std::vector<Var> values) {
+    Var y = zeros_like(x);
+    for (size_t p = 0; p < parts.size(); ++p) {
+      y = p == 0 ? set_subtensor(slice(y, parts[p]), values[p])
+                 : inc_subtensor(slice(y, parts[p]), values[p]);
+    }
+    return y;
+  };
+  const Slice all = Slice::All();
+  std::vector<Var> outputs = {
+      // Columns 0:2, 4:6, 2:4 of 6: they cover the result.
+      placed({{all, Slice(0, 2)}, {all, Slice(4, 6)}, {all, Slice(2, 4)}},
+             {a, a * 2.0, a * 3.0}),
+      // (Each output's first value differs: shared placements would be read
+      // twice and are not merged.)
+      // Columns 0:2 and 3:5 of 6: columns 2 and 5 stay zero.
+      placed({{all, Slice(0, 2)}, {all, Slice(3, 5)}}, {a * 7.0, a * 2.0}),
+      // Columns 0:2 and 1:3 overlap: column 1 holds the sum.
+      placed({{all, Slice(0, 2)}, {all, Slice(1, 3)}}, {a * 11.0, a * 2.0}),
+      // Bounds known when the function runs, a row, reversed columns.
+      placed({{all, Slice(k, k + 2)},
+              {Slice::Index(1)},
+              {all, Slice(kNone, kNone, -3)}},
+             {a, row, a * 5.0})};
+  Function f = function({x, a, k, row}, outputs);
+  EXPECT_TRUE(Applied(f, "merge_placements"));
+  EXPECT_EQ(CountOps(f, "IncSubtensor"), 0) << debugprint(f);
+  EXPECT_EQ(CountOps(f, "PlaceInZeros"), 4) << debugprint(f);
+  EXPECT_EQ(CountOps(f, " | "), 4) << debugprint(f);  // every one merged
+  ExpectSameResults(
+      {x, a, k, row}, outputs,
+      {Random(DType::kFloat64, {3, 6}, 1), Random(DType::kFloat64, {3, 2}, 2),
+       Tensor::Scalar<int64_t>(3), Random(DType::kFloat64, {6}, 3)});
+}
+
+// A placement that something else also reads stays as it is: the increment
+// must not change the value that reader sees.
+TEST(RewriteTest, PlacementReadElsewhereIsNotMerged) {
+  Var x = dmatrix("x");
+  Var a = dmatrix("a");
+  Var first =
+      set_subtensor(slice(zeros_like(x), {Slice::All(), Slice(0, 2)}), a);
+  Var second = inc_subtensor(slice(first, {Slice::All(), Slice(2, 4)}), a);
+  Function f = function({x, a}, {first, second});
+  EXPECT_FALSE(Applied(f, "merge_placements"));
+  EXPECT_EQ(CountOps(f, "IncSubtensor"), 1) << debugprint(f);
+  ExpectSameResults(
+      {x, a}, {first, second},
+      {Random(DType::kFloat64, {3, 4}, 1), Random(DType::kFloat64, {3, 2}, 2)});
+}
+
 // The same error with the rewrite (PlaceInZeros) and without (IncSubtensor).
 TEST(RewriteTest, PlacedValueThatDoesNotFitIsAnError) {
   Var x = dmatrix("x");

@@ -7,7 +7,8 @@
 //   log1p(x); exp(x) - 1 -> expm1(x).
 // specialize: inc(zeros, v, idx) + y -> inc(y, v, idx) when y is increments
 //   of zeros of the same shape.
-// final: inc(zeros, v, idx) -> PlaceInZeros(v, idx), zeros never computed.
+// final: inc(zeros, v, idx) -> PlaceInZeros(v, idx), zeros never computed;
+//   inc(PlaceInZeros(parts...), v, idx) -> PlaceInZeros(parts..., (v, idx)).
 #include "absl/strings/str_cat.h"
 #include "graph/rewrite.h"
 #include "ops/elemwise.h"
@@ -260,7 +261,45 @@ Replacement PlaceIntoZeros(FunctionGraph&, Node& node) {
   for (int d = 0; d < rank; ++d) inputs.push_back(zeros->input(1 + d));
   for (int i = 2; i < node.num_inputs(); ++i) inputs.push_back(node.input(i));
   auto op = std::make_shared<PlaceInZeros>(
-      ShiftBounds(inc->entries(), rank - 1), node.output_variable(0)->type());
+      std::vector<std::vector<IndexEntry>>{
+          ShiftBounds(inc->entries(), rank - 1)},
+      node.output_variable(0)->type());
+  return If(Node::Create(op, std::move(inputs), node.source())->output(0),
+            node);
+}
+
+// inc(PlaceInZeros(parts...), v, idx) -> PlaceInZeros(parts..., (v, idx))
+// when nothing else reads the first placement: the gradient through several
+// slices of one tensor (an LSTM's four gates) becomes one op, which writes
+// no zeros when the slices cover the tensor.
+Replacement MergePlacements(FunctionGraph& graph, Node& node) {
+  const auto* inc = dynamic_cast<const IncSubtensor*>(&node.op());
+  const Node* placed = node.input(0).owner();
+  const auto* place = placed != nullptr
+                          ? dynamic_cast<const PlaceInZeros*>(&placed->op())
+                          : nullptr;
+  if (inc == nullptr || inc->set() || place == nullptr ||
+      graph.clients(placed->output_variable(0)).size() != 1) {
+    return std::nullopt;
+  }
+  // Inputs (values..., v, sizes..., the placement's bounds..., idx's
+  // bounds...).
+  const int values = place->num_parts();
+  std::vector<Var> inputs(placed->inputs().begin(),
+                          placed->inputs().begin() + values);
+  inputs.push_back(node.input(1));
+  inputs.insert(inputs.end(), placed->inputs().begin() + values,
+                placed->inputs().end());
+  std::vector<std::vector<IndexEntry>> parts;
+  for (const std::vector<IndexEntry>& part : place->parts()) {
+    parts.push_back(ShiftBounds(part, 1));
+  }
+  // idx's bounds were inputs 2... of the increment.
+  parts.push_back(
+      ShiftBounds(inc->entries(), static_cast<int>(inputs.size()) - 2));
+  inputs.insert(inputs.end(), node.inputs().begin() + 2, node.inputs().end());
+  auto op = std::make_shared<PlaceInZeros>(std::move(parts),
+                                           node.output_variable(0)->type());
   return If(Node::Create(op, std::move(inputs), node.source())->output(0),
             node);
 }
@@ -326,6 +365,8 @@ THETA_REGISTER_NODE_REWRITE_FOR(kStabilize, "log_sigmoid", 20, Elemwise,
 THETA_REGISTER_NODE_REWRITE_FOR(kStabilize, "expm1", 30, Elemwise, ExpMinusOne);
 THETA_REGISTER_NODE_REWRITE_FOR(kFinal, "place_in_zeros", 10, IncSubtensor,
                                 PlaceIntoZeros);
+THETA_REGISTER_NODE_REWRITE_FOR(kFinal, "merge_placements", 20, IncSubtensor,
+                                MergePlacements);
 // After canonicalize's merge, so that equal zeros are one node.
 THETA_REGISTER_NODE_REWRITE_FOR(kSpecialize, "add_of_increments", 20, Elemwise,
                                 AddOfIncrements);

@@ -1,6 +1,9 @@
 #include "ops/subtensor.h"
 
 #include <algorithm>
+#include <memory>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -499,64 +502,116 @@ class ZeroFillLaunch : public Launch {
   ArrayRef out_;
 };
 
-// Zeros, then y into its part.
-class PlaceLaunch : public Launch {
+// Launches run one after another: zeros (where the parts do not tile the
+// result), then each part.
+class SequenceLaunch : public Launch {
  public:
-  PlaceLaunch(std::unique_ptr<Launch> fill, std::unique_ptr<Launch> set)
-      : fill_(std::move(fill)), set_(std::move(set)) {}
+  explicit SequenceLaunch(std::vector<std::unique_ptr<Launch>> steps)
+      : steps_(std::move(steps)) {}
   absl::Status Run(const ExecContext& ctx) override {
-    if (absl::Status s = fill_->Run(ctx); !s.ok()) return s;
-    return set_->Run(ctx);
+    for (const std::unique_ptr<Launch>& step : steps_) {
+      if (absl::Status s = step->Run(ctx); !s.ok()) return s;
+    }
+    return absl::OkStatus();
   }
 
  private:
-  std::unique_ptr<Launch> fill_, set_;
+  std::vector<std::unique_ptr<Launch>> steps_;
 };
+
+// The smallest and largest index part `r` reaches along dimension d.
+std::pair<int64_t, int64_t> Extent(const ResolvedIndex& r, int d) {
+  const int64_t last = r.start[d] + (r.count[d] - 1) * r.step[d];
+  return {std::min(r.start[d], last), std::max(r.start[d], last)};
+}
+
+bool BoxesIntersect(const ResolvedIndex& a, const ResolvedIndex& b, int rank) {
+  for (int d = 0; d < rank; ++d) {
+    if (a.count[d] == 0 || b.count[d] == 0) return false;
+    const auto [a_lo, a_hi] = Extent(a, d);
+    const auto [b_lo, b_hi] = Extent(b, d);
+    if (a_hi < b_lo || b_hi < a_lo) return false;
+  }
+  return true;
+}
 
 }  // namespace
 
+PartsLayout LayOutParts(std::span<const ResolvedIndex> parts, const Dims& out) {
+  PartsLayout layout;
+  int64_t covered = 0;
+  for (size_t p = 0; p < parts.size(); ++p) {
+    int64_t elements = 1;
+    for (int d = 0; d < out.size(); ++d) elements *= parts[p].count[d];
+    covered += elements;
+    for (size_t q = 0; q < p; ++q) {
+      layout.overlap |= BoxesIntersect(parts[p], parts[q], out.size());
+    }
+  }
+  // Disjoint parts of the result that hold as many elements as it does.
+  layout.tiles = !layout.overlap && covered == out.product();
+  return layout;
+}
+
 std::string PlaceInZeros::name() const {
-  return absl::StrCat("PlaceInZeros{", EntriesToString(entries_), "}");
+  std::vector<std::string> parts;
+  for (const std::vector<IndexEntry>& part : parts_) {
+    parts.push_back(EntriesToString(part));
+  }
+  return absl::StrCat("PlaceInZeros{", absl::StrJoin(parts, " | "), "}");
 }
 
 bool PlaceInZeros::Equals(const Op& other) const {
   const auto* o = dynamic_cast<const PlaceInZeros*>(&other);
-  return o != nullptr && o->entries_ == entries_ && o->type_ == type_;
+  return o != nullptr && o->parts_ == parts_ && o->type_ == type_;
 }
 
 absl::StatusOr<std::vector<TensorType>> PlaceInZeros::OutputTypes(
     std::span<const Var> inputs) const {
-  if (static_cast<int>(inputs.size()) < 1 + rank()) {
-    return InvalidArg(absl::StrCat("needs the value and ", rank(),
-                                   " sizes, got ", inputs.size(), " inputs"));
+  if (static_cast<int>(inputs.size()) < num_leading_inputs()) {
+    return InvalidArg(absl::StrCat("needs ", num_parts(), " values and ",
+                                   rank(), " sizes, got ", inputs.size(),
+                                   " inputs"));
   }
-  if (inputs[0].dtype() != type_.dtype()) {
-    return InvalidArg(
-        absl::StrCat("value of dtype ", DTypeName(inputs[0].dtype()),
-                     " for a tensor of dtype ", DTypeName(type_.dtype())));
+  for (int p = 0; p < num_parts(); ++p) {
+    if (inputs[p].dtype() != type_.dtype()) {
+      return InvalidArg(
+          absl::StrCat("value of dtype ", DTypeName(inputs[p].dtype()),
+                       " for a tensor of dtype ", DTypeName(type_.dtype())));
+    }
   }
   return std::vector<TensorType>{type_};
 }
 
-absl::StatusOr<ResolvedIndex> PlaceInZeros::Part(
+absl::StatusOr<std::vector<ResolvedIndex>> PlaceInZeros::Parts(
     const Dims& out, std::span<const HostValue* const> values) const {
-  return ResolveIndex(entries_, out, values);
+  std::vector<ResolvedIndex> parts;
+  for (const std::vector<IndexEntry>& part : parts_) {
+    absl::StatusOr<ResolvedIndex> r = ResolveIndex(part, out, values);
+    if (!r.ok()) return r.status();
+    parts.push_back(*r);
+  }
+  return parts;
 }
 
 absl::Status PlaceInZeros::InferShapes(ShapeContext& ctx) const {
   Dims out = Dims::Filled(rank(), 0);
   for (int d = 0; d < rank(); ++d) {
-    out[d] = ctx.input_values[1 + d]->AsInt(0);
+    out[d] = ctx.input_values[num_parts() + d]->AsInt(0);
     if (out[d] < 0) {
       return InvalidArg(
           absl::StrCat("negative size ", out[d], " for dimension ", d));
     }
   }
-  absl::StatusOr<ResolvedIndex> r = Part(out, ctx.input_values);
-  if (!r.ok()) return r.status();
-  if (absl::Status s = CheckValueFits(ctx.input_shapes[0], *r, out.size());
-      !s.ok()) {
-    return s;
+  absl::StatusOr<std::vector<ResolvedIndex>> parts =
+      Parts(out, ctx.input_values);
+  if (!parts.ok()) return parts.status();
+  for (int p = 0; p < num_parts(); ++p) {
+    if (absl::Status s =
+            CheckValueFits(ctx.input_shapes[p], (*parts)[p], out.size());
+        !s.ok()) {
+      return s;
+    }
   }
   ctx.output_shapes[0] = out;
   return absl::OkStatus();
@@ -565,12 +620,14 @@ absl::Status PlaceInZeros::InferShapes(ShapeContext& ctx) const {
 absl::Status PlaceInZeros::MakeView(ViewContext& ctx) const {
   const ArrayRef& y = ctx.inputs[0];
   const Dims& out = ctx.output.shape;
-  if (y.shape != out) return ViewNeedsCopy();
-  absl::StatusOr<ResolvedIndex> r = Part(out, ctx.input_values);
-  if (!r.ok()) return r.status();
+  if (num_parts() != 1 || y.shape != out) return ViewNeedsCopy();
+  absl::StatusOr<std::vector<ResolvedIndex>> parts =
+      Parts(out, ctx.input_values);
+  if (!parts.ok()) return parts.status();
+  const ResolvedIndex& r = parts->front();
   for (int d = 0; d < out.size(); ++d) {
-    if (r->removed[d] || r->start[d] != 0 || r->step[d] != 1 ||
-        r->count[d] != out[d]) {
+    if (r.removed[d] || r.start[d] != 0 || r.step[d] != 1 ||
+        r.count[d] != out[d]) {
       return ViewNeedsCopy();
     }
   }
@@ -580,24 +637,72 @@ absl::Status PlaceInZeros::MakeView(ViewContext& ctx) const {
   return absl::OkStatus();
 }
 
+std::vector<std::optional<ArrayRef>> PlaceInZeros::Windows(
+    const ArrayRef& out, std::span<const Dims> value_shapes,
+    std::span<const HostValue* const> values) const {
+  std::vector<std::optional<ArrayRef>> windows(num_parts());
+  absl::StatusOr<std::vector<ResolvedIndex>> parts = Parts(out.shape, values);
+  if (!parts.ok() || !LayOutParts(*parts, out.shape).tiles) return windows;
+  for (int p = 0; p < num_parts(); ++p) {
+    const ResolvedIndex& r = (*parts)[p];
+    ArrayRef window = IndexedView(out, r);
+    if (HasNegativeStep(r, out.shape.size()) ||
+        window.shape != value_shapes[p]) {
+      continue;
+    }
+    windows[p] = window;
+  }
+  return windows;
+}
+
+std::vector<std::optional<ArrayRef>> PlaceInZeros::OutputWindows(
+    const WindowContext& ctx) const {
+  return Windows(ctx.output, ctx.input_shapes, ctx.input_values);
+}
+
 absl::StatusOr<std::unique_ptr<Launch>> PlaceInZeros::MakeLaunch(
     LaunchContext& ctx) const {
   const ArrayRef& out = ctx.outputs[0];
-  // set_subtensor over the zeros, in place: inputs (out, y, bounds...).
-  std::vector<ArrayRef> inputs = {out, ctx.inputs[0]};
-  std::vector<const HostValue*> values = {nullptr, nullptr};
-  for (size_t i = 1 + rank(); i < ctx.input_values.size(); ++i) {
-    inputs.push_back(ctx.inputs[i]);
-    values.push_back(ctx.input_values[i]);
+  absl::StatusOr<std::vector<ResolvedIndex>> parts =
+      Parts(out.shape, ctx.input_values);
+  if (!parts.ok()) return parts.status();
+  const PartsLayout layout = LayOutParts(*parts, out.shape);
+  std::vector<Dims> value_shapes;
+  for (int p = 0; p < num_parts(); ++p) {
+    value_shapes.push_back(ctx.inputs[p].shape);
   }
-  std::vector<int32_t> slots(inputs.size(), -1);
-  LaunchContext set_ctx{ctx.node, inputs,      slots,
-                        values,   ctx.outputs, ctx.backend};
-  absl::StatusOr<std::unique_ptr<Launch>> set = IncSubtensorLaunch::Create(
-      set_ctx, ShiftBounds(entries_, 1 - rank()), /*set=*/true);
-  if (!set.ok()) return set.status();
-  return std::unique_ptr<Launch>(
-      new PlaceLaunch(std::make_unique<ZeroFillLaunch>(out), *std::move(set)));
+  const std::vector<std::optional<ArrayRef>> windows =
+      Windows(out, value_shapes, ctx.input_values);
+  std::vector<std::unique_ptr<Launch>> steps;
+  if (!layout.tiles) steps.push_back(std::make_unique<ZeroFillLaunch>(out));
+  // Each part is an inc_subtensor over the result, in place: inputs (out,
+  // y_p, bounds...). Disjoint parts of zeros are set, not added. A value
+  // the planner computed in its window is already there.
+  for (int p = 0; p < num_parts(); ++p) {
+    const ArrayRef& y = ctx.inputs[p];
+    if (windows[p].has_value() && y.slot == windows[p]->slot &&
+        y.byte_offset == windows[p]->byte_offset &&
+        y.strides == windows[p]->strides) {
+      continue;
+    }
+    std::vector<ArrayRef> inputs = {out, ctx.inputs[p]};
+    std::vector<const HostValue*> values = {nullptr, nullptr};
+    for (size_t i = num_leading_inputs(); i < ctx.input_values.size(); ++i) {
+      inputs.push_back(ctx.inputs[i]);
+      values.push_back(ctx.input_values[i]);
+    }
+    std::vector<int32_t> slots(inputs.size(), -1);
+    LaunchContext part_ctx{ctx.node, inputs,      slots,
+                           values,   ctx.outputs, ctx.backend};
+    absl::StatusOr<std::unique_ptr<Launch>> part = IncSubtensorLaunch::Create(
+        part_ctx, ShiftBounds(parts_[p], 2 - num_leading_inputs()),
+        /*set=*/!layout.overlap);
+    if (!part.ok()) return part.status();
+    steps.push_back(*std::move(part));
+  }
+  if (steps.size() == 1) return std::move(steps.front());
+  // (No steps at all: every value was computed in its window.)
+  return std::unique_ptr<Launch>(new SequenceLaunch(std::move(steps)));
 }
 
 // ---------------------------------------------------------------------- Take

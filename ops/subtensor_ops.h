@@ -95,38 +95,66 @@ class IncSubtensor : public Op {
   bool set_;
 };
 
-// Zeros of shape (d0, ..., d[r-1]) with y set at `entries`: inputs (y, d0,
-// ..., d[r-1], bounds...). What inc_subtensor or set_subtensor into zeros
-// compiles to (rewrite "place_in_zeros"): no zeros are computed first, and
-// where y covers the whole result (the gradient of every row of a loop's
-// sequence) the result is y itself, a view. Only compiled graphs hold it, so
-// it has no gradient.
+// Zeros of shape (d0, ..., d[r-1]) with values added into parts: inputs
+// (y_0, ..., y_{P-1}, d0, ..., d[r-1], bounds...), y_p added at `parts[p]`
+// (which may overlap; with one part, adding into zeros is setting). What
+// inc_subtensor or set_subtensor into zeros compiles to (rewrite
+// "place_in_zeros"), and increments of that (rewrite "merge_placements":
+// the gradient through the slices of one tensor, as an LSTM's gates). No
+// zeros are computed where the parts cover every element once; where one
+// part covers the whole result (the gradient of every row of a loop's
+// sequence) the result is its value itself, a view. Only compiled graphs
+// hold it, so it has no gradient.
 class PlaceInZeros : public Op {
  public:
-  PlaceInZeros(std::vector<IndexEntry> entries, TensorType type)
-      : entries_(std::move(entries)), type_(std::move(type)) {}
-  const std::vector<IndexEntry>& entries() const { return entries_; }
+  PlaceInZeros(std::vector<std::vector<IndexEntry>> parts, TensorType type)
+      : parts_(std::move(parts)), type_(std::move(type)) {}
+  const std::vector<std::vector<IndexEntry>>& parts() const { return parts_; }
+  int num_parts() const { return static_cast<int>(parts_.size()); }
+  // Inputs before the bounds: the values and the sizes.
+  int num_leading_inputs() const { return num_parts() + rank(); }
 
   std::string name() const override;
   bool Equals(const Op& other) const override;
   absl::StatusOr<std::vector<TensorType>> OutputTypes(
       std::span<const Var> inputs) const override;
   absl::Status InferShapes(ShapeContext& ctx) const override;
-  bool IsShapeParameter(int input) const override { return input > 0; }
-  int ViewOf() const override { return 0; }
+  bool IsShapeParameter(int input) const override {
+    return input >= num_parts();
+  }
+  int ViewOf() const override { return num_parts() == 1 ? 0 : -1; }
   absl::Status MakeView(ViewContext& ctx) const override;
+  // Where the parts cover the result once, each value's part (with positive
+  // steps and the value's exact shape) is its window.
+  std::vector<std::optional<ArrayRef>> OutputWindows(
+      const WindowContext& ctx) const override;
   absl::StatusOr<std::unique_ptr<Launch>> MakeLaunch(
       LaunchContext& ctx) const override;
 
  private:
   int rank() const { return type_.ndim(); }
-  // The part y covers, for a result of shape `out`.
-  absl::StatusOr<ResolvedIndex> Part(
+  // The parts, for a result of shape `out`.
+  absl::StatusOr<std::vector<ResolvedIndex>> Parts(
       const Dims& out, std::span<const HostValue* const> values) const;
+  // The windows of OutputWindows for the result `out` (all nullopt when the
+  // parts do not tile it).
+  std::vector<std::optional<ArrayRef>> Windows(
+      const ArrayRef& out, std::span<const Dims> value_shapes,
+      std::span<const HostValue* const> values) const;
 
-  std::vector<IndexEntry> entries_;
+  std::vector<std::vector<IndexEntry>> parts_;
   TensorType type_;
 };
+
+// How resolved parts of an array of shape `out` lie: whether two of them
+// may share an element (judged from each part's bounding box, so parts that
+// interleave with steps count as overlapping), and whether they cover every
+// element exactly once.
+struct PartsLayout {
+  bool overlap = false;
+  bool tiles = false;
+};
+PartsLayout LayOutParts(std::span<const ResolvedIndex> parts, const Dims& out);
 
 // take(x, indices, axis): gather.
 class Take : public Op {

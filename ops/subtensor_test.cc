@@ -3,6 +3,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ops/ops.h"
+#include "ops/subtensor_ops.h"
 #include "ops/test_util.h"
 
 namespace theta {
@@ -128,6 +129,67 @@ TEST(SubtensorTest, SetSubtensorNeedsASubtensor) {
   Var x = dmatrix("x");
   EXPECT_THAT(ErrorOf([&] { set_subtensor(exp(x), 1.0); }),
               HasSubstr("must be the result of slice()"));
+}
+
+}  // namespace
+}  // namespace theta
+
+namespace theta {
+namespace {
+
+// A part of a (4, 6) array: rows [r0, r1), columns [c0, c1) with step.
+ResolvedIndex Part(int64_t r0, int64_t r1, int64_t c0, int64_t c1,
+                   int64_t step = 1) {
+  IndexEntry rows{.start = r0, .stop = r1};
+  IndexEntry cols{.start = c0, .stop = c1, .step = step};
+  absl::StatusOr<ResolvedIndex> r = ResolveIndex({rows, cols}, {4, 6}, {});
+  EXPECT_TRUE(r.ok()) << r.status();
+  return *r;
+}
+
+TEST(LayOutPartsTest, PartsThatCoverEveryElementOnceTile) {
+  const ResolvedIndex parts[] = {Part(0, 4, 0, 2), Part(0, 4, 4, 6),
+                                 Part(0, 2, 2, 4), Part(2, 4, 2, 4)};
+  const PartsLayout layout = LayOutParts(parts, {4, 6});
+  EXPECT_FALSE(layout.overlap);
+  EXPECT_TRUE(layout.tiles);
+}
+
+TEST(LayOutPartsTest, AGapIsNotATiling) {
+  const ResolvedIndex parts[] = {Part(0, 4, 0, 2), Part(0, 4, 3, 6)};
+  const PartsLayout layout = LayOutParts(parts, {4, 6});
+  EXPECT_FALSE(layout.overlap);
+  EXPECT_FALSE(layout.tiles);
+}
+
+TEST(LayOutPartsTest, PartsSharingAnElementOverlap) {
+  // As many elements as the array, but element (1, 2) twice.
+  const ResolvedIndex parts[] = {Part(0, 4, 0, 3), Part(0, 4, 2, 5)};
+  const PartsLayout layout = LayOutParts(parts, {4, 6});
+  EXPECT_TRUE(layout.overlap);
+  EXPECT_FALSE(layout.tiles);
+  // Touching is not overlapping; an index part is one row.
+  IndexEntry row{.is_index = true, .start = 3};
+  absl::StatusOr<ResolvedIndex> last_row = ResolveIndex({row}, {4, 6}, {});
+  ASSERT_TRUE(last_row.ok());
+  const ResolvedIndex rows[] = {Part(0, 3, 0, 6), *last_row};
+  EXPECT_TRUE(LayOutParts(rows, {4, 6}).tiles);
+}
+
+TEST(LayOutPartsTest, InterleavedStepsCountAsOverlapping) {
+  // Even and odd columns: disjoint, but their extents overlap, so the
+  // layout is judged conservatively (zeros are written, parts added).
+  const ResolvedIndex parts[] = {Part(0, 4, 0, 6, 2), Part(0, 4, 1, 6, 2)};
+  const PartsLayout layout = LayOutParts(parts, {4, 6});
+  EXPECT_TRUE(layout.overlap);
+  EXPECT_FALSE(layout.tiles);
+}
+
+TEST(LayOutPartsTest, EmptyPartsOverlapNothing) {
+  const ResolvedIndex parts[] = {Part(0, 4, 0, 6), Part(0, 4, 3, 3)};
+  const PartsLayout layout = LayOutParts(parts, {4, 6});
+  EXPECT_FALSE(layout.overlap);
+  EXPECT_TRUE(layout.tiles);
 }
 
 }  // namespace
