@@ -2,7 +2,12 @@
 // index space becomes one Elemwise node whose program runs them all in one
 // pass over memory. A member whose result is also used outside the group
 // becomes an extra output of the fused node (so nothing is computed twice).
+// A value read by several elementwise nodes (the hidden state's gradient in
+// an LSTM's backward step, read by every gate's gradient) joins the group
+// together with those readers, so that the whole step is one kernel.
 #include <algorithm>
+#include <limits>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -142,7 +147,61 @@ void AllocateRegisters(ScalarProgram& p) {
   p.num_registers = std::max(next, 1);
 }
 
-bool FuseElementwise(FunctionGraph& graph) {
+// Whether fusing `members` into one node keeps the graph acyclic: no node
+// outside the group that reads a member's output may lie on a path into one
+// of the group's inputs. Nodes placed before every member cannot read one.
+bool FusedNodeIsAcyclic(FunctionGraph& graph,
+                        const absl::flat_hash_set<Node*>& members,
+                        absl::flat_hash_map<const Node*, int>& position) {
+  absl::flat_hash_set<const Node*> readers;
+  int first = std::numeric_limits<int>::max();
+  for (Node* m : members) {
+    first = std::min(first, position[m]);
+    for (int o = 0; o < m->num_outputs(); ++o) {
+      for (const auto& c : graph.clients(m->output_variable(o))) {
+        if (c.node != nullptr && !members.contains(c.node)) {
+          readers.insert(c.node);
+        }
+      }
+    }
+  }
+  if (readers.empty()) return true;
+  std::vector<Node*> stack;
+  absl::flat_hash_set<const Node*> seen;
+  auto push_producers = [&](const Node* n) {
+    for (const Var& in : n->inputs()) {
+      Node* owner = in.owner();
+      if (owner != nullptr && !members.contains(owner)) stack.push_back(owner);
+    }
+  };
+  for (Node* m : members) push_producers(m);
+  while (!stack.empty()) {
+    Node* x = stack.back();
+    stack.pop_back();
+    if (!seen.insert(x).second || position[x] < first) continue;
+    if (readers.contains(x)) return false;
+    push_producers(x);
+  }
+  return true;
+}
+
+// The distinct values the members read from outside the group.
+int CountGroupInputs(const absl::flat_hash_set<Node*>& members) {
+  absl::flat_hash_set<const Variable*> inputs;
+  for (Node* m : members) {
+    for (const Var& in : m->inputs()) {
+      if (in.owner() == nullptr || !members.contains(in.owner())) {
+        inputs.insert(in.get());
+      }
+    }
+  }
+  return static_cast<int>(inputs.size());
+}
+
+// One pass over the graph. Returns whether anything was fused; sets
+// `restart` after a fusion that took in a value's other readers, which
+// moves nodes in the order the next roots are checked against.
+bool FuseElementwisePass(FunctionGraph& graph, bool& restart) {
   bool changed = false;
   std::vector<Node*> order = graph.TopologicalOrder();
   absl::flat_hash_map<const Node*, int> position;
@@ -156,6 +215,7 @@ bool FuseElementwise(FunctionGraph& graph) {
   absl::flat_hash_set<Node*> members;
   std::vector<Node*> frontier;
   absl::flat_hash_set<const Variable*> external;
+  std::vector<Node*> read_earlier_producers;
 
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     Node* root = *it;
@@ -176,6 +236,8 @@ bool FuseElementwise(FunctionGraph& graph) {
     // long chain (a sum of many terms) becomes several bounded groups.
     external.clear();
     for (const Var& in : root->inputs()) external.insert(in.get());
+    read_earlier_producers.clear();
+    bool took_readers = false;
     while (!frontier.empty()) {
       Node* n = frontier.back();
       frontier.pop_back();
@@ -189,21 +251,28 @@ bool FuseElementwise(FunctionGraph& graph) {
           continue;
         }
         bool ok = true;
+        bool read_earlier = false;
         for (int o = 0; o < p->num_outputs() && ok; ++o) {
           const bool same =
               SameBroadcastPattern(p->output_variable(o)->type(), root_type);
           ok = same || (Cheap(*pe) && p->output_variable(o)->type().ndim() ==
                                           root_type.ndim());
-          // Uses outside the group must come after the fused node, and see
-          // the value in its own shape.
+          // Uses outside the group must see the value in its own shape, and
+          // come after the fused node (or join it: see below).
           for (const auto& c : graph.clients(p->output_variable(o))) {
             if (c.node == nullptr || !members.contains(c.node)) {
               if (!same) ok = false;
-              if (c.node != nullptr && position[c.node] <= root_pos) ok = false;
+              if (c.node != nullptr && position[c.node] <= root_pos) {
+                read_earlier = true;
+              }
             }
           }
         }
         if (!ok) continue;
+        if (read_earlier) {
+          read_earlier_producers.push_back(p);
+          continue;
+        }
         // The group's inputs with p inside: p's outputs leave, its inputs
         // join.
         int grown = static_cast<int>(external.size());
@@ -226,8 +295,60 @@ bool FuseElementwise(FunctionGraph& graph) {
         members.insert(p);
         frontier.push_back(p);
       }
+      if (!frontier.empty()) continue;
+      // A producer whose value elementwise nodes before the root also read
+      // joins together with those readers (its siblings in the group), when
+      // they can all run in one kernel over the root's index space.
+      while (!read_earlier_producers.empty() && frontier.empty()) {
+        Node* p = read_earlier_producers.back();
+        read_earlier_producers.pop_back();
+        if (members.contains(p) || grouped.contains(p)) continue;
+        std::vector<Node*> joining = {p};
+        for (int o = 0; o < p->num_outputs(); ++o) {
+          for (const auto& c : graph.clients(p->output_variable(o))) {
+            Node* q = c.node;
+            if (q == nullptr || members.contains(q) || position[q] > root_pos ||
+                std::find(joining.begin(), joining.end(), q) != joining.end()) {
+              continue;
+            }
+            const Elemwise* qe = AsElemwise(*q);
+            bool fusable = qe != nullptr && !grouped.contains(q) &&
+                           qe->program().compute == compute &&
+                           ExactInRegisters(*qe);
+            for (int qo = 0; qo < q->num_outputs() && fusable; ++qo) {
+              fusable = SameBroadcastPattern(q->output_variable(qo)->type(),
+                                             root_type) &&
+                        !host.IsHostValue(q->output_variable(qo));
+            }
+            // Other readers stay outside (FusedNodeIsAcyclic decides).
+            if (fusable) joining.push_back(q);
+          }
+        }
+        for (Node* n : joining) members.insert(n);
+        if (CountGroupInputs(members) > kMaxFusedInputs ||
+            members.size() > kMaxFusedNodes ||
+            !FusedNodeIsAcyclic(graph, members, position)) {
+          for (Node* n : joining) members.erase(n);
+          continue;
+        }
+        external.clear();
+        for (Node* m : members) {
+          for (const Var& in : m->inputs()) {
+            if (in.owner() == nullptr || !members.contains(in.owner())) {
+              external.insert(in.get());
+            }
+          }
+        }
+        for (Node* n : joining) frontier.push_back(n);
+        took_readers = true;
+      }
     }
     if (members.size() < 2) continue;
+    // Producers added after readers joined were checked against the root's
+    // place only; those readers' own readers may come before it.
+    if (took_readers && !FusedNodeIsAcyclic(graph, members, position)) {
+      continue;
+    }
 
     std::vector<Node*> group(members.begin(), members.end());
     std::sort(group.begin(), group.end(),
@@ -307,6 +428,21 @@ bool FuseElementwise(FunctionGraph& graph) {
     for (Node* n : group) grouped.insert(n);
     grouped.insert(fused.get());
     changed = true;
+    if (took_readers) {
+      restart = true;
+      return true;
+    }
+  }
+  return changed;
+}
+
+bool FuseElementwise(FunctionGraph& graph) {
+  bool changed = false;
+  bool restart = true;
+  // Each pass that restarts has fused nodes away, so this ends.
+  while (restart) {
+    restart = false;
+    changed |= FuseElementwisePass(graph, restart);
   }
   return changed;
 }

@@ -326,6 +326,40 @@ TEST(RewriteTest, FusionKeepsValuesUsedElsewhereAsExtraOutputs) {
   ExpectSameResults({x}, {a, total}, {Random(DType::kFloat64, {3, 3}, 4)});
 }
 
+// A value that several elementwise nodes read, each result going on to an
+// op that is not elementwise (an LSTM's backward step: the hidden state's
+// gradient feeds every gate's gradient, and those are placed side by side):
+// the value and all its readers become one kernel, whose outputs are the
+// readers' results.
+TEST(RewriteTest, FusionTakesInAllReadersOfASharedValue) {
+  Var x = dmatrix("x");
+  Var y = dmatrix("y");
+  Var s = dmatrix("s");
+  Var shared = x * y + 1.0;
+  Var first = shared * s;
+  Var second = (1.0 - s) * (shared * y);  // a reader of a reader
+  Var third = tanh(shared) * 2.0;
+  std::vector<Var> outputs = {concatenate({first, second}, 1), third * s};
+  Function f = function({x, y, s}, outputs);
+  EXPECT_EQ(CountOps(f, "Elemwise"), 1) << debugprint(f);
+  ExpectSameResults(
+      {x, y, s}, outputs,
+      {Random(DType::kFloat64, {3, 4}, 1), Random(DType::kFloat64, {3, 4}, 2),
+       Random(DType::kFloat64, {3, 4}, 3)});
+}
+
+// A reader that needs a value computed from the group's own result cannot
+// join it (it would feed itself): the readers stay separate kernels.
+TEST(RewriteTest, FusionLeavesOutReadersThatDependOnTheGroupElsewhere) {
+  Var x = dmatrix("x");
+  Var shared = exp(x);
+  Var total = sum(shared * 2.0, {1}, /*keepdims=*/true);  // not elementwise
+  Var normalised = shared / total;  // reads shared and, through total, it too
+  Var last = shared * 3.0 + normalised;
+  Function f = function({x}, {last});
+  ExpectSameResults({x}, {last}, {Random(DType::kFloat64, {3, 4}, 4)});
+}
+
 TEST(RewriteTest, FusionDoesNotRecomputeBroadcastValues) {
   // exp(b) is a row; fusing it into the matrix loop would compute it per row.
   Var x = dmatrix("x");
