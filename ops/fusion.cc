@@ -7,6 +7,7 @@
 // together with those readers, so that the whole step is one kernel.
 #include <algorithm>
 #include <limits>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -186,7 +187,8 @@ bool FusedNodeIsAcyclic(FunctionGraph& graph,
 }
 
 // The distinct values the members read from outside the group.
-int CountGroupInputs(const absl::flat_hash_set<Node*>& members) {
+absl::flat_hash_set<const Variable*> GroupInputs(
+    const absl::flat_hash_set<Node*>& members) {
   absl::flat_hash_set<const Variable*> inputs;
   for (Node* m : members) {
     for (const Var& in : m->inputs()) {
@@ -195,7 +197,7 @@ int CountGroupInputs(const absl::flat_hash_set<Node*>& members) {
       }
     }
   }
-  return static_cast<int>(inputs.size());
+  return inputs;
 }
 
 // One pass over the graph. Returns whether anything was fused; sets
@@ -325,20 +327,14 @@ bool FuseElementwisePass(FunctionGraph& graph, bool& restart) {
           }
         }
         for (Node* n : joining) members.insert(n);
-        if (CountGroupInputs(members) > kMaxFusedInputs ||
+        absl::flat_hash_set<const Variable*> inputs = GroupInputs(members);
+        if (static_cast<int>(inputs.size()) > kMaxFusedInputs ||
             members.size() > kMaxFusedNodes ||
             !FusedNodeIsAcyclic(graph, members, position)) {
           for (Node* n : joining) members.erase(n);
           continue;
         }
-        external.clear();
-        for (Node* m : members) {
-          for (const Var& in : m->inputs()) {
-            if (in.owner() == nullptr || !members.contains(in.owner())) {
-              external.insert(in.get());
-            }
-          }
-        }
+        external = std::move(inputs);
         for (Node* n : joining) frontier.push_back(n);
         took_readers = true;
       }
