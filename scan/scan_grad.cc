@@ -197,6 +197,13 @@ std::vector<Var> Scan::Grad(Node& node,
     sequences.push_back(seq);
     return seq.placeholders[0];
   };
+  // Forward values the backward loop reads as rows of an outer array: the
+  // array, and its row for the loop's first step (step s reads row + s).
+  struct OuterRows {
+    Var array;
+    int first_row;
+  };
+  absl::flat_hash_map<const Variable*, OuterRows> rows_in_outer;
   // a. The forward sequences, cut to the N positions the forward loop used.
   for (int s = 0; s < S; ++s) {
     const ScanSequence& fs = F.sequences[s];
@@ -239,6 +246,8 @@ std::vector<Var> Scan::Grad(Node& node,
         concatenate({first_rows, history}, 0), fo.taps, true, {}, fo.name};
     for (size_t k = 0; k < fo.taps.size(); ++k) {
       seq.placeholders.push_back(F.inner_inputs[first + k]);
+      rows_in_outer[seq.placeholders.back().get()] = {seq.outer,
+                                                      fo.m() + fo.taps[k]};
     }
     sequences.push_back(seq);
   }
@@ -251,10 +260,14 @@ std::vector<Var> Scan::Grad(Node& node,
     replace[body_outputs[o].get()] =
         read_rows(rows, F.outputs[o].reverse_storage, body_outputs[o].type(),
                   absl::StrCat(F.outputs[o].name, "[t]"));
+    if (!F.outputs[o].reverse_storage) {
+      rows_in_outer[body_outputs[o].get()] = {rows, 0};
+    }
   }
   for (size_t i = 0; i < saved.size(); ++i) {
     replace[saved[i].get()] =
         read_rows(forward[saved_at[i]], false, saved[i].type(), "saved[t]");
+    rows_in_outer[saved[i].get()] = {forward[saved_at[i]], 0};
   }
   // e. The gradients arriving from outside for each output row.
   std::vector<Var> outside_grad(O);
@@ -364,7 +377,8 @@ std::vector<Var> Scan::Grad(Node& node,
   };
   struct RowsGrad {
     int non_sequence;
-    int x_output;  // -1 for a sum of rows
+    int x_output;  // -1 for a sum of rows or when x_rows is set
+    Var x_rows;    // X's rows where they already lie in an outer array
     int y_output;
     double alpha;
     bool keepdims;  // of a sum of rows
@@ -400,13 +414,22 @@ std::vector<Var> Scan::Grad(Node& node,
     Var x, y;
     double alpha = 1.0;
     if (AsRowProduct(g, x, y, alpha)) {
-      const int x_output = store_rows(x, absl::StrCat("rows_for_d", w.name()));
+      // X's rows (the forward's h_{t-1} for an RNN's recurrent weights) are
+      // read from the forward's arrays, not copied out by the loop again.
+      int x_output = -1;
+      Var x_rows;
+      if (auto it = rows_in_outer.find(x.get()); it != rows_in_outer.end()) {
+        const Var first = Int(it->second.first_row) + n_steps - n_back;
+        x_rows = slice(it->second.array, {Slice(first, first + n_back)});
+      } else {
+        x_output = store_rows(x, absl::StrCat("rows_for_d", w.name()));
+      }
       const int y_output = store_rows(y, absl::StrCat("rows_for_d", w.name()));
-      rows_grads.push_back({j, x_output, y_output, alpha, false});
+      rows_grads.push_back({j, x_output, x_rows, y_output, alpha, false});
       continue;
     }
     if (bool keepdims; AsRowSum(g, y, keepdims)) {
-      rows_grads.push_back({j, -1,
+      rows_grads.push_back({j, -1, Var(),
                             store_rows(y, absl::StrCat("rows_for_d", w.name())),
                             1.0, keepdims});
       continue;
@@ -530,11 +553,16 @@ std::vector<Var> Scan::Grad(Node& node,
   auto all_rows = [](const Var& v) { return reshape(v, {-1, shape_i(v, 2)}); };
   for (const RowsGrad& rg : rows_grads) {
     Var ys = all_rows(backward[rg.y_output]);
+    if (!rg.x_rows.defined() && rg.x_output < 0) {
+      grads[F.first_non_sequence_input() + rg.non_sequence] =
+          sum(ys, 0, rg.keepdims);
+      continue;
+    }
+    const Var xs =
+        all_rows(rg.x_rows.defined() ? rg.x_rows : backward[rg.x_output]);
     grads[F.first_non_sequence_input() + rg.non_sequence] =
-        rg.x_output < 0
-            ? sum(ys, 0, rg.keepdims)
-            : MakeGemm(transpose(all_rows(backward[rg.x_output])), ys, Var(),
-                       rg.alpha, 0.0, std::source_location::current());
+        MakeGemm(transpose(xs), ys, Var(), rg.alpha, 0.0,
+                 std::source_location::current());
   }
   for (int i = 1; i < node.num_inputs(); ++i) {
     if (grads[i].defined() && !IsFloat(node.input(i).dtype())) grads[i] = Var();

@@ -1,6 +1,7 @@
 // Gradients through scan, checked numerically (verify_grad) and against
 // closed forms.
 #include <cmath>
+#include <vector>
 
 #include "autodiff/grad.h"
 #include "autodiff/verify_grad.h"
@@ -121,6 +122,73 @@ TEST(ScanGradTest, TruncatedGradientOnlyCoversTheLastSteps) {
       },
       {R({4}, 14), R({}, 15)});
   EXPECT_TRUE(ok.ok) << ok.message;  // k >= N: exact
+}
+
+// h_t = tanh(h_{t-1} W + x_t) over N = 5 steps, gradient of sum(h_N)
+// truncated to the last 2 steps: dW sums h_{t-1}^T dz_t over those steps
+// only (the backward loop reads h_{t-1} from the forward's rows, offset by
+// the steps it skips). The expected values come from a plain loop.
+TEST(ScanGradTest, TruncatedGradientOfRecurrentWeightsCoversTheLastSteps) {
+  constexpr int kSteps = 5, kBatch = 2, kHidden = 3, kTruncate = 2;
+  Var x = dtensor3("x");
+  Var h0 = dmatrix("h0");
+  Var w = dmatrix("w");
+  ScanResult r = scan(
+      [](const Args& in) {
+        return StepResult{{tanh(dot(in[1], in[2]) + in[0])}};
+      },
+      {.sequences = {x},
+       .outputs_info = {h0},
+       .non_sequences = {w},
+       .truncate_gradient = kTruncate});
+  Var dw = grad(sum(index(r.outputs[0], -1)), w);
+  const Tensor xv = R({kSteps, kBatch, kHidden}, 21);
+  const Tensor h0v = R({kBatch, kHidden}, 22);
+  const Tensor wv = R({kHidden, kHidden}, 23);
+  Tensor got = Run1({x, h0, w}, dw, {xv, h0v, wv});
+
+  // Forward: h[t + 1] = tanh(h[t] W + x[t]).
+  std::vector<std::vector<double>> h(kSteps + 1,
+                                     std::vector<double>(kBatch * kHidden));
+  for (int i = 0; i < kBatch * kHidden; ++i) h[0][i] = h0v.GetAsDouble(i);
+  auto at = [](int b, int j) { return b * kHidden + j; };
+  for (int t = 0; t < kSteps; ++t) {
+    for (int b = 0; b < kBatch; ++b) {
+      for (int j = 0; j < kHidden; ++j) {
+        double z = xv.GetAsDouble((t * kBatch + b) * kHidden + j);
+        for (int k = 0; k < kHidden; ++k) {
+          z += h[t][at(b, k)] * wv.GetAsDouble(k * kHidden + j);
+        }
+        h[t + 1][at(b, j)] = std::tanh(z);
+      }
+    }
+  }
+  // Backward over the last kTruncate steps only.
+  std::vector<double> expected(kHidden * kHidden, 0.0);
+  std::vector<double> dh(kBatch * kHidden, 1.0);  // d sum(h_N) / d h_N
+  for (int t = kSteps - 1; t >= kSteps - kTruncate; --t) {
+    std::vector<double> dz(kBatch * kHidden);
+    for (int i = 0; i < kBatch * kHidden; ++i) {
+      dz[i] = dh[i] * (1 - h[t + 1][i] * h[t + 1][i]);
+    }
+    for (int k = 0; k < kHidden; ++k) {
+      for (int j = 0; j < kHidden; ++j) {
+        for (int b = 0; b < kBatch; ++b) {
+          expected[k * kHidden + j] += h[t][at(b, k)] * dz[at(b, j)];
+        }
+      }
+    }
+    for (int b = 0; b < kBatch; ++b) {
+      for (int k = 0; k < kHidden; ++k) {
+        double sum = 0;
+        for (int j = 0; j < kHidden; ++j) {
+          sum += dz[at(b, j)] * wv.GetAsDouble(k * kHidden + j);
+        }
+        dh[at(b, k)] = sum;
+      }
+    }
+  }
+  EXPECT_TRUE(AllClose(got, expected, 1e-10, 1e-12));
 }
 
 TEST(ScanGradTest, SharedUpdateStateGradient) {
