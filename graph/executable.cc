@@ -697,11 +697,20 @@ absl::StatusOr<std::unique_ptr<Plan>> Executable::BuildPlan(
                                           : nullptr);
     }
     std::vector<ArrayRef> out_refs;
+    // (std::vector<bool> has no span; these are plain bools.)
+    std::unique_ptr<bool[]> unread(new bool[node->num_outputs()]);
     for (int o = 0; o < node->num_outputs(); ++o) {
-      out_refs.push_back(ref[var_index_.at(node->output_variable(o))]);
+      const int idx = var_index_.at(node->output_variable(o));
+      out_refs.push_back(ref[idx]);
+      unread[o] = last_use[root[idx]] < 0;
     }
-    LaunchContext ctx{*node,     in_refs,  in_host_slots,
-                      in_values, out_refs, *backend_};
+    LaunchContext ctx{*node,
+                      in_refs,
+                      in_host_slots,
+                      in_values,
+                      out_refs,
+                      *backend_,
+                      std::span<const bool>(unread.get(), node->num_outputs())};
     absl::StatusOr<std::unique_ptr<Launch>> launch = node->op().MakeLaunch(ctx);
     if (!launch.ok()) return Annotate(launch.status(), Where(*node));
     plan->launches_.push_back(*std::move(launch));

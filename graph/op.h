@@ -82,6 +82,9 @@ struct LaunchContext {
   std::span<const HostValue* const> input_values;
   std::span<const ArrayRef> outputs;
   backends::Backend& backend;
+  // Per output, whether nothing reads it (only its shape is used): a launch
+  // may then leave its array unwritten. Empty: every output is read.
+  std::span<const bool> outputs_unread = {};
 };
 
 class Op {

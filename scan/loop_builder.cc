@@ -1,10 +1,13 @@
 #include "scan/loop_builder.h"
 
+#include <functional>
+
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "graph/function_graph.h"
 #include "graph/host_values.h"
+#include "ops/shape_ops.h"
 #include "scan/push_out.h"
 
 namespace theta {
@@ -35,13 +38,23 @@ std::vector<Var> BuildLoop(LoopDefinition def) {
   // Everything else the body reads is computed once, outside (hoisting).
   std::vector<std::pair<Var, Var>> hoisted;  // (inner value, placeholder)
   absl::flat_hash_set<const Variable*> done;
-  auto hoist = [&](const Var& v) {
+  std::function<void(const Var&)> hoist = [&](const Var& v) {
     if (varying.contains(v.get()) || placeholders.contains(v.get()) ||
         !done.insert(v.get()).second) {
       return;
     }
     if (v->kind() == VarKind::kConstant && v->constant_value().size() <= 16)
       return;
+    // A fill of a constant (the zeros a slice's gradient starts from) stays
+    // in the body: redone in place it costs no more than a copy from
+    // outside would, and the body's rewrites may drop it altogether
+    // (place_in_zeros). Only its sizes come from outside.
+    if (const Node* owner = v.owner();
+        owner != nullptr && dynamic_cast<const Alloc*>(&owner->op()) &&
+        owner->input(0)->kind() == VarKind::kConstant) {
+      for (const Var& in : owner->inputs()) hoist(in);
+      return;
+    }
     if (def.strict) {
       for (VarKind kind : {VarKind::kShared, VarKind::kInput}) {
         for (const Var& leaf : LeavesOfKind(std::span(&v, 1), kind)) {

@@ -142,6 +142,10 @@ std::vector<Var> Scan::Grad(Node& node,
   absl::flat_hash_set<const Variable*> output_rows_read;
   absl::flat_hash_set<const Variable*> inputs_read;
   absl::flat_hash_set<const Variable*> seen;
+  // Sizes of forward intermediates (the zeros a slice's gradient starts
+  // from take the sliced value's shape): read from the saved array's shape
+  // unless the value itself is read too.
+  std::vector<Node*> size_reads;
   std::vector<Var> stack = defined_grads;
   while (!stack.empty()) {
     Var v = stack.back();
@@ -156,9 +160,25 @@ std::vector<Var> Scan::Grad(Node& node,
       } else {
         saved.push_back(v);
       }
+    } else if (const auto* size = dynamic_cast<const Shape*>(&owner->op());
+               size != nullptr && size->axis() >= 0 &&
+               owner->input(0).owner() != nullptr &&
+               forward_nodes.contains(owner->input(0).owner()) &&
+               !output_of.contains(owner->input(0).get())) {
+      size_reads.push_back(owner);
     } else {
       for (const Var& in : owner->inputs()) stack.push_back(in);
     }
+  }
+  // Intermediates only whose sizes are read are saved too (their array's
+  // shape gives the sizes), but the backward loop does not read their rows;
+  // nothing reads the array, so the forward loop need not write it.
+  absl::flat_hash_set<const Variable*> size_only;
+  for (Node* n : size_reads) {
+    const Var& v = n->input(0);
+    if (!seen.insert(v.get()).second) continue;  // its values are read too
+    saved.push_back(v);
+    size_only.insert(v.get());
   }
 
   // 3. The augmented forward loop: the same loop, also storing the saved
@@ -264,10 +284,34 @@ std::vector<Var> Scan::Grad(Node& node,
       rows_in_outer[body_outputs[o].get()] = {rows, 0};
     }
   }
+  // A size read of a value saved for its size: that size of the saved
+  // array, a value the backward loop reads on the host.
+  std::vector<std::pair<Var, Var>> size_substitutions;
+  std::vector<Var> size_placeholders, size_values;
   for (size_t i = 0; i < saved.size(); ++i) {
+    if (size_only.contains(saved[i].get())) continue;
     replace[saved[i].get()] =
         read_rows(forward[saved_at[i]], false, saved[i].type(), "saved[t]");
     rows_in_outer[saved[i].get()] = {forward[saved_at[i]], 0};
+  }
+  // One placeholder per value and axis, however many reads there are (so
+  // that zeros of the same shape are seen to be the same).
+  absl::flat_hash_map<std::pair<const Variable*, int>, Var> size_placeholder;
+  for (Node* n : size_reads) {
+    const Var& v = n->input(0);
+    if (!size_only.contains(v.get())) continue;
+    const int axis = static_cast<const Shape&>(n->op()).axis();
+    auto [it, fresh] = size_placeholder.try_emplace({v.get(), axis});
+    if (fresh) {
+      const size_t i = std::find_if(saved.begin(), saved.end(),
+                                    [&](const Var& s) { return s.is(v); }) -
+                       saved.begin();
+      it->second = MakeInput(n->output(0).type(),
+                             absl::StrCat("size", axis, "_of_saved"));
+      size_placeholders.push_back(it->second);
+      size_values.push_back(shape_i(forward[saved_at[i]], axis + 1));
+    }
+    size_substitutions.push_back({n->output(0), it->second});
   }
   // e. The gradients arriving from outside for each output row.
   std::vector<Var> outside_grad(O);
@@ -454,6 +498,10 @@ std::vector<Var> Scan::Grad(Node& node,
     def.non_sequence_placeholders.push_back(F.inner_inputs[first_non_seq + j]);
     def.non_sequences.push_back(node.input(F.first_non_sequence_input() + j));
   }
+  for (size_t i = 0; i < size_placeholders.size(); ++i) {
+    def.non_sequence_placeholders.push_back(size_placeholders[i]);
+    def.non_sequences.push_back(size_values[i]);
+  }
   // The total gradient of each output of the step.
   std::vector<std::pair<Var, Var>> substitutions;
   for (int o = 0; o < O; ++o) {
@@ -465,7 +513,13 @@ std::vector<Var> Scan::Grad(Node& node,
     }
     substitutions.push_back({step_grad[o], total});
   }
-  for (const Var& v : saved) substitutions.push_back({v, replace.at(v.get())});
+  for (const Var& v : saved) {
+    if (!size_only.contains(v.get())) {
+      substitutions.push_back({v, replace.at(v.get())});
+    }
+  }
+  substitutions.insert(substitutions.end(), size_substitutions.begin(),
+                       size_substitutions.end());
   for (int o = 0; o < O; ++o) {
     if (replace.contains(body_outputs[o].get())) {
       substitutions.push_back(

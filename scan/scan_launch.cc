@@ -21,9 +21,14 @@ struct InputSource {
 };
 
 struct OutputTarget {
-  enum Kind { kRow, kReversedRow, kLast, kUntil } kind;
-  int array = -1;  // output array
-  int output = 0;  // ScanOutput index
+  // kScratch: a map output nothing reads (only its shape is used, as a
+  // gradient's zeros take the shape of a forward value): every step writes
+  // the same row of a buffer of the launch, which stays in cache, and the
+  // output array is left unwritten.
+  enum Kind { kRow, kReversedRow, kLast, kUntil, kScratch } kind;
+  int array = -1;    // output array
+  int output = 0;    // ScanOutput index
+  int scratch = -1;  // kScratch: index in scratch_rows_
 };
 
 class ScanLaunch : public Launch {
@@ -66,6 +71,7 @@ class ScanLaunch : public Launch {
   std::vector<InitCopy> init_copies_;
   // kLast outputs alternate between two buffers until the last step.
   std::vector<std::array<backends::Buffer, 2>> ping_pong_;
+  std::vector<backends::Buffer> scratch_rows_;
   backends::Buffer until_;
   uint8_t until_host_[8] = {};
   int64_t until_bytes_ = 0;
@@ -181,6 +187,17 @@ absl::Status ScanLaunch::Prepare(LaunchContext& ctx) {
         buffer = *std::move(b);
       }
       outputs_.push_back({OutputTarget::kLast, array, static_cast<int>(o)});
+    } else if (out.kind == ScanOutputKind::kMap && !s.has_until &&
+               o < ctx.outputs_unread.size() && ctx.outputs_unread[o]) {
+      const ArrayRef& a = arrays_[array];
+      const int64_t rows =
+          a.shape.size() > 0 ? std::max<int64_t>(a.shape[0], 1) : 1;
+      absl::StatusOr<backends::Buffer> b = ctx.backend.Allocate(
+          static_cast<uint64_t>(std::max<int64_t>(a.nbytes() / rows, 1)));
+      if (!b.ok()) return b.status();
+      scratch_rows_.push_back(*std::move(b));
+      outputs_.push_back({OutputTarget::kScratch, array, static_cast<int>(o),
+                          static_cast<int>(scratch_rows_.size()) - 1});
     } else {
       outputs_.push_back({out.reverse_storage ? OutputTarget::kReversedRow
                                               : OutputTarget::kRow,
@@ -310,6 +327,9 @@ absl::Status ScanLaunch::Run(const ExecContext& ctx) {
           break;
         case OutputTarget::kUntil:
           ext_out_[o] = until_.data();
+          break;
+        case OutputTarget::kScratch:
+          ext_out_[o] = scratch_rows_[t.scratch].data();
           break;
       }
     }

@@ -238,10 +238,80 @@ TEST(ScanRewriteTest, LstmBiasJoinsThePushedOutProjection) {
                           Lstm::Values());
 }
 
+// The gradient through the slices of the gates starts from zeros of the
+// gates' shape. Only that shape is read of the gates' pre-activations: the
+// backward loop gets it as a size, not as a sequence of the saved values,
+// and keeps the zeros in its body, where they are never computed
+// (place_in_zeros) rather than copied in from outside at every step.
+TEST(ScanRewriteTest, LstmGradientReadsOnlyTheSizeOfTheGatesPreActivations) {
+  Lstm lstm;
+  std::vector<Var> g = grad(sum(lstm.r.outputs[0]), {lstm.w, lstm.u, lstm.b});
+  Function f = function(lstm.inputs(), g);
+  int backward_loops = 0;
+  for (Node* n : f.graph().TopologicalOrder()) {
+    const Scan* loop = AsScan(n);
+    if (loop == nullptr || loop->spec().name.rfind("grad_of", 0) != 0) {
+      continue;
+    }
+    ++backward_loops;
+    const ScanSpec& spec = loop->spec();
+    absl::flat_hash_set<const Variable*> sequence_rows;
+    for (size_t s = 0; s < spec.sequences.size(); ++s) {
+      const int first = spec.inner_sequence_input(static_cast<int>(s));
+      for (size_t k = 0; k < spec.sequences[s].taps.size(); ++k) {
+        sequence_rows.insert(spec.inner_inputs[first + k].get());
+      }
+    }
+    for (Node* m : TopologicalNodes(spec.inner_outputs)) {
+      if (m->op().name().rfind("Shape", 0) != 0) continue;
+      EXPECT_FALSE(sequence_rows.contains(m->input(0).get()))
+          << "the backward loop reads rows only for their shape:\n"
+          << debugprint(std::span<const Var>(spec.inner_outputs));
+    }
+    for (int j = 0; j < spec.num_non_sequences; ++j) {
+      const Node* outer = n->input(spec.first_non_sequence_input() + j).owner();
+      EXPECT_TRUE(outer == nullptr || outer->op().name() != "Alloc")
+          << "zeros copied into every step:\n"
+          << debugprint(f);
+    }
+  }
+  EXPECT_EQ(backward_loops, 1) << debugprint(f);
+  ExpectSameAsUnrewritten(lstm.inputs(), g, Lstm::Values());
+}
+
+// An output of which only the shape is used is still right where its
+// shape is taken, and the outputs beside it keep their values (the loop
+// writes its rows into one scratch row instead of the output array).
+TEST(ScanRewriteTest, OutputReadOnlyForItsShapeLeavesTheOthersRight) {
+  Var x = dmatrix("x");
+  ScanResult r = scan(
+      [](const Args& in) {
+        return StepResult{{in[0] * 2.0, exp(in[0]) + in[0]}};
+      },
+      {.sequences = {x}});
+  std::vector<Var> outputs = {r.outputs[0], shape_i(r.outputs[1], 0),
+                              shape_i(r.outputs[1], 1)};
+  Function f = function({x}, outputs);
+  const Tensor xv = Random(DType::kFloat64, {4, 3}, 7);
+  std::vector<Tensor> got = f({xv});
+  EXPECT_TRUE(AllClose(got[0], testing::Map(xv, [](double v) { return 2 * v; }),
+                       1e-12, 1e-12));
+  EXPECT_EQ(got[1].item<int64_t>(), 4);
+  EXPECT_EQ(got[2].item<int64_t>(), 3);
+  // Called again, with another number of steps.
+  const Tensor longer = Random(DType::kFloat64, {6, 3}, 8);
+  got = f({longer});
+  EXPECT_TRUE(AllClose(got[0],
+                       testing::Map(longer, [](double v) { return 2 * v; }),
+                       1e-12, 1e-12));
+  EXPECT_EQ(got[1].item<int64_t>(), 6);
+}
+
 TEST(ScanRewriteTest, LstmRecurrentWeightAndBiasGradientsFollowTheLoop) {
   // dU = sum_t h_{t-1}^T dG_t and db = sum_t (row sum of dG_t) are not
-  // accumulated step by step: the backward loop stores h_{t-1} and dG_t,
-  // and one product (one sum) over all T*B rows follows it.
+  // accumulated step by step: the backward loop stores dG_t (h_{t-1} is in
+  // the forward loop's rows already), and one product (one sum) over all
+  // T*B rows follows it.
   Lstm lstm;
   std::vector<Var> g = grad(sum(lstm.r.outputs[0]), {lstm.u, lstm.b});
   Function f = function(lstm.inputs(), g);
