@@ -46,9 +46,10 @@ std::vector<Var> BuildLoop(LoopDefinition def) {
     if (v->kind() == VarKind::kConstant && v->constant_value().size() <= 16)
       return;
     // A fill of a constant (the zeros a slice's gradient starts from) stays
-    // in the body: redone in place it costs no more than a copy from
-    // outside would, and the body's rewrites may drop it altogether
-    // (place_in_zeros). Only its sizes come from outside.
+    // in the body, where the body's rewrites drop it (place_in_zeros,
+    // elemwise_of_alloc) or it costs a fill per step; hoisted, a body that
+    // increments it would copy it in at every step. Only its sizes come
+    // from outside.
     if (const Node* owner = v.owner();
         owner != nullptr && dynamic_cast<const Alloc*>(&owner->op()) &&
         owner->input(0)->kind() == VarKind::kConstant) {
