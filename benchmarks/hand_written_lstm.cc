@@ -1,7 +1,5 @@
 #include "benchmarks/hand_written_lstm.h"
 
-#include <vector>
-
 namespace theta::bench {
 namespace {
 
@@ -162,11 +160,11 @@ HandWrittenLstm::HandWrittenLstm(backends::Backend& backend,
   dwo_ = k_.Alloc(initial.wo.nbytes());
   dbo_ = k_.Alloc(initial.bo.nbytes());
   x_ = upload(batch.x);
-  Tensor picked_index(DType::kInt32, {rows_});
+  Tensor picked_index(DType::kInt64, {rows_});
   Tensor minus_inv_rows(DType::kFloat32, {rows_});
   for (int64_t row = 0; row < rows_; ++row) {
-    picked_index.data<int32_t>()[row] =
-        static_cast<int32_t>(row * classes + batch.y.data<int32_t>()[row]);
+    picked_index.data<int64_t>()[row] =
+        row * classes + batch.y.data<int32_t>()[row];
     minus_inv_rows.data<float>()[row] = -1.0f / static_cast<float>(rows_);
   }
   picked_index_ = upload(picked_index);
@@ -242,7 +240,7 @@ void HandWrittenLstm::Forward() {
       sizeof(theta_gather_args),
       0,
       F32Array(probs_.data(), all, kContiguous),
-      {picked_index_.data(), THETA_DTYPE_I32, 1, rows, kContiguous},
+      {picked_index_.data(), THETA_DTYPE_I64, 1, rows, kContiguous},
       F32Array(picked_.data(), rows, kContiguous)};
   k_.Check(k_.backend().api().gather(k_.backend().stream(), &pick), "gather");
   const theta_ew_operand picked[] = {F32Operand(picked_.data(), kContiguous)};
@@ -267,7 +265,7 @@ void HandWrittenLstm::Backward() {
       sizeof(theta_gather_args),
       0,
       F32Array(minus_inv_rows_.data(), rows, kContiguous),
-      {picked_index_.data(), THETA_DTYPE_I32, 1, rows, kContiguous},
+      {picked_index_.data(), THETA_DTYPE_I64, 1, rows, kContiguous},
       F32Array(dlogits_.data(), all, kContiguous)};
   k_.Check(k_.backend().api().scatter_add(k_.backend().stream(), &one_hot),
            "scatter_add");
