@@ -496,8 +496,14 @@ absl::StatusOr<std::unique_ptr<Plan>> Executable::BuildPlan(
   }
   absl::flat_hash_map<const Variable*, ArrayRef> window_of;
   if (options_.external_outputs) {
-    ChainExternalOutputs(shape, is_view, update_of, external_output_of);
-    window_of = ValuesInOutputWindows(*plan, shape, is_view, update_of,
+    // How many node inputs read each variable.
+    std::vector<int> readers(vars_.size(), 0);
+    for (Node* node : schedule_) {
+      for (const Var& in : node->inputs()) ++readers[var_index_.at(in.get())];
+    }
+    ChainExternalOutputs(shape, is_view, readers, update_of,
+                         external_output_of);
+    window_of = ValuesInOutputWindows(*plan, shape, is_view, readers, update_of,
                                       external_output_of);
   }
   plan->updates_.assign(num_updates, Plan::UpdateAction{});
@@ -782,12 +788,9 @@ absl::StatusOr<std::unique_ptr<Plan>> Executable::BuildPlan(
 // neither a view nor a host value.
 void Executable::ChainExternalOutputs(
     std::span<const Dims> shape, const std::vector<bool>& is_view,
+    std::span<const int> readers,
     const absl::flat_hash_map<const Variable*, int>& update_of,
     absl::flat_hash_map<const Variable*, int>& external_output_of) {
-  std::vector<int> readers(vars_.size(), 0);
-  for (Node* node : schedule_) {
-    for (const Var& in : node->inputs()) ++readers[var_index_.at(in.get())];
-  }
   std::vector<std::pair<const Variable*, int>> chained;
   for (const auto& [out, o] : external_output_of) {
     const Variable* v = out;
@@ -817,14 +820,10 @@ void Executable::ChainExternalOutputs(
 absl::flat_hash_map<const Variable*, ArrayRef>
 Executable::ValuesInOutputWindows(
     const Plan& plan, std::span<const Dims> shape,
-    const std::vector<bool>& is_view,
+    const std::vector<bool>& is_view, std::span<const int> readers,
     const absl::flat_hash_map<const Variable*, int>& update_of,
     const absl::flat_hash_map<const Variable*, int>& external_output_of) {
   absl::flat_hash_map<const Variable*, ArrayRef> window_of;
-  std::vector<int> readers(vars_.size(), 0);
-  for (Node* node : schedule_) {
-    for (const Var& in : node->inputs()) ++readers[var_index_.at(in.get())];
-  }
   std::vector<Dims> input_shapes;
   std::vector<const HostValue*> input_values;
   for (Node* node : schedule_) {

@@ -207,9 +207,11 @@ class Executable : private RowCountSink {
   absl::Status EvaluateDynamicHostValues(Plan& plan,
                                          std::span<const HostValue> scalars);
   // Adds to `external_output_of` the intermediates an external output is
-  // computed in place over (through chains of them).
+  // computed in place over (through chains of them). `readers`: how many
+  // node inputs read each variable.
   void ChainExternalOutputs(
       std::span<const Dims> shape, const std::vector<bool>& is_view,
+      std::span<const int> readers,
       const absl::flat_hash_map<const Variable*, int>& update_of,
       absl::flat_hash_map<const Variable*, int>& external_output_of);
   // The values an op built in a caller's array would copy verbatim into
@@ -217,7 +219,7 @@ class Executable : private RowCountSink {
   // directly: each with its window.
   absl::flat_hash_map<const Variable*, ArrayRef> ValuesInOutputWindows(
       const Plan& plan, std::span<const Dims> shape,
-      const std::vector<bool>& is_view,
+      const std::vector<bool>& is_view, std::span<const int> readers,
       const absl::flat_hash_map<const Variable*, int>& update_of,
       const absl::flat_hash_map<const Variable*, int>& external_output_of);
   std::string Where(const Node& node) const;

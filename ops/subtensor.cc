@@ -637,27 +637,28 @@ absl::Status PlaceInZeros::MakeView(ViewContext& ctx) const {
   return absl::OkStatus();
 }
 
-std::vector<std::optional<ArrayRef>> PlaceInZeros::Windows(
-    const ArrayRef& out, std::span<const Dims> value_shapes,
-    std::span<const HostValue* const> values) const {
-  std::vector<std::optional<ArrayRef>> windows(num_parts());
-  absl::StatusOr<std::vector<ResolvedIndex>> parts = Parts(out.shape, values);
-  if (!parts.ok() || !LayOutParts(*parts, out.shape).tiles) return windows;
-  for (int p = 0; p < num_parts(); ++p) {
-    const ResolvedIndex& r = (*parts)[p];
-    ArrayRef window = IndexedView(out, r);
-    if (HasNegativeStep(r, out.shape.size()) ||
-        window.shape != value_shapes[p]) {
-      continue;
-    }
-    windows[p] = window;
+std::optional<ArrayRef> PlaceInZeros::Window(const ArrayRef& out,
+                                             const ResolvedIndex& part,
+                                             const Dims& value_shape) {
+  ArrayRef window = IndexedView(out, part);
+  if (HasNegativeStep(part, out.shape.size()) || window.shape != value_shape) {
+    return std::nullopt;
   }
-  return windows;
+  return window;
 }
 
 std::vector<std::optional<ArrayRef>> PlaceInZeros::OutputWindows(
     const WindowContext& ctx) const {
-  return Windows(ctx.output, ctx.input_shapes, ctx.input_values);
+  std::vector<std::optional<ArrayRef>> windows(num_parts());
+  absl::StatusOr<std::vector<ResolvedIndex>> parts =
+      Parts(ctx.output.shape, ctx.input_values);
+  if (!parts.ok() || !LayOutParts(*parts, ctx.output.shape).tiles) {
+    return windows;
+  }
+  for (int p = 0; p < num_parts(); ++p) {
+    windows[p] = Window(ctx.output, (*parts)[p], ctx.input_shapes[p]);
+  }
+  return windows;
 }
 
 absl::StatusOr<std::unique_ptr<Launch>> PlaceInZeros::MakeLaunch(
@@ -667,12 +668,6 @@ absl::StatusOr<std::unique_ptr<Launch>> PlaceInZeros::MakeLaunch(
       Parts(out.shape, ctx.input_values);
   if (!parts.ok()) return parts.status();
   const PartsLayout layout = LayOutParts(*parts, out.shape);
-  std::vector<Dims> value_shapes;
-  for (int p = 0; p < num_parts(); ++p) {
-    value_shapes.push_back(ctx.inputs[p].shape);
-  }
-  const std::vector<std::optional<ArrayRef>> windows =
-      Windows(out, value_shapes, ctx.input_values);
   std::vector<std::unique_ptr<Launch>> steps;
   if (!layout.tiles) steps.push_back(std::make_unique<ZeroFillLaunch>(out));
   // Each part is an inc_subtensor over the result, in place: inputs (out,
@@ -680,9 +675,10 @@ absl::StatusOr<std::unique_ptr<Launch>> PlaceInZeros::MakeLaunch(
   // the planner computed in its window is already there.
   for (int p = 0; p < num_parts(); ++p) {
     const ArrayRef& y = ctx.inputs[p];
-    if (windows[p].has_value() && y.slot == windows[p]->slot &&
-        y.byte_offset == windows[p]->byte_offset &&
-        y.strides == windows[p]->strides) {
+    const std::optional<ArrayRef> window =
+        layout.tiles ? Window(out, (*parts)[p], y.shape) : std::nullopt;
+    if (window.has_value() && y.slot == window->slot &&
+        y.byte_offset == window->byte_offset && y.strides == window->strides) {
       continue;
     }
     std::vector<ArrayRef> inputs = {out, ctx.inputs[p]};

@@ -2,6 +2,7 @@
 #ifndef THETA_OPS_SUBTENSOR_OPS_H_
 #define THETA_OPS_SUBTENSOR_OPS_H_
 
+#include <optional>
 #include <vector>
 
 #include "graph/op.h"
@@ -136,11 +137,11 @@ class PlaceInZeros : public Op {
   // The parts, for a result of shape `out`.
   absl::StatusOr<std::vector<ResolvedIndex>> Parts(
       const Dims& out, std::span<const HostValue* const> values) const;
-  // The windows of OutputWindows for the result `out` (all nullopt when the
-  // parts do not tile it).
-  std::vector<std::optional<ArrayRef>> Windows(
-      const ArrayRef& out, std::span<const Dims> value_shapes,
-      std::span<const HostValue* const> values) const;
+  // Part `part` of `out` as a window for a value of `value_shape` (none
+  // where the part runs backwards or the value would broadcast into it).
+  static std::optional<ArrayRef> Window(const ArrayRef& out,
+                                        const ResolvedIndex& part,
+                                        const Dims& value_shape);
 
   std::vector<std::vector<IndexEntry>> parts_;
   TensorType type_;
