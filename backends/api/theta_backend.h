@@ -360,8 +360,10 @@ typedef struct theta_copy_args {
  *                 b = standard deviation), computed in double and rounded.
  * The counter is 128 bits (low 64 bits = n / 4 or n / 2, high 64 bits 0) and
  * the key the 64-bit seed. Every backend produces the same uniform numbers
- * bit for bit; normal numbers agree to the last bit of the platform's
- * log/cos (within 2 ulp). The output dtype is F32 or F64. Uniform values
+ * bit for bit. Normal numbers agree to the last bits of the platform's
+ * log/cos: z = sqrt(-2 ln u1) cos(2 pi u2) within 4 ulp, so a + b z within
+ * 4 ulp of b z plus one rounding (where a + b z nearly cancels, that is
+ * many ulps of the result). The output dtype is F32 or F64. Uniform values
  * too are computed in double (fma(b - a, u, a) with u exact) and then
  * rounded to the output dtype, so F32 bits do not depend on the backend's
  * choice of float or double arithmetic. */

@@ -37,11 +37,11 @@ std::string BackendTestName(const ::testing::TestParamInfo<std::string>& info);
 // Views and random data (backends/testing/views.h).
 using ::theta::backends::testing::Contiguous;
 using ::theta::backends::testing::DtypeOf;
+using ::theta::backends::testing::NormalDrawsAgree;
 using ::theta::backends::testing::Random;
 using ::theta::backends::testing::Spaced;
 using ::theta::backends::testing::Strided;
 using ::theta::backends::testing::Transposed;
-using ::theta::backends::testing::UlpDistance;
 using ::theta::backends::testing::View;
 
 // A device buffer holding a host vector's bytes, read back with Download.

@@ -157,6 +157,24 @@ void ExpectClose(const Bytes& got_bytes, const Bytes& want_bytes, int64_t ulps,
   }
 }
 
+// Each element of `got` (a normal draw with mean `a`) agrees with `want`
+// as backends/testing/views.h's NormalDrawsAgree allows.
+template <typename T>
+void ExpectNormalDrawsAgree(const Bytes& got_bytes, const Bytes& want_bytes,
+                            double a, const std::string& what) {
+  const std::vector<T> got = FromBytes<T>(got_bytes);
+  const std::vector<T> want = FromBytes<T>(want_bytes);
+  ASSERT_EQ(got.size(), want.size()) << what;
+  int failures = 0;
+  for (size_t i = 0; i < got.size() && failures < 10; ++i) {
+    if (!::theta::backends::testing::NormalDrawsAgree(got[i], want[i], a)) {
+      ++failures;
+      ADD_FAILURE() << what << ": element " << i << " is " << got[i]
+                    << ", the CPU plugin gives " << want[i];
+    }
+  }
+}
+
 // An array's shape and strides (in elements).
 struct Shape {
   std::vector<int64_t> dims, strides;

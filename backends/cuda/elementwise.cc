@@ -3,7 +3,9 @@
 // over all operands together, and the kernel for the program's spec
 // (ew_codegen.h) fetched from the plugin's cache, compiling it with NVRTC on
 // first use, then launched through the driver API with the shape, strides,
-// data pointers and parameters as kernel arguments.
+// data pointers and parameters as kernel arguments. Everything a call needs
+// on the host lives in the stream's EwLaunchScratch: after warm-up a call
+// allocates nothing.
 #include <algorithm>
 #include <cstring>
 #include <string>
@@ -12,6 +14,7 @@
 #include "backends/api/elementwise_semantics.h"
 #include "backends/cuda/cuda_errors.h"
 #include "backends/cuda/ew_codegen.h"
+#include "backends/cuda/ew_launch_scratch.h"
 #include "backends/cuda/kernels.h"
 #include "backends/cuda/launch.h"
 #include "backends/cuda/status.h"
@@ -29,11 +32,12 @@ std::string InstrName(uint32_t i, int op) {
 // Checks the program against the args' operand counts (every register read
 // after a write, indices in range); sets *num_params to 1 + the largest
 // PARAM index and *stores to whether anything is stored.
-theta_status* CheckProgram(const theta_elementwise_args& args, int* num_params,
+theta_status* CheckProgram(const theta_elementwise_args& args,
+                           std::vector<char>& written, int* num_params,
                            bool* stores) {
   const theta_ew_program& p = *args.program;
   const uint32_t nr = p.num_registers;
-  std::vector<char> written(nr, 0);
+  written.assign(nr, 0);
   *num_params = 0;
   *stores = false;
   for (uint32_t i = 0; i < p.num_instrs; ++i) {
@@ -161,50 +165,42 @@ theta_status* CheckOperands(const theta_elementwise_args& args,
   return nullptr;
 }
 
-// Kernel arguments laid out as GenerateEwSource's signature expects; every
-// pointer in params() points into this object.
+// The kernel's arguments laid out as GenerateEwSource's signature expects,
+// built in the stream's scratch; the returned array points into it (and
+// at args.params, which cuLaunchKernel copies at the launch).
 template <typename Idx>
-class KernelArgs {
- public:
-  KernelArgs(const Collapsed& c, const theta_elementwise_args& args,
-             int num_params)
-      : count_(static_cast<Idx>(c.Count())) {
-    const size_t operands = c.strides.size();
-    dims_.resize(1 + operands);
-    for (int d = 0; d < c.rank; ++d) {
-      dims_[0][d] = static_cast<Idx>(c.shape[d]);
-      for (size_t i = 0; i < operands; ++i) {
-        dims_[1 + i][d] = static_cast<Idx>(c.strides[i][d]);
-      }
-    }
-    pointers_.reserve(operands);
-    for (int32_t i = 0; i < args.num_inputs; ++i) {
-      pointers_.push_back(args.inputs[i].data);
-    }
-    for (int32_t i = 0; i < args.num_outputs; ++i) {
-      pointers_.push_back(args.outputs[i].data);
-    }
-    params_.assign(args.params, args.params + num_params);
-    params_ptrs_.push_back(&count_);
-    params_ptrs_.push_back(dims_[0].data());
+void** KernelParams(const Collapsed& c, const theta_elementwise_args& args,
+                    int num_params, Idx* count,
+                    std::vector<std::array<Idx, kMaxDims>>& dims,
+                    EwLaunchScratch& scratch) {
+  *count = static_cast<Idx>(c.Count());
+  const size_t operands = c.strides.size();
+  dims.resize(1 + operands);
+  for (int d = 0; d < c.rank; ++d) {
+    dims[0][d] = static_cast<Idx>(c.shape[d]);
     for (size_t i = 0; i < operands; ++i) {
-      params_ptrs_.push_back(&pointers_[i]);
-      params_ptrs_.push_back(dims_[1 + i].data());
+      dims[1 + i][d] = static_cast<Idx>(c.strides[i][d]);
     }
-    if (num_params > 0) params_ptrs_.push_back(params_.data());
   }
-  KernelArgs(const KernelArgs&) = delete;
-  KernelArgs& operator=(const KernelArgs&) = delete;
-
-  void** params() { return params_ptrs_.data(); }
-
- private:
-  Idx count_;
-  std::vector<std::array<Idx, kMaxDims>> dims_;  // shape, then strides
-  std::vector<void*> pointers_;
-  std::vector<double> params_;
-  std::vector<void*> params_ptrs_;
-};
+  std::vector<void*>& pointers = scratch.pointers;
+  pointers.clear();
+  for (int32_t i = 0; i < args.num_inputs; ++i) {
+    pointers.push_back(args.inputs[i].data);
+  }
+  for (int32_t i = 0; i < args.num_outputs; ++i) {
+    pointers.push_back(args.outputs[i].data);
+  }
+  std::vector<void*>& params = scratch.kernel_params;
+  params.clear();
+  params.push_back(count);
+  params.push_back(dims[0].data());
+  for (size_t i = 0; i < operands; ++i) {
+    params.push_back(&pointers[i]);
+    params.push_back(dims[1 + i].data());
+  }
+  if (num_params > 0) params.push_back(const_cast<double*>(args.params));
+  return params.data();
+}
 
 }  // namespace
 
@@ -230,30 +226,37 @@ theta_status* Elementwise(theta_stream* stream,
     return InvalidArgument("elementwise: program has ", program->num_instrs,
                            " instructions but instrs is NULL");
   }
+  EwLaunchScratch& scratch = stream->ew_scratch;
   int64_t count = 0;
   if (theta_status* s = CheckOperands(args, &count)) return s;
   int num_params = 0;
   bool stores = false;
-  if (theta_status* s = CheckProgram(args, &num_params, &stores)) return s;
+  if (theta_status* s =
+          CheckProgram(args, scratch.written, &num_params, &stores)) {
+    return s;
+  }
   if (count == 0 || !stores) return nullptr;
 
-  std::vector<const int64_t*> strides;
-  strides.reserve(static_cast<size_t>(args.num_inputs + args.num_outputs));
+  std::vector<const int64_t*>& strides = scratch.strides;
+  strides.clear();
   for (int32_t i = 0; i < args.num_inputs; ++i) {
     strides.push_back(args.inputs[i].strides);
   }
   for (int32_t i = 0; i < args.num_outputs; ++i) {
     strides.push_back(args.outputs[i].strides);
   }
-  const Collapsed c = CollapseDims(args.ndim, args.shape, strides);
+  Collapsed& c = scratch.collapsed;
+  CollapseDims(args.ndim, args.shape, strides, &c);
 
-  EwKernelSpec spec;
+  EwKernelSpec& spec = scratch.spec;
   spec.compute = ct;
   spec.num_registers = program->num_registers;
   spec.instrs.assign(program->instrs, program->instrs + program->num_instrs);
+  spec.inputs.clear();
   for (int32_t i = 0; i < args.num_inputs; ++i) {
     spec.inputs.push_back(args.inputs[i].dtype);
   }
+  spec.outputs.clear();
   for (int32_t i = 0; i < args.num_outputs; ++i) {
     spec.outputs.push_back(args.outputs[i].dtype);
   }
@@ -272,22 +275,20 @@ theta_status* Elementwise(theta_stream* stream,
   theta_device* device = stream->device;
   theta_plugin* plugin = device->plugin;
   CUfunction function = nullptr;
-  if (theta_status* s =
-          plugin->kernels.Get(device->index, device->arch, spec, &function)) {
+  if (theta_status* s = plugin->kernels.Get(device->index, device->arch, spec,
+                                            &scratch.key, &function)) {
     return Prefixed("elementwise", s);
   }
   const LaunchShape l = GridStride(
       count, kDefaultThreads, MaxBlocks(device->sm_count, kDefaultThreads));
-  CUresult r;
-  if (spec.index64) {
-    KernelArgs<int64_t> kargs(c, args, num_params);
-    r = plugin->driver.LaunchKernel(function, l.blocks, 1, 1, l.threads, 1, 1,
-                                    0, stream->stream, kargs.params(), nullptr);
-  } else {
-    KernelArgs<int32_t> kargs(c, args, num_params);
-    r = plugin->driver.LaunchKernel(function, l.blocks, 1, 1, l.threads, 1, 1,
-                                    0, stream->stream, kargs.params(), nullptr);
-  }
+  void** kernel_params =
+      spec.index64 ? KernelParams(c, args, num_params, &scratch.count64,
+                                  scratch.dims64, scratch)
+                   : KernelParams(c, args, num_params, &scratch.count32,
+                                  scratch.dims32, scratch);
+  const CUresult r =
+      plugin->driver.LaunchKernel(function, l.blocks, 1, 1, l.threads, 1, 1, 0,
+                                  stream->stream, kernel_params, nullptr);
   if (r != CUDA_SUCCESS) {
     return DriverError(plugin->driver, "elementwise", "cuLaunchKernel", r);
   }

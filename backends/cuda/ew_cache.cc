@@ -19,12 +19,13 @@ EwKernelCache::~EwKernelCache() {
 }
 
 theta_status* EwKernelCache::Get(int ordinal, const std::string& arch,
-                                 const EwKernelSpec& spec, CUfunction* out) {
-  std::string key = spec.Key();
-  key.append(reinterpret_cast<const char*>(&ordinal), sizeof(ordinal));
+                                 const EwKernelSpec& spec, std::string* key,
+                                 CUfunction* out) {
+  spec.WriteKey(key);
+  key->append(reinterpret_cast<const char*>(&ordinal), sizeof(ordinal));
   {
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = entries_.find(key);
+    auto it = entries_.find(*key);
     if (it != entries_.end()) {
       *out = it->second.function;
       return nullptr;
@@ -53,7 +54,7 @@ theta_status* EwKernelCache::Get(int ordinal, const std::string& arch,
   }
   std::lock_guard<std::mutex> lock(mu_);
   auto [it, inserted] =
-      entries_.emplace(std::move(key), Entry{ordinal, module, function});
+      entries_.emplace(*key, Entry{ordinal, module, function});
   if (!inserted) driver_->ModuleUnload(module);  // another thread won
   *out = it->second.function;
   return nullptr;

@@ -5,7 +5,8 @@
 // share the kernel.
 //
 //   CUfunction f;
-//   if (theta_status* s = cache.Get(ordinal, "sm_90", spec, &f)) return s;
+//   std::string key;  // reused from call to call
+//   if (theta_status* s = cache.Get(ordinal, "sm_90", spec, &key, &f)) ...
 //
 // Thread-safe; a compile runs outside the lock (two threads missing the
 // same key at once both compile, and one result is kept).
@@ -35,8 +36,11 @@ class EwKernelCache {
 
   // The kernel for `spec` on device `ordinal`, which must be the calling
   // thread's current device; compiled for `arch` (TargetArch) on a miss.
+  // `key` is the caller's storage for the lookup key: a hit allocates
+  // nothing once it has held a key this long.
   theta_status* Get(int ordinal, const std::string& arch,
-                    const EwKernelSpec& spec, CUfunction* out);
+                    const EwKernelSpec& spec, std::string* key,
+                    CUfunction* out);
 
   // Kernels compiled and loaded for device `ordinal` so far.
   uint64_t compiled(int ordinal) const;

@@ -156,26 +156,31 @@ const char* EwOpcodeName(int op) {
 
 std::string EwKernelSpec::Key() const {
   std::string key;
-  key.reserve(32 + instrs.size() * sizeof(theta_ew_instr) + inputs.size() +
-              outputs.size());
-  Append(&key, static_cast<int32_t>(compute));
-  Append(&key, num_registers);
-  Append(&key, static_cast<int32_t>(rank));
-  Append(&key, static_cast<uint8_t>(index64));
-  Append(&key, static_cast<int32_t>(num_params));
-  Append(&key, static_cast<uint32_t>(inputs.size()));
-  for (theta_dtype d : inputs) Append(&key, static_cast<uint8_t>(d));
-  Append(&key, static_cast<uint32_t>(outputs.size()));
-  for (theta_dtype d : outputs) Append(&key, static_cast<uint8_t>(d));
-  Append(&key, static_cast<uint32_t>(instrs.size()));
-  for (const theta_ew_instr& in : instrs) {
-    Append(&key, in.op);
-    Append(&key, in.dst);
-    Append(&key, in.a);
-    Append(&key, in.b);
-    Append(&key, in.c);
-  }
+  WriteKey(&key);
   return key;
+}
+
+void EwKernelSpec::WriteKey(std::string* key) const {
+  key->clear();
+  key->reserve(32 + instrs.size() * sizeof(theta_ew_instr) + inputs.size() +
+               outputs.size());
+  Append(key, static_cast<int32_t>(compute));
+  Append(key, num_registers);
+  Append(key, static_cast<int32_t>(rank));
+  Append(key, static_cast<uint8_t>(index64));
+  Append(key, static_cast<int32_t>(num_params));
+  Append(key, static_cast<uint32_t>(inputs.size()));
+  for (theta_dtype d : inputs) Append(key, static_cast<uint8_t>(d));
+  Append(key, static_cast<uint32_t>(outputs.size()));
+  for (theta_dtype d : outputs) Append(key, static_cast<uint8_t>(d));
+  Append(key, static_cast<uint32_t>(instrs.size()));
+  for (const theta_ew_instr& in : instrs) {
+    Append(key, in.op);
+    Append(key, in.dst);
+    Append(key, in.a);
+    Append(key, in.b);
+    Append(key, in.c);
+  }
 }
 
 std::string EwKernelName(const EwKernelSpec& spec) {

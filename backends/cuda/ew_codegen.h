@@ -40,6 +40,9 @@ struct EwKernelSpec {
 
   // The cache key: every field, serialised. Equal keys give equal source.
   std::string Key() const;
+  // The same into `*key`, reusing its storage (no allocation once it has
+  // held a key this long).
+  void WriteKey(std::string* key) const;
 };
 
 // "theta_ew_" and 16 hex digits of a 64-bit hash of the key.

@@ -191,10 +191,15 @@ theta_status* theta_stream::Synchronize() {
   ReleaseRetired(true);
   if (!check) return nullptr;
   const uint64_t key = *host_key_;
+  launches_checked_ = 0;
+  if (key == theta::cuda::kNoIndexError) {
+    checks_.clear();  // keeps its capacity: the next launches allocate nothing
+    return nullptr;
+  }
+  // An error path: the tracked launches move out so that checks_ is empty
+  // whichever way this returns.
   std::vector<IndexCheck> checks = std::move(checks_);
   checks_.clear();
-  launches_checked_ = 0;
-  if (key == theta::cuda::kNoIndexError) return nullptr;
 
   // Re-arm the key, and read the offending index for the message.
   THETA_CUDA_RETURN_IF_ERROR(

@@ -21,6 +21,7 @@
 #include "backends/cuda/device_math.h"
 #include "backends/cuda/driver_api.h"
 #include "backends/cuda/ew_cache.h"
+#include "backends/cuda/ew_launch_scratch.h"
 
 struct theta_plugin {
   theta_plugin() : kernels(&driver) {}
@@ -83,6 +84,8 @@ struct theta_stream {
 
   theta_device* const device;
   cudaStream_t stream = nullptr;
+  // The elementwise entry point's host-side work space.
+  theta::cuda::EwLaunchScratch ew_scratch;
 
  private:
   struct Retired {

@@ -9,7 +9,9 @@
 #define THETA_BACKENDS_CUDA_STRIDED_H_
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "backends/cuda/device_math.h"
@@ -27,21 +29,31 @@ struct Collapsed {
 
 // Merges dimension d into d - 1 when stride[d - 1] == stride[d] * shape[d]
 // for every operand (negative and zero strides included) and drops
-// dimensions of size 1. The result has rank >= 1 (shape (1), strides 0 for
-// a scalar); a dimension of size 0 is kept, so Count() is 0.
-Collapsed CollapseDims(int ndim, const int64_t* shape,
-                       const std::vector<const int64_t*>& strides);
+// dimensions of size 1. Writes the collapsed shape to `out_shape` and each
+// operand's strides to `out_strides[i]` (zero past the rank) and returns the
+// rank, >= 1 (shape (1), strides 0 for a scalar); a dimension of size 0 is
+// kept, so the count is 0. Allocates nothing.
+int CollapseInto(int ndim, const int64_t* shape,
+                 std::span<const int64_t* const> strides, int64_t* out_shape,
+                 std::array<int64_t, kMaxDims>* out_strides);
+
+// The same into `out`, whose stride storage is reused: it allocates only
+// when `out` has not held this many operands before (kernel entry points
+// keep one per stream, so a steady state allocates nothing).
+void CollapseDims(int ndim, const int64_t* shape,
+                  std::span<const int64_t* const> strides, Collapsed* out);
 
 template <int N>
 StridedIndex<N> Collapse(int ndim, const int64_t* shape,
                          const std::array<const int64_t*, N>& strides) {
-  const Collapsed c = CollapseDims(
-      ndim, shape, std::vector<const int64_t*>(strides.begin(), strides.end()));
+  std::array<std::array<int64_t, kMaxDims>, N> collapsed_strides;
   StridedIndex<N> s;
-  s.rank = c.rank;
-  for (int d = 0; d < c.rank; ++d) {
-    s.shape[d] = c.shape[d];
-    for (int i = 0; i < N; ++i) s.stride[i][d] = c.strides[i][d];
+  int64_t collapsed_shape[kMaxDims];
+  s.rank = CollapseInto(ndim, shape, strides, collapsed_shape,
+                        collapsed_strides.data());
+  for (int d = 0; d < s.rank; ++d) {
+    s.shape[d] = collapsed_shape[d];
+    for (int i = 0; i < N; ++i) s.stride[i][d] = collapsed_strides[i][d];
   }
   return s;
 }

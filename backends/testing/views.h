@@ -100,6 +100,25 @@ int64_t UlpDistance(T a, T b) {
   return d < 0 ? -d : d;
 }
 
+// Whether `got`, a backend's normal draw a + b z stored as T, matches
+// `want`, another backend's (or the host reference's) draw of the same
+// counter. Backends agree on the standard normal z to a few ulp (their log
+// and cos differ in the last bits), and a + b z is rounded once, so the
+// bound is 4 ulp (in double) of b z plus one ulp of the result in T. Ulps
+// of the result alone would not do: where a + b z nearly cancels, a
+// difference in the last bit of z is many ulps of the result.
+template <typename T>
+bool NormalDrawsAgree(T got, T want, double a) {
+  const auto ulp = [](auto x) {
+    using U = decltype(x);
+    const U m = std::fabs(x);
+    return std::nextafter(m, std::numeric_limits<U>::infinity()) - m;
+  };
+  const double bz = std::fabs(static_cast<double>(want) - a);
+  return std::fabs(static_cast<double>(got) - static_cast<double>(want)) <=
+         4 * ulp(bz) + static_cast<double>(ulp(want));
+}
+
 }  // namespace theta::backends::testing
 
 #endif  // THETA_BACKENDS_TESTING_VIEWS_H_
