@@ -43,29 +43,34 @@ TEST(RegistryTest, FileThatIsNotALibrary) {
 }
 
 TEST(RegistryTest, LibraryWithoutEntryPoint) {
-  std::string message = LoadError("backends/libtheta_broken_no_entry_point.so");
+  std::string message =
+      LoadError("backends/testing/libtheta_broken_no_entry_point.so");
   EXPECT_THAT(message, HasSubstr("libtheta_broken_no_entry_point.so"));
   EXPECT_THAT(message, HasSubstr("no entry point theta_backend_get_api()"));
 }
 
 TEST(RegistryTest, WrongAbiMajorVersion) {
-  std::string message = LoadError("backends/libtheta_broken_old_abi.so");
+  std::string message =
+      LoadError("backends/testing/libtheta_broken_old_abi.so");
   EXPECT_THAT(message, HasSubstr("ABI version mismatch: plugin has 2.0"));
   EXPECT_THAT(message, HasSubstr("this loader needs 1.x"));
 }
 
 TEST(RegistryTest, TableShorterThanTheLoaderNeeds) {
-  std::string message = LoadError("backends/libtheta_broken_short_table.so");
+  std::string message =
+      LoadError("backends/testing/libtheta_broken_short_table.so");
   EXPECT_THAT(message, HasSubstr("the plugin is older than the loader"));
 }
 
 TEST(RegistryTest, NullEntryInTable) {
-  std::string message = LoadError("backends/libtheta_broken_null_entry.so");
+  std::string message =
+      LoadError("backends/testing/libtheta_broken_null_entry.so");
   EXPECT_THAT(message, HasSubstr("is null"));
 }
 
 TEST(RegistryTest, PluginWhoseInitFails) {
-  std::string message = LoadError("backends/libtheta_broken_init_fails.so");
+  std::string message =
+      LoadError("backends/testing/libtheta_broken_init_fails.so");
   EXPECT_THAT(message, HasSubstr("libtheta_broken_init_fails.so: "
                                  "initialisation failed"));
   EXPECT_THAT(message, HasSubstr("simulated: no device present"));
@@ -79,7 +84,9 @@ TEST(RegistryTest, DiscoveryReportsEveryPluginAndWhyItWasRejected) {
   DiscoveryReport report = Discover();
   bool cpu_available = false;
   int rejected = 0;
+  std::string listing;
   for (const PluginReport& plugin : report.plugins) {
+    listing += plugin.path + ": " + plugin.reason + "\n";
     if (plugin.name == "cpu" && plugin.available) {
       cpu_available = true;
       EXPECT_FALSE(plugin.devices.empty());
@@ -94,7 +101,8 @@ TEST(RegistryTest, DiscoveryReportsEveryPluginAndWhyItWasRejected) {
     }
   }
   EXPECT_TRUE(cpu_available);
-  EXPECT_EQ(rejected, 5);  // the five libtheta_broken_*.so in runfiles
+  // The five libtheta_broken_*.so in runfiles, each once.
+  EXPECT_EQ(rejected, 5) << listing;
   bool searched_runfiles = false;
   for (const SearchLocation& location : report.locations) {
     if (location.origin == "runfiles") searched_runfiles = true;
@@ -143,7 +151,8 @@ TEST(RegistryTest, BadDeviceIndex) {
 TEST(RegistryTest, SearchPathFromEnvironmentComesFirst) {
   std::string dir = std::string(std::getenv("TEST_TMPDIR")) + "/plugins";
   ASSERT_EQ(system(("mkdir -p " + dir).c_str()), 0);
-  std::string target = Runfile("backends/libtheta_broken_init_fails.so");
+  std::string target =
+      Runfile("backends/testing/libtheta_broken_init_fails.so");
   std::string link = dir + "/libtheta_extra.so";
   unlink(link.c_str());
   ASSERT_EQ(symlink(target.c_str(), link.c_str()), 0);
