@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
+#include <utility>
 #include <vector>
 
 #include "backends/conformance/conformance.h"
@@ -139,25 +141,33 @@ TEST_P(MemoryTest, RepeatedKernelCallsAllocateNoHostMemory) {
   rng.b = 1;
   rng.output = y.Array(m);
   const theta_array fill = y.Array(m);
-  auto run_all = [&] {
-    EXPECT_TRUE(Ok(api().elementwise(stream(), &ew)));
-    EXPECT_TRUE(Ok(api().elementwise(stream(), &ew_wide)));
-    EXPECT_TRUE(Ok(api().reduce(stream(), &sum)));
-    EXPECT_TRUE(Ok(api().reduce(stream(), &colsum)));
-    EXPECT_TRUE(Ok(api().softmax(stream(), &sm)));
-    EXPECT_TRUE(Ok(api().gather(stream(), &ga)));
-    EXPECT_TRUE(Ok(api().scatter_add(stream(), &sc)));
-    EXPECT_TRUE(Ok(api().copy(stream(), &cp)));
-    EXPECT_TRUE(Ok(api().gemm(stream(), &gm)));
-    EXPECT_TRUE(Ok(api().rng(stream(), &rng)));
-    EXPECT_TRUE(Ok(api().fill(stream(), &fill, 0.5)));
-    EXPECT_TRUE(Ok(api().stream_synchronize(stream())));
+  const std::pair<const char*, std::function<theta_status*()>> calls[] = {
+      {"elementwise", [&] { return api().elementwise(stream(), &ew); }},
+      {"elementwise (wide)",
+       [&] { return api().elementwise(stream(), &ew_wide); }},
+      {"reduce", [&] { return api().reduce(stream(), &sum); }},
+      {"reduce (columns)", [&] { return api().reduce(stream(), &colsum); }},
+      {"softmax", [&] { return api().softmax(stream(), &sm); }},
+      {"gather", [&] { return api().gather(stream(), &ga); }},
+      {"scatter_add", [&] { return api().scatter_add(stream(), &sc); }},
+      {"copy", [&] { return api().copy(stream(), &cp); }},
+      {"gemm", [&] { return api().gemm(stream(), &gm); }},
+      {"rng", [&] { return api().rng(stream(), &rng); }},
+      {"fill", [&] { return api().fill(stream(), &fill, 0.5); }},
+      {"stream_synchronize",
+       [&] { return api().stream_synchronize(stream()); }},
   };
-  run_all();
-  const int64_t before = HostAllocationCount();
-  run_all();
-  run_all();
-  EXPECT_EQ(HostAllocationCount() - before, 0);
+  for (const auto& [name, call] : calls) EXPECT_TRUE(Ok(call())) << name;
+  // Every call again, twice, each counted on its own so that a failure
+  // names the kernel that allocated.
+  for (int round = 0; round < 2; ++round) {
+    for (const auto& [name, call] : calls) {
+      const int64_t before = HostAllocationCount();
+      EXPECT_TRUE(Ok(call())) << name;
+      EXPECT_EQ(HostAllocationCount() - before, 0)
+          << name << " allocated host memory in round " << round;
+    }
+  }
 }
 
 THETA_CONFORMANCE_INSTANTIATE(MemoryTest);

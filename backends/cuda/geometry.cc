@@ -1,7 +1,5 @@
 #include "backends/cuda/geometry.h"
 
-#include <algorithm>
-
 #include "backends/cuda/strided.h"
 
 namespace theta::cuda {
@@ -22,9 +20,19 @@ ReduceGeometry MakeReduceGeometry(const theta_reduce_args& args) {
       kept[nk++] = Dim{in.shape[d], in.strides[d], out.strides[d]};
     }
   }
-  auto by_stride = [](const Dim& a, const Dim& b) { return a.in > b.in; };
-  std::stable_sort(kept, kept + nk, by_stride);
-  std::stable_sort(red, red + nr, by_stride);
+  // A stable insertion sort by input stride, largest first: at most
+  // kMaxDims entries, and std::stable_sort would take a heap buffer on
+  // every call.
+  auto sort_by_stride = [](Dim* dims, int n) {
+    for (int i = 1; i < n; ++i) {
+      const Dim d = dims[i];
+      int j = i;
+      for (; j > 0 && dims[j - 1].in < d.in; --j) dims[j] = dims[j - 1];
+      dims[j] = d;
+    }
+  };
+  sort_by_stride(kept, nk);
+  sort_by_stride(red, nr);
   int64_t shape[kMaxDims] = {}, s0[kMaxDims] = {}, s1[kMaxDims] = {};
   for (int i = 0; i < nk; ++i) {
     shape[i] = kept[i].size;
