@@ -10,6 +10,7 @@
 #include "graph/op.h"
 #include "graph/shared.h"
 #include "gtest/gtest.h"
+#include "ops/elemwise_op.h"
 #include "ops/ops.h"
 #include "ops/test_util.h"
 
@@ -315,6 +316,52 @@ TEST(GradTest, MlpTrainingStepNeedsNoMoreKernelsThanHandWritten) {
       << "grad:\n"
       << automatic.DescribePlan() << "\nhand-written:\n"
       << hand.DescribePlan();
+}
+
+// A recurrence unrolled without scan (h = tanh(0.5 h + x), thousands of
+// steps), with its gradient: one long elementwise chain forward and one
+// backward, whose values the backward chain reads. Fusion splits it into
+// kernels of at most kMaxFusedOperations operations each. Unbounded, it
+// re-fused whole groups into one kernel: at 17,500 steps that kernel needed
+// more registers than the backend's 16-bit fields hold (so sum(h) came out
+// 0), and compiling it took minutes. Values are checked against a
+// reference computed here in double precision.
+TEST(GradTest, LongUnrolledRecurrenceFusesIntoBoundedKernels) {
+  constexpr int kSteps = 3000;
+  Var x = dvector("x");
+  Var h = x;
+  for (int i = 0; i < kSteps; ++i) h = tanh(0.5 * h + x);
+  Var total = sum(h);
+  Function f = function({x}, {total, grad(total, x)});
+  int kernels = 0;
+  for (Node* node : f.graph().TopologicalOrder()) {
+    const Elemwise* e = AsElemwise(*node);
+    if (e == nullptr) continue;
+    ++kernels;
+    EXPECT_LE(e->program().num_operations(), kMaxFusedOperations);
+  }
+  EXPECT_LT(kernels, kSteps) << "the chain was not fused";
+  const std::vector<double> x0 = {0.1, -0.7, 2.5};
+  std::vector<Tensor> out = f({Tensor(x0)});
+  // Forward in double, then the adjoint: dh_{i+1}/dh_i = 0.5 (1 - h_{i+1}^2)
+  // and dh_{i+1}/dx = 1 - h_{i+1}^2, plus dh_0/dx = 1.
+  double expected_total = 0;
+  std::vector<double> expected_grad;
+  for (double xi : x0) {
+    std::vector<double> hs = {xi};
+    for (int i = 0; i < kSteps; ++i)
+      hs.push_back(std::tanh(0.5 * hs.back() + xi));
+    expected_total += hs.back();
+    double adjoint = 1, dx = 0;
+    for (int i = kSteps; i >= 1; --i) {
+      const double d = 1 - hs[i] * hs[i];
+      dx += adjoint * d;
+      adjoint *= 0.5 * d;
+    }
+    expected_grad.push_back(dx + adjoint);
+  }
+  EXPECT_NEAR(out[0].item<double>(), expected_total, 1e-12);
+  EXPECT_TRUE(AllClose(out[1], expected_grad, 1e-12, 1e-12));
 }
 
 }  // namespace

@@ -295,6 +295,70 @@ std::string ScalarProgram::Describe() const {
   return absl::StrCat("Composite{", absl::StrJoin(ops, ","), "}");
 }
 
+int ScalarProgram::num_operations() const {
+  int n = 0;
+  for (const theta_ew_instr& ins : instrs) {
+    n += static_cast<int>(ins.op != THETA_EW_LOAD && ins.op != THETA_EW_STORE);
+  }
+  return n;
+}
+
+absl::Status ScalarProgram::Validate() const {
+  if (num_registers < 1 || num_registers > THETA_EW_MAX_REGISTERS) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "elementwise program of ", instrs.size(), " instructions uses ",
+        num_registers, " registers; the backend encoding allows 1 to ",
+        THETA_EW_MAX_REGISTERS, " (THETA_EW_MAX_REGISTERS)"));
+  }
+  std::vector<char> written(num_registers, 0);
+  for (size_t i = 0; i < instrs.size(); ++i) {
+    const theta_ew_instr& ins = instrs[i];
+    auto bad = [&](const auto&... what) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("elementwise program: instruction ", i, " (",
+                       OpcodeName(ins.op), ") ", what...));
+    };
+    auto check_read = [&](int r) -> absl::Status {
+      if (r >= num_registers) {
+        return bad("reads register ", r, " but the program has ",
+                   num_registers);
+      }
+      if (!written[r]) {
+        return bad("reads register ", r, " before any instruction writes it");
+      }
+      return absl::OkStatus();
+    };
+    if (ins.op == THETA_EW_STORE) {
+      if (ins.dst >= num_outputs) {
+        return bad("stores output ", ins.dst, " but the program has ",
+                   num_outputs);
+      }
+      if (absl::Status s = check_read(ins.a); !s.ok()) return s;
+      continue;
+    }
+    if (ins.op == THETA_EW_LOAD) {
+      if (ins.a >= num_inputs) {
+        return bad("loads input ", ins.a, " but the program has ", num_inputs);
+      }
+    } else {
+      const int arity = ew::Arity(ins.op);
+      if (arity < 0 || ins.op == THETA_EW_PARAM) {
+        return bad("has an opcode (", ins.op, ") a program cannot hold");
+      }
+      const int src[3] = {ins.a, ins.b, ins.c};
+      for (int k = 0; k < arity; ++k) {
+        if (absl::Status s = check_read(src[k]); !s.ok()) return s;
+      }
+    }
+    if (ins.dst >= num_registers) {
+      return bad("writes register ", ins.dst, " but the program has ",
+                 num_registers);
+    }
+    written[ins.dst] = 1;
+  }
+  return absl::OkStatus();
+}
+
 bool ScalarProgram::operator==(const ScalarProgram& o) const {
   if (compute != o.compute || num_inputs != o.num_inputs ||
       num_outputs != o.num_outputs || instrs.size() != o.instrs.size()) {
@@ -446,6 +510,7 @@ absl::Status Elemwise::EvaluateOnHost(HostEvalContext& ctx) const {
 
 absl::StatusOr<std::unique_ptr<Launch>> Elemwise::MakeLaunch(
     LaunchContext& ctx) const {
+  if (absl::Status s = program_.Validate(); !s.ok()) return s;
   return std::unique_ptr<Launch>(new ElemwiseLaunch(program_, ctx));
 }
 

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "backends/api/theta_backend.h"
 #include "graph/op.h"
 
@@ -33,9 +34,26 @@ struct ScalarProgram {
   int single_opcode() const;
   // "add", "exp", or "Composite{...}" for a fused program.
   std::string Describe() const;
+  // Instructions other than LOAD and STORE (what fusion's size bound
+  // counts).
+  int num_operations() const;
+  // OK when the program can be handed to a backend: 1 <= num_registers <=
+  // THETA_EW_MAX_REGISTERS, every register it names below num_registers and
+  // written before it is read, every LOAD/STORE index below num_inputs /
+  // num_outputs, every opcode known. Otherwise InvalidArgument naming the
+  // first offending instruction.
+  absl::Status Validate() const;
   bool operator==(const ScalarProgram& other) const;
   size_t Hash() const;
 };
+
+// Fusion never builds a program of more operations than this: a longer chain
+// of elementwise nodes (an unrolled recurrence of 17,500 steps) becomes
+// several kernels. Bounds each kernel's register count far below
+// THETA_EW_MAX_REGISTERS, the size of a CUDA kernel's source, and the cost
+// of fusing (each group is rebuilt when it grows, so an unbounded group made
+// compile time quadratic in the chain's length).
+inline constexpr int kMaxFusedOperations = 1024;
 
 class Elemwise final : public Op {
  public:

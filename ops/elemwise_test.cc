@@ -6,6 +6,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "ops/elemwise_op.h"
 #include "ops/ops.h"
 #include "ops/test_util.h"
 
@@ -291,6 +292,36 @@ TEST(ElemwiseTest, LargeInputsCrossKernelBlocks) {
   Tensor out = Run1({x}, tanh(x) * 2.0f + 1.0f, {xv});
   EXPECT_TRUE(AllClose(
       out, Map(xv, [](double v) { return std::tanh(v) * 2 + 1; }), 2e-5, 2e-5));
+}
+
+// A program the backend's 16-bit register fields cannot encode is refused
+// when the function is planned, with the limit named, instead of reaching a
+// backend that would wrap its register numbers.
+TEST(ElemwiseTest, ProgramsBeyondTheRegisterEncodingAreRefused) {
+  Var x = dvector("x");
+  ScalarProgram p = ScalarProgram::Single(THETA_EW_NEG, 1, DType::kFloat64);
+  p.num_registers = THETA_EW_MAX_REGISTERS + 1;
+  Var y = ApplyOp1(
+      std::make_shared<Elemwise>(p, std::vector<DType>{DType::kFloat64}), {x},
+      std::source_location::current());
+  Function f = function({x}, {y}, {.rewrite = false});
+  EXPECT_THAT(ErrorOf([&] {
+                f({Tensor(std::vector<double>{1, 2})});
+              }),
+              HasSubstr("elementwise program of 3 instructions uses 65537 "
+                        "registers; the backend encoding allows 1 to 65536"));
+  // A register read before any instruction writes it.
+  ScalarProgram q = ScalarProgram::Single(THETA_EW_NEG, 1, DType::kFloat64);
+  q.instrs[1].a = 1;
+  Var z = ApplyOp1(
+      std::make_shared<Elemwise>(q, std::vector<DType>{DType::kFloat64}), {x},
+      std::source_location::current());
+  Function g = function({x}, {z}, {.rewrite = false});
+  EXPECT_THAT(ErrorOf([&] {
+                g({Tensor(std::vector<double>{1, 2})});
+              }),
+              HasSubstr("instruction 1 (neg) reads register 1 before any "
+                        "instruction writes it"));
 }
 
 }  // namespace

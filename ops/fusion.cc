@@ -87,35 +87,50 @@ bool Cheap(const Elemwise& e) {
   return ops <= 1;
 }
 
-// Compacts registers by liveness so that long fused programs stay small.
-void AllocateRegisters(ScalarProgram& p) {
-  const int n = static_cast<int>(p.instrs.size());
-  std::vector<int> last_use(p.num_registers, -1);
-  auto reads = [](const theta_ew_instr& ins, std::vector<int>& regs) {
-    regs.clear();
-    if (ins.op == THETA_EW_LOAD || ins.op == THETA_EW_PARAM) return;
-    if (ins.op == THETA_EW_STORE) {
-      regs.push_back(ins.a);
-      return;
-    }
-    const int arity = ew::Arity(ins.op);
-    if (arity >= 1) regs.push_back(ins.a);
-    if (arity >= 2) regs.push_back(ins.b);
-    if (arity >= 3) regs.push_back(ins.c);
-  };
+// An instruction of a fused program under construction. Its registers are
+// virtual (one per value of the group, so a group of n operations numbers
+// up to n of them) and stay 32-bit until AllocateRegisters has compacted
+// them; only then are they narrowed to the ABI's 16-bit fields. (Narrowing
+// earlier wrapped register 65536 onto register 0: a 17,500-step unrolled
+// chain silently computed 0.)
+struct WideInstr {
+  int op;
+  int dst;  // STORE: the output index
+  int a, b, c;
+};
+
+// The registers `ins` reads.
+void Reads(const WideInstr& ins, std::vector<int>& regs) {
+  regs.clear();
+  if (ins.op == THETA_EW_LOAD || ins.op == THETA_EW_PARAM) return;
+  if (ins.op == THETA_EW_STORE) {
+    regs.push_back(ins.a);
+    return;
+  }
+  const int arity = ew::Arity(ins.op);
+  if (arity >= 1) regs.push_back(ins.a);
+  if (arity >= 2) regs.push_back(ins.b);
+  if (arity >= 3) regs.push_back(ins.c);
+}
+
+// Compacts registers by liveness so that long fused programs stay small;
+// returns the number of registers used.
+int AllocateRegisters(std::vector<WideInstr>& instrs, int num_registers) {
+  const int n = static_cast<int>(instrs.size());
+  std::vector<int> last_use(num_registers, -1);
   std::vector<int> regs;
   for (int i = 0; i < n; ++i) {
-    reads(p.instrs[i], regs);
+    Reads(instrs[i], regs);
     for (int r : regs) last_use[r] = i;
   }
-  std::vector<int> map(p.num_registers, -1);
+  std::vector<int> map(num_registers, -1);
   std::vector<int> free_list;
   int next = 0;
   for (int i = 0; i < n; ++i) {
-    theta_ew_instr& ins = p.instrs[i];
-    reads(ins, regs);
-    std::vector<int> mapped;
-    for (int r : regs) mapped.push_back(map[r]);
+    WideInstr& ins = instrs[i];
+    Reads(ins, regs);
+    int mapped[3] = {-1, -1, -1};
+    for (size_t k = 0; k < regs.size(); ++k) mapped[k] = map[regs[k]];
     // Registers whose last read is this instruction can be reused for its
     // result (kernels read all operands before writing).
     for (int r : regs) {
@@ -127,7 +142,7 @@ void AllocateRegisters(ScalarProgram& p) {
       }
     }
     if (ins.op == THETA_EW_STORE) {
-      ins.a = static_cast<uint16_t>(mapped[0]);
+      ins.a = mapped[0];
       continue;
     }
     int dst;
@@ -138,14 +153,33 @@ void AllocateRegisters(ScalarProgram& p) {
       dst = next++;
     }
     const int old_dst = ins.dst;
-    if (!mapped.empty()) ins.a = static_cast<uint16_t>(mapped[0]);
-    if (mapped.size() >= 2) ins.b = static_cast<uint16_t>(mapped[1]);
-    if (mapped.size() >= 3) ins.c = static_cast<uint16_t>(mapped[2]);
-    ins.dst = static_cast<uint16_t>(dst);
+    if (regs.size() >= 1) ins.a = mapped[0];
+    if (regs.size() >= 2) ins.b = mapped[1];
+    if (regs.size() >= 3) ins.c = mapped[2];
+    ins.dst = dst;
     map[old_dst] = dst;
     if (last_use[old_dst] < 0) free_list.push_back(dst);  // never read
   }
-  p.num_registers = std::max(next, 1);
+  return std::max(next, 1);
+}
+
+// Narrows a compacted program to the ABI's encoding. Returns false (and
+// leaves `out` unspecified) when a register or operand index does not fit
+// (ScalarProgram::Validate states the limits).
+bool Encode(const std::vector<WideInstr>& wide, ScalarProgram& out) {
+  if (out.num_registers > THETA_EW_MAX_REGISTERS) return false;
+  out.instrs.clear();
+  out.instrs.reserve(wide.size());
+  for (const WideInstr& w : wide) {
+    for (int field : {w.dst, w.a, w.b, w.c}) {
+      if (field < 0 || field > UINT16_MAX) return false;
+    }
+    out.instrs.push_back(
+        {static_cast<uint16_t>(w.op), static_cast<uint16_t>(w.dst),
+         static_cast<uint16_t>(w.a), static_cast<uint16_t>(w.b),
+         static_cast<uint16_t>(w.c)});
+  }
+  return true;
 }
 
 // Whether fusing `members` into one node keeps the graph acyclic: no node
@@ -239,6 +273,9 @@ bool FuseElementwisePass(FunctionGraph& graph, bool& restart) {
     external.clear();
     for (const Var& in : root->inputs()) external.insert(in.get());
     read_earlier_producers.clear();
+    // Operations in the group so far, kept within kMaxFusedOperations (a
+    // member may itself be a fused node of many operations).
+    int operations = root_op->program().num_operations();
     bool took_readers = false;
     while (!frontier.empty()) {
       Node* n = frontier.back();
@@ -288,9 +325,12 @@ bool FuseElementwisePass(FunctionGraph& graph, bool& restart) {
           }
           grown += static_cast<int>(!counted);
         }
-        if (grown > kMaxFusedInputs || members.size() >= kMaxFusedNodes) {
+        const int p_operations = pe->program().num_operations();
+        if (grown > kMaxFusedInputs || members.size() >= kMaxFusedNodes ||
+            operations + p_operations > kMaxFusedOperations) {
           continue;
         }
+        operations += p_operations;
         for (int o = 0; o < p->num_outputs(); ++o)
           external.erase(p->output_variable(o));
         for (const Var& pin : p->inputs()) external.insert(pin.get());
@@ -326,6 +366,11 @@ bool FuseElementwisePass(FunctionGraph& graph, bool& restart) {
             if (fusable) joining.push_back(q);
           }
         }
+        int joining_operations = 0;
+        for (Node* n : joining) {
+          joining_operations += AsElemwise(*n)->program().num_operations();
+        }
+        if (operations + joining_operations > kMaxFusedOperations) continue;
         for (Node* n : joining) members.insert(n);
         absl::flat_hash_set<const Variable*> inputs = GroupInputs(members);
         if (static_cast<int>(inputs.size()) > kMaxFusedInputs ||
@@ -334,6 +379,7 @@ bool FuseElementwisePass(FunctionGraph& graph, bool& restart) {
           for (Node* n : joining) members.erase(n);
           continue;
         }
+        operations += joining_operations;
         external = std::move(inputs);
         for (Node* n : joining) frontier.push_back(n);
         took_readers = true;
@@ -352,6 +398,7 @@ bool FuseElementwisePass(FunctionGraph& graph, bool& restart) {
     // Inputs, registers, outputs.
     ScalarProgram program;
     program.compute = compute;
+    std::vector<WideInstr> wide;
     std::vector<Var> inputs;
     absl::flat_hash_map<const Variable*, int> value_register;
     std::vector<Var> outputs;
@@ -369,9 +416,8 @@ bool FuseElementwisePass(FunctionGraph& graph, bool& restart) {
             if (static_cast<int>(inputs.size()) >= kMaxFusedInputs)
               too_many = true;
             const int r = next_register++;
-            program.instrs.push_back({THETA_EW_LOAD, static_cast<uint16_t>(r),
-                                      static_cast<uint16_t>(inputs.size()), 0,
-                                      0});
+            wide.push_back(
+                {THETA_EW_LOAD, r, static_cast<int>(inputs.size()), 0, 0});
             inputs.push_back(in);
             found = value_register.emplace(in.get(), r).first;
           }
@@ -379,15 +425,15 @@ bool FuseElementwisePass(FunctionGraph& graph, bool& restart) {
         } else if (ins.op == THETA_EW_STORE) {
           value_register[n->output_variable(ins.dst)] = reg_map[ins.a];
         } else {
-          theta_ew_instr copy = ins;
+          WideInstr copy{ins.op, 0, 0, 0, 0};
           const int arity = ew::Arity(ins.op);
-          if (arity >= 1) copy.a = static_cast<uint16_t>(reg_map[ins.a]);
-          if (arity >= 2) copy.b = static_cast<uint16_t>(reg_map[ins.b]);
-          if (arity >= 3) copy.c = static_cast<uint16_t>(reg_map[ins.c]);
+          if (arity >= 1) copy.a = reg_map[ins.a];
+          if (arity >= 2) copy.b = reg_map[ins.b];
+          if (arity >= 3) copy.c = reg_map[ins.c];
           const int r = next_register++;
-          copy.dst = static_cast<uint16_t>(r);
+          copy.dst = r;
           reg_map[ins.dst] = r;
-          program.instrs.push_back(copy);
+          wide.push_back(copy);
         }
       }
     }
@@ -401,17 +447,18 @@ bool FuseElementwisePass(FunctionGraph& graph, bool& restart) {
           if (c.node == nullptr || !members.contains(c.node)) outside = true;
         }
         if (!outside) continue;
-        program.instrs.push_back(
-            {THETA_EW_STORE, static_cast<uint16_t>(outputs.size()),
-             static_cast<uint16_t>(value_register.at(v)), 0, 0});
+        wide.push_back({THETA_EW_STORE, static_cast<int>(outputs.size()),
+                        value_register.at(v), 0, 0});
         outputs.push_back(n->output(o));
         output_dtypes.push_back(v->type().dtype());
       }
     }
     program.num_inputs = static_cast<int>(inputs.size());
     program.num_outputs = static_cast<int>(outputs.size());
-    program.num_registers = next_register;
-    AllocateRegisters(program);
+    program.num_registers = AllocateRegisters(wide, next_register);
+    // kMaxFusedOperations keeps every group far inside the encoding; a group
+    // that still did not fit stays unfused rather than being miscompiled.
+    if (!Encode(wide, program)) continue;
     auto op = std::make_shared<Elemwise>(std::move(program), output_dtypes);
     std::shared_ptr<Node> fused =
         Node::Create(std::move(op), std::move(inputs), root->source());

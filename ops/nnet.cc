@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ops/elemwise_op.h"
+#include "ops/labels.h"
 #include "ops/nnet_ops.h"
 #include "ops/reduce.h"
 #include "ops/shape.h"
@@ -89,11 +90,9 @@ class CrossentropyLaunch : public Launch {
     gather_.indices = theta_array{flat_index_.data(), THETA_DTYPE_I64, 1,
                                   &loss_.shape[0], &one_};
     gather_.output = loss_.ToAbi(ctx.slots);
-    if (absl::Status s =
-            ctx.backend->Check(api.gather(stream, &gather_), "gather");
-        !s.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "labels must lie in [0, ", classes_, "): ", s.message()));
+    if (theta_status* refused = api.gather(stream, &gather_)) {
+      api.status_free(refused);
+      return NameTheLabel(ctx);
     }
     neg_operands_[0].data = loss_.Address(ctx.slots);
     neg_operands_[1].data = neg_operands_[0].data;
@@ -101,6 +100,48 @@ class CrossentropyLaunch : public Launch {
   }
 
  private:
+  // The error path of a label out of range (the gather refused its flat
+  // index): the labels come to the host, through flat_index_, so that the
+  // error names the first bad one and its row.
+  absl::Status NameTheLabel(const ExecContext& ctx) {
+    const theta_backend_api& api = ctx.backend->api();
+    const int64_t n = labels_.numel();
+    const theta_ew_instr copy_program[2] = {{THETA_EW_LOAD, 0, 0, 0, 0},
+                                            {THETA_EW_STORE, 0, 0, 0, 0}};
+    const theta_ew_program copy_abi = {sizeof(theta_ew_program),
+                                       THETA_DTYPE_I64, 1, 2, copy_program};
+    theta_ew_operand operands[2] = {index_operands_[0], index_operands_[2]};
+    const theta_elementwise_args copy = {sizeof(theta_elementwise_args),
+                                         &copy_abi,
+                                         1,
+                                         &loss_.shape[0],
+                                         1,
+                                         operands,
+                                         1,
+                                         operands + 1,
+                                         0,
+                                         nullptr};
+    if (absl::Status s = ctx.backend->Check(
+            api.elementwise(ctx.backend->stream(), &copy), "labels");
+        !s.ok()) {
+      return s;
+    }
+    std::vector<int64_t> host(n);
+    if (absl::Status s = ctx.backend->CopyToHost(
+            host.data(), flat_index_.data(), n * sizeof(int64_t));
+        !s.ok()) {
+      return s;
+    }
+    if (absl::Status s = ctx.backend->Synchronize(); !s.ok()) return s;
+    absl::Status s = FirstLabelOutOfRange("categorical_crossentropy", "row",
+                                          host, labels_.shape, classes_);
+    if (!s.ok()) return s;
+    return absl::InternalError(absl::StrCat(
+        "categorical_crossentropy: the gather refused a label but every "
+        "label lies in [0, ",
+        classes_, ")"));
+  }
+
   explicit CrossentropyLaunch(LaunchContext& ctx)
       : x_(ctx.inputs[0]),
         labels_(ctx.inputs[1]),
@@ -299,8 +340,10 @@ Var categorical_crossentropy(const Var& coding_dist, const Var& targets,
       return ApplyOp(std::make_shared<CrossentropySoftmax>(),
                      {coding_dist.owner()->input(0), targets}, loc)[0];
     }
-    Var onehot = one_hot(targets, shape_i(coding_dist, 1, loc),
-                         coding_dist.dtype(), loc);
+    Var classes = shape_i(coding_dist, 1, loc);
+    Var onehot = one_hot(
+        check_labels(targets, classes, "categorical_crossentropy", "row", loc),
+        classes, coding_dist.dtype(), loc);
     return neg(Operand(sum(onehot * log(coding_dist), {1}, false, loc), loc));
   }
   if (targets.type().ndim() != coding_dist.type().ndim()) {

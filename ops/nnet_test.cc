@@ -113,7 +113,8 @@ TEST(NnetTest, CrossentropyLabelOutOfRangeIsAnError) {
   std::string message = ErrorOf([&] {
     f({Tensor(DType::kFloat64, {2, 3}), Tensor(std::vector<int32_t>{0, 3})});
   });
-  EXPECT_THAT(message, HasSubstr("labels must lie in [0, 3)"));
+  EXPECT_THAT(message, HasSubstr("categorical_crossentropy: label 3 at row 1 "
+                                 "is out of range [0, 3)"));
 }
 
 TEST(NnetTest, BinaryCrossentropy) {

@@ -56,8 +56,50 @@ std::vector<int> NormalizeAxes(const AxisList& list, int ndim, const char* what,
   return axes;
 }
 
+// Whether an empty reduction has a value (sum 0, prod 1); max, min, argmax
+// and argmin of nothing are errors.
+bool HasIdentity(theta_reduce_op op) {
+  return op == THETA_REDUCE_SUM || op == THETA_REDUCE_PROD;
+}
+
+// The builder's name, as a user wrote it.
+const char* UserName(theta_reduce_op op) {
+  switch (op) {
+    case THETA_REDUCE_SUM:
+      return "sum";
+    case THETA_REDUCE_PROD:
+      return "prod";
+    case THETA_REDUCE_MAX:
+      return "max";
+    case THETA_REDUCE_MIN:
+      return "min";
+    case THETA_REDUCE_ARGMAX:
+      return "argmax";
+    case THETA_REDUCE_ARGMIN:
+      return "argmin";
+  }
+  return "reduce";
+}
+
 bool Contains(const std::vector<int>& axes, int d) {
   return std::find(axes.begin(), axes.end(), d) != axes.end();
+}
+
+// As NumPy and Theano: the maximum of nothing is an error, not -inf. Checked
+// where shapes are known (once per plan), so every backend gets it.
+absl::Status CheckDefined(theta_reduce_op op, const std::vector<int>& axes,
+                          const Dims& x) {
+  if (HasIdentity(op)) return absl::OkStatus();
+  for (int d : axes) {
+    if (d < x.size() && x[d] == 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          ReduceName(op), " of an empty dimension ", d, ": input shape (",
+          absl::StrJoin(x, ", "), "), reducing axes (",
+          absl::StrJoin(axes, ", "), "); ", UserName(op),
+          " of zero elements is undefined (it has no identity)"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 class ReduceLaunch : public Launch {
@@ -127,14 +169,10 @@ absl::StatusOr<std::vector<TensorType>> Reduce::OutputTypes(
 
 absl::Status Reduce::InferShapes(ShapeContext& ctx) const {
   const Dims& x = ctx.input_shapes[0];
+  if (absl::Status s = CheckDefined(op_, axes_, x); !s.ok()) return s;
   Dims shape;
   for (int d = 0; d < x.size(); ++d) {
     if (Contains(axes_, d)) {
-      if ((op_ == THETA_REDUCE_ARGMAX || op_ == THETA_REDUCE_ARGMIN) &&
-          x[d] == 0) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(ReduceName(op_), " of an empty dimension ", d));
-      }
       if (keepdims_) shape.push_back(1);
     } else {
       shape.push_back(x[d]);
@@ -146,6 +184,7 @@ absl::Status Reduce::InferShapes(ShapeContext& ctx) const {
 
 absl::Status Reduce::EvaluateOnHost(HostEvalContext& ctx) const {
   const HostValue& in = *ctx.inputs[0];
+  if (absl::Status s = CheckDefined(op_, axes_, in.shape); !s.ok()) return s;
   HostValue& out = ctx.outputs[0];
   Dims out_shape;
   Dims kept;

@@ -10,6 +10,7 @@
 #include "graph/launches.h"
 #include "ops/elemwise.h"
 #include "ops/elemwise_op.h"
+#include "ops/labels.h"
 #include "ops/shape.h"
 #include "ops/subtensor_ops.h"
 
@@ -976,9 +977,18 @@ Var one_hot(const Var& labels, DimArg depth, DType dtype,
             absl::StrCat("one_hot: labels must be integers, got ",
                          labels.type().ToString()));
   }
-  Var expanded =
-      expand_dims(cast(labels, DType::kInt64, loc), labels.ndim(), loc);
-  Var classes = arange(0, Operand(DimArgToVar(depth, loc), loc), 1, loc);
+  Var classes_count = DimArgToVar(depth, loc);
+  // Labels out of [0, depth) are an error at run time, not rows of zeros
+  // (unless the caller checked them already, naming itself).
+  const Node* owner = labels.owner();
+  const bool checked = owner != nullptr &&
+                       dynamic_cast<const CheckLabels*>(&owner->op()) &&
+                       owner->input(1).get() == classes_count.get();
+  Var expanded = expand_dims(
+      checked ? labels
+              : check_labels(labels, classes_count, "one_hot", "position", loc),
+      labels.ndim(), loc);
+  Var classes = arange(0, Operand(classes_count, loc), 1, loc);
   return cast(eq(expanded, classes), dtype, loc);
 }
 

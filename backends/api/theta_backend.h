@@ -249,6 +249,13 @@ typedef enum theta_ew_opcode {
   THETA_EW_CLIP = 81    /* min(max(a, b), c), NaN in a propagates */
 } theta_ew_opcode;
 
+/* Register fields are 16 bits, so a program has at most this many
+ * registers: a plugin rejects a larger num_registers with INVALID_ARGUMENT
+ * (never wraps or truncates a register number). A compiler must number its
+ * registers densely (reuse a register after its value's last read) and
+ * refuse, not truncate, a program that still needs more. */
+#define THETA_EW_MAX_REGISTERS 65536
+
 typedef struct theta_ew_instr {
   uint16_t op;
   uint16_t dst;
@@ -260,7 +267,8 @@ typedef struct theta_ew_instr {
 typedef struct theta_ew_program {
   size_t struct_size;
   theta_dtype compute_dtype;
-  uint32_t num_registers; /* registers are 0 .. num_registers-1 */
+  uint32_t num_registers; /* registers are 0 .. num_registers-1;
+                             at most THETA_EW_MAX_REGISTERS */
   uint32_t num_instrs;
   const theta_ew_instr* instrs;
 } theta_ew_program;

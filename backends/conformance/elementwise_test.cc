@@ -256,6 +256,31 @@ TEST_P(ElementwiseTest, RejectsBadPrograms) {
   EXPECT_TRUE(Invalid(api().elementwise(stream(), &a), "input"));
 }
 
+// Register fields are 16 bits: register 65535 works, and a program that
+// claims more registers than they can name is refused (a compiler that
+// wrapped register 65536 onto 0 computed wrong values without a word).
+TEST_P(ElementwiseTest, RegistersUpToTheEncodingLimit) {
+  const int64_t shape[] = {4}, one[] = {1};
+  DeviceArray x = Upload(std::vector<float>{1, 2, 3, 4});
+  DeviceArray y = Upload(std::vector<float>(4, 0));
+  theta_ew_operand in{x.buffer.data(), THETA_DTYPE_F32, one};
+  theta_ew_operand out{y.buffer.data(), THETA_DTYPE_F32, one};
+  const int top = THETA_EW_MAX_REGISTERS - 1;
+  const std::vector<theta_ew_instr> code = {
+      I(THETA_EW_LOAD, top, 0), I(THETA_EW_LOAD, 0, 0),
+      I(THETA_EW_ADD, top, top, 0), I(THETA_EW_STORE, 0, top)};
+  theta_ew_program program =
+      backends::EwProgram(THETA_DTYPE_F32, THETA_EW_MAX_REGISTERS, code);
+  const theta_elementwise_args a =
+      backends::ElementwiseArgs(program, shape, {&in, 1}, {&out, 1});
+  ASSERT_TRUE(Ok(api().elementwise(stream(), &a)));
+  EXPECT_EQ(Download<float>(y, 4), (std::vector<float>{2, 4, 6, 8}));
+  program.num_registers = THETA_EW_MAX_REGISTERS + 1;
+  EXPECT_TRUE(Invalid(api().elementwise(stream(), &a),
+                      "program has 65537 registers; at most 65536 "
+                      "(THETA_EW_MAX_REGISTERS)"));
+}
+
 THETA_CONFORMANCE_INSTANTIATE(ElementwiseTest);
 
 }  // namespace

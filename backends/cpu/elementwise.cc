@@ -133,6 +133,11 @@ std::string InstrName(uint32_t i, int op) {
 theta_status* PlanProgram(const theta_elementwise_args& args, Plan* plan) {
   const theta_ew_program& p = *args.program;
   const uint32_t nr = p.num_registers;
+  if (nr > THETA_EW_MAX_REGISTERS) {
+    return InvalidArgument("elementwise: program has ", nr,
+                           " registers; at most ", THETA_EW_MAX_REGISTERS,
+                           " (THETA_EW_MAX_REGISTERS) can be encoded");
+  }
   std::pmr::vector<char> written(nr, 0, plan->arena);
   for (uint32_t i = 0; i < p.num_instrs; ++i) {
     const theta_ew_instr& in = p.instrs[i];

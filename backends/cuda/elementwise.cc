@@ -37,6 +37,11 @@ theta_status* CheckProgram(const theta_elementwise_args& args,
                            bool* stores) {
   const theta_ew_program& p = *args.program;
   const uint32_t nr = p.num_registers;
+  if (nr > THETA_EW_MAX_REGISTERS) {
+    return InvalidArgument("elementwise: program has ", nr,
+                           " registers; at most ", THETA_EW_MAX_REGISTERS,
+                           " (THETA_EW_MAX_REGISTERS) can be encoded");
+  }
   written.assign(nr, 0);
   *num_params = 0;
   *stores = false;
