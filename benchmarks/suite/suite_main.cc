@@ -20,6 +20,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "benchmarks/suite/peers.h"
+#include "benchmarks/suite/process.h"
 #include "benchmarks/suite/report.h"
 #include "benchmarks/suite/suite.h"
 
@@ -74,7 +75,10 @@ int main(int argc, char** argv) {
   c.mode = quick ? "quick" : "full";
   c.runfiles = RunfilesRoot(argv[0]);
   const char* workspace = std::getenv("BUILD_WORKSPACE_DIRECTORY");
-  c.repo_dir = workspace != nullptr ? workspace : "";
+  // The checkout: where `bazel run` was started from, else the current
+  // directory (git finds the repository above it, or says there is none).
+  c.repo_dir = workspace != nullptr ? workspace
+                                    : std::filesystem::current_path().string();
   c.rounds = absl::GetFlag(FLAGS_rounds) > 0 ? absl::GetFlag(FLAGS_rounds)
                                              : (quick ? 2 : 3);
   c.threads.clear();
@@ -116,8 +120,15 @@ int main(int argc, char** argv) {
 
   if (absl::GetFlag(FLAGS_peers)) {
     std::string venv = absl::GetFlag(FLAGS_venv);
-    venv = venv.empty() ? (c.repo_dir.empty() ? ".venv" : c.repo_dir + "/.venv")
-                        : FromWorkingDirectory(venv);
+    if (venv.empty()) {
+      // .venv in the repository root (bazel run gives it; else ask git).
+      venv = theta::suite::OutputOf(
+                 {"git", "-C", c.repo_dir, "rev-parse", "--show-toplevel"},
+                 c.scratch_dir, c.repo_dir) +
+             "/.venv";
+    } else {
+      venv = FromWorkingDirectory(venv);
+    }
     c.python = theta::suite::VenvPython(venv, &c.peers_note);
     c.peers_dir = c.runfiles + "/theta/benchmarks/peers";
     if (c.python.empty()) std::printf("%s\n", c.peers_note.c_str());
