@@ -19,8 +19,10 @@ def version():
 
 
 def detail():
-    c = pytensor.config
-    return f"mode={c.mode}, linker={c.linker}, blas={c.blas__ldflags or 'none'}"
+    from pytensor.compile.mode import get_default_mode
+    linker = type(get_default_mode().linker).__name__
+    blas = pytensor.config.blas__ldflags.split(" -Wl")[0] or "none"
+    return f"default mode, {linker}, blas: {blas}"
 
 
 def set_threads(n):

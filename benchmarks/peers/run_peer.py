@@ -5,7 +5,7 @@ One round of one framework over the named workloads, each timed as Google
 Benchmark times Theta's: warm up, then run batches of calls, doubling the
 batch until one lasts --min_time seconds; its time per call is the result.
 
-  python run_peer.py --probe --out probe.json
+  python run_peer.py --probe --out -
   python run_peer.py --framework torch --threads 1 \
       --workloads softmax_20x16,mlp_step --min_time 0.5 --out torch.json
 
@@ -83,7 +83,7 @@ def main():
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--workloads", default="")
     parser.add_argument("--min_time", type=float, default=0.5)
-    parser.add_argument("--out", required=True)
+    parser.add_argument("--out", required=True, help="a file, or - for stdout")
     args = parser.parse_args()
     if args.probe:
         result = probe()
@@ -92,8 +92,12 @@ def main():
         result = run(args.framework, args.threads, workloads, args.min_time)
     else:
         parser.error("give --probe or --framework")
-    with open(args.out, "w") as out:
-        json.dump(result, out, indent=1)
+    if args.out == "-":
+        json.dump(result, sys.stdout, indent=1)
+        print()
+    else:
+        with open(args.out, "w") as out:
+            json.dump(result, out, indent=1)
     return 0
 
 

@@ -31,8 +31,7 @@ echo "peers/setup: making the venv $venv"
 "$venv/bin/python" -m pip install --no-cache-dir --upgrade pip
 "$venv/bin/python" -m pip install --no-cache-dir "torch>=2,<3" "pytensor>=2.20"
 echo "peers/setup: installed; what the suite will see:"
-"$venv/bin/python" "$root/benchmarks/peers/run_peer.py" --probe --out /dev/stdout
-echo
+"$venv/bin/python" "$root/benchmarks/peers/run_peer.py" --probe --out -
 # PyTensor compiles (numba or C) into an on-disk cache; a first compile of
 # the LSTM steps takes minutes. Fill the cache now rather than in the
 # suite's first timed round.
