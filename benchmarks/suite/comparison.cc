@@ -65,10 +65,10 @@ std::string ComparisonText(const SuiteReport& report) {
         row.best_peer.empty()
             ? "-"
             : FormatSeconds(row.peers.at(row.best_peer).median);
-    out += absl::StrFormat(
-        "%-26s %3d  %-12s %-12s %-18s %s\n", row.workload, row.threads, theta,
-        peer, row.best_peer,
-        row.ratio ? absl::StrFormat("%.2f", *row.ratio) : std::string("-"));
+    out +=
+        absl::StrFormat("%-26s %3d  %-12s %-12s %-18s %s\n", row.workload,
+                        row.threads, theta, peer, row.best_peer,
+                        row.ratio ? FormatRatio(*row.ratio) : std::string("-"));
   }
   return out;
 }

@@ -26,6 +26,11 @@ std::string FormatValue(double value, const std::string& unit) {
   return Significant(value) + " " + unit;
 }
 
+std::string FormatRatio(double ratio) {
+  return ratio >= 0.1 ? absl::StrFormat("%.2f", ratio)
+                      : absl::StrFormat("%.2g", ratio);
+}
+
 std::string FormatRange(const Summary& s, const std::string& unit) {
   std::string out = FormatValue(s.median, unit);
   if (s.count > 1) {

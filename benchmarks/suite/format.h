@@ -15,6 +15,8 @@ namespace theta::suite {
 std::string FormatSeconds(double seconds);
 // A value of `unit` ("s": seconds; anything else: the number and the unit).
 std::string FormatValue(double value, const std::string& unit);
+// A ratio with two decimals, or two significant digits below 0.1.
+std::string FormatRatio(double ratio);
 // "median (min..max)"; the range omitted for a single value.
 std::string FormatRange(const Summary& s, const std::string& unit);
 

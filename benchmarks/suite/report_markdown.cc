@@ -66,10 +66,9 @@ std::string ComparisonSection(const SuiteReport& r) {
           " | ");
     }
     absl::StrAppend(&out,
-                    row.ratio
-                        ? absl::StrCat(absl::StrFormat("%.2f", *row.ratio),
-                                       " (", row.best_peer, ")")
-                        : "-",
+                    row.ratio ? absl::StrCat(FormatRatio(*row.ratio), " (",
+                                             row.best_peer, ")")
+                              : "-",
                     " |\n");
   }
   return out + "\n";

@@ -71,6 +71,8 @@ TEST(Format, PicksTheUnit) {
   EXPECT_EQ(FormatSeconds(0.0123), "12.3 ms");
   EXPECT_EQ(FormatSeconds(2.5e-7), "250 ns");
   EXPECT_EQ(FormatSeconds(1.5), "1.50 s");
+  EXPECT_EQ(FormatRatio(1.234), "1.23");
+  EXPECT_EQ(FormatRatio(0.000904), "0.0009");
   EXPECT_EQ(FormatRange(Summarize({1e-3, 2e-3, 3e-3}), "s"),
             "2.00 ms (1.00 ms..3.00 ms)");
 }
