@@ -3,7 +3,8 @@
 //   under 100 ms);
 // - an MLP training step (784-512-10, batch 256, float32) whose backward
 //   pass comes from grad, against the same step with a hand-written
-//   backward graph (target: within 10%).
+//   backward graph (target: within 10%);
+// - a softmax-regression training step (784-10, batch 256).
 //
 //   bazel run //benchmarks:autodiff_bench
 #include <benchmark/benchmark.h>
@@ -122,6 +123,34 @@ void BM_MlpTrainingStep(benchmark::State& state) {
   state.SetLabel(automatic ? "grad" : "hand-written backward");
 }
 BENCHMARK(BM_MlpTrainingStep)->Arg(1)->Arg(0)->Unit(benchmark::kMillisecond);
+
+// Softmax regression (784 -> 10, batch 256, float32): one SGD step of the
+// mean cross-entropy, its gradient from grad. The peers' scripts measure the
+// same step (benchmarks/peers/).
+void BM_SoftmaxRegressionTrainingStep(benchmark::State& state) {
+  Var x = fmatrix("x");
+  Var y = ivector("y");
+  SharedVar w =
+      shared(bench::UniformTensor(DType::kFloat32, {784, 10}, 0.087, 1), "w");
+  SharedVar b = shared(Tensor(DType::kFloat32, {10}), "b");
+  Var cost =
+      mean(nnet::categorical_crossentropy(nnet::softmax(dot(x, w) + b), y));
+  std::vector<Var> g = grad(cost, {w, b});
+  Function step =
+      function({x, y}, {cost},
+               {.updates = {{w, w - 0.01f * g[0]}, {b, b - 0.01f * g[1]}}});
+  std::vector<Tensor> batch = {
+      bench::RandomTensor(DType::kFloat32, {256, 784}, 3),
+      bench::RandomLabels(256, 10, 4)};
+  std::vector<Tensor> outputs;
+  step.Call(batch, outputs);
+  for (auto _ : state) {
+    step.Call(batch, outputs);
+    benchmark::DoNotOptimize(outputs[0].raw_data());
+  }
+  state.counters["launches"] = step.stats().kernel_launches;
+}
+BENCHMARK(BM_SoftmaxRegressionTrainingStep)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace theta

@@ -12,12 +12,15 @@
 // - the compile time of that training step (grad, rewrites, plan; target
 //   under 100 ms).
 //
-//   bazel run //benchmarks:scan_bench
+//   bazel run //benchmarks:scan_bench [-- --lstm_min_time=2 --bound_rounds=7]
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <utility>
 #include <vector>
 
 #include "autodiff/grad.h"
@@ -38,6 +41,9 @@ namespace theta {
 namespace {
 
 constexpr int64_t kRnnSize = 64;
+// Rounds of sgemm measured before and after the timed LSTM steps, for the
+// GEMM-only bound (--bound_rounds).
+int g_bound_rounds = 7;
 constexpr int64_t kRnnSteps = 1000;
 
 double Seconds(std::chrono::steady_clock::time_point a,
@@ -224,7 +230,7 @@ double MeasureSgemmRate(const bench::LstmConfig& c, int rounds) {
 // bound at the best sgemm rate seen (`sgemm`, or one measured now).
 void ReportAgainstBound(benchmark::State& state, const bench::LstmConfig& c,
                         double sgemm) {
-  sgemm = std::max(sgemm, MeasureSgemmRate(c, 7));
+  sgemm = std::max(sgemm, MeasureSgemmRate(c, g_bound_rounds));
   state.counters["gemm_floor_ms"] = c.GemmFlops() / sgemm * 1e3;
   state.counters["sgemm_GFLOP/s"] = sgemm / 1e9;
   state.counters["ms_per_step"] = benchmark::Counter(
@@ -244,7 +250,7 @@ void BM_LstmTrainingStep(benchmark::State& state) {
   // The rate is the best of rounds before, between and after the timed
   // steps: on a shared machine a measurement can be several times too slow
   // for seconds at a time, which would flatter the ratio.
-  double sgemm = MeasureSgemmRate(c, 7);
+  double sgemm = MeasureSgemmRate(c, g_bound_rounds);
   int64_t steps = 0;
   for (auto _ : state) {
     s.step.Call(inputs, outputs);
@@ -273,11 +279,6 @@ void BM_LstmTrainingStep(benchmark::State& state) {
   state.counters["loops"] = loops;
   state.counters["products_in_loops"] = loop_products;
 }
-BENCHMARK(BM_LstmTrainingStep)
-    ->Args({50, 32, 128, 256})
-    ->Args({100, 64, 256, 512})
-    ->Unit(benchmark::kMillisecond)
-    ->MinTime(2.0);
 
 // The same training step as a hand-written loop of direct kernel calls: what
 // the compiled step's kernels cost without the framework around them.
@@ -287,7 +288,7 @@ void BM_LstmTrainingStep_HandWrittenLoop(benchmark::State& state) {
                               bench::InitialLstmParameters(c),
                               bench::RandomLstmBatch(c));
   lstm.Step();
-  double sgemm = MeasureSgemmRate(c, 7);
+  double sgemm = MeasureSgemmRate(c, g_bound_rounds);
   int64_t steps = 0;
   for (auto _ : state) {
     lstm.Step();
@@ -300,18 +301,43 @@ void BM_LstmTrainingStep_HandWrittenLoop(benchmark::State& state) {
   }
   ReportAgainstBound(state, c, sgemm);
 }
-BENCHMARK(BM_LstmTrainingStep_HandWrittenLoop)
-    ->Args({50, 32, 128, 256})
-    ->Args({100, 64, 256, 512})
-    ->Unit(benchmark::kMillisecond)
-    ->MinTime(2.0);
+// The LSTM steps are registered in main(), with --lstm_min_time.
+void RegisterLstmBenchmarks(double min_time) {
+  for (auto [name, fn] :
+       {std::pair{"BM_LstmTrainingStep", &BM_LstmTrainingStep},
+        std::pair{"BM_LstmTrainingStep_HandWrittenLoop",
+                  &BM_LstmTrainingStep_HandWrittenLoop}}) {
+    benchmark::RegisterBenchmark(name, fn)
+        ->Args({50, 32, 128, 256})
+        ->Args({100, 64, 256, 512})
+        ->Unit(benchmark::kMillisecond)
+        ->MinTime(min_time);
+  }
+}
 
 }  // namespace
 }  // namespace theta
 
 int main(int argc, char** argv) {
+  // --lstm_min_time=SECONDS (default 2): the minimum time of each LSTM step
+  // benchmark; --bound_rounds=N (default 7): the sgemm rounds measured for
+  // its bound (the benchmark suite's --quick lowers both). The rest goes to
+  // Google Benchmark.
+  double lstm_min_time = 2.0;
+  std::vector<char*> args;
+  for (int i = 0; i < argc; ++i) {
+    if (std::strncmp(argv[i], "--lstm_min_time=", 16) == 0) {
+      lstm_min_time = std::atof(argv[i] + 16);
+    } else if (std::strncmp(argv[i], "--bound_rounds=", 15) == 0) {
+      theta::g_bound_rounds = std::max(1, std::atoi(argv[i] + 15));
+    } else {
+      args.push_back(argv[i]);
+    }
+  }
+  theta::RegisterLstmBenchmarks(lstm_min_time);
   theta::bench::PrintContext();
-  benchmark::Initialize(&argc, argv);
+  int n = static_cast<int>(args.size());
+  benchmark::Initialize(&n, args.data());
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

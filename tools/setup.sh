@@ -16,6 +16,7 @@ packages=(
   libgtest-dev           # tests
   libgmock-dev           # tests
   libbenchmark-dev       # benchmarks
+  nlohmann-json3-dev     # the benchmark suite reads and writes JSON reports
   zlib1g-dev             # gzip-compressed datasets
   dataset-fashion-mnist  # the real data the example programs train on
 )
