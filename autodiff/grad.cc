@@ -1,6 +1,5 @@
 #include "autodiff/grad.h"
 
-#include <iostream>
 #include <mutex>
 
 #include "absl/container/flat_hash_map.h"
@@ -10,6 +9,7 @@
 #include "backends/error.h"
 #include "graph/function_graph.h"
 #include "graph/op.h"
+#include "graph/warning.h"
 #include "ops/ops.h"
 
 namespace theta {
@@ -189,7 +189,7 @@ std::vector<Var> grad(const Var& cost, const std::vector<Var>& wrt,
                            "DisconnectedInputs::kIgnore to allow it");
       }
       if (options.disconnected_inputs == DisconnectedInputs::kWarn) {
-        std::cerr << "theta warning: " << message << "\n";
+        Warn(message);
       }
     }
     result.push_back(options.return_disconnected == ReturnDisconnected::kZero

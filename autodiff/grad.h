@@ -22,7 +22,7 @@ namespace theta {
 // What grad() does with a wrt variable the cost does not depend on.
 enum class DisconnectedInputs {
   kRaise,  // throw Error naming it (Theano's default)
-  kWarn,   // print a warning to stderr
+  kWarn,   // warn through theta::Warn (graph/warning.h)
   kIgnore,
 };
 

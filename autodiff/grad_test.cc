@@ -9,6 +9,7 @@
 #include "graph/function_graph.h"
 #include "graph/op.h"
 #include "graph/shared.h"
+#include "graph/warning.h"
 #include "gtest/gtest.h"
 #include "ops/ops.h"
 #include "ops/test_util.h"
@@ -242,6 +243,17 @@ TEST(GradTest, DisconnectedInputPolicy) {
   grad(cost, {unused}, warn);
   EXPECT_THAT(::testing::internal::GetCapturedStderr(),
               HasSubstr("does not depend on 'unused'"));
+  // The warning goes through the program's handler when it has one.
+  std::vector<std::string> seen;
+  {
+    ScopedWarningHandler capture(
+        [&](std::string_view message) { seen.emplace_back(message); });
+    ::testing::internal::CaptureStderr();
+    grad(cost, {unused}, warn);
+    EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+  }
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_THAT(seen[0], HasSubstr("does not depend on 'unused'"));
 }
 
 TEST(GradTest, DiscreteOpsGiveZeroGradients) {

@@ -4,7 +4,6 @@
 // creates the Scan node.
 #include "scan/scan.h"
 
-#include <iostream>
 #include <set>
 
 #include "absl/container/flat_hash_map.h"
@@ -13,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "graph/function_graph.h"
 #include "graph/shared.h"
+#include "graph/warning.h"
 #include "ops/ops.h"
 #include "scan/loop_builder.h"
 #include "scan/scan_op.h"
@@ -101,10 +101,11 @@ ScanResult scan(const ScanFn& fn, const ScanOptions& options,
     }
     out.name = info.initial().name();
     if (info.taps().empty()) {
-      std::cerr << "theta warning: " << where.FileLine()
-                << ": scan: " << Named("output", o, out.name)
-                << " has an initial value but no taps; it is not fed back and "
-                   "the initial value is unused\n";
+      Warn(absl::StrCat(where.FileLine(), ": scan",
+                        options.name.empty() ? "" : " '" + options.name + "'",
+                        ": ", Named("output", o, out.name),
+                        " has an initial value but no taps; it is not fed back "
+                        "and the initial value is unused"));
       out.kind = ScanOutputKind::kMap;
       spec->outputs.push_back(out);
       continue;

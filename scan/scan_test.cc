@@ -8,6 +8,7 @@
 #include "gmock/gmock.h"
 #include "graph/debugprint.h"
 #include "graph/shared.h"
+#include "graph/warning.h"
 #include "gtest/gtest.h"
 #include "ops/ops.h"
 #include "ops/test_util.h"
@@ -88,6 +89,20 @@ TEST(ScanSemantics, InitialValueWithEmptyTapsIsNotFedBackAndWarns) {
   EXPECT_EQ(args_seen, 1);
   EXPECT_THAT(warning, HasSubstr("initial value is unused"));
   EXPECT_TRUE(AllClose(Run1({s}, r.outputs[0], {Vec({1, 2})}), {2, 4}));
+  // A program's warning handler receives it instead of stderr.
+  std::vector<std::string> seen;
+  {
+    ScopedWarningHandler capture(
+        [&](std::string_view message) { seen.emplace_back(message); });
+    ::testing::internal::CaptureStderr();
+    scan([](const Args& in) { return StepResult{{in[0] * 2.0}}; },
+         {.sequences = {s}, .outputs_info = {OutputInfo(x0, {})}});
+    EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+  }
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_THAT(seen[0], HasSubstr("scan: output 0 ('x0') has an initial value "
+                                 "but no taps; it is not fed back and the "
+                                 "initial value is unused"));
 }
 
 TEST(ScanSemantics, GeneralFormArgumentOrderAndSteps) {
