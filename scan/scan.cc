@@ -127,7 +127,7 @@ ScanResult scan(const ScanFn& fn, const ScanOptions& options,
     const Var& init = info.initial();
     TensorType row_type;
     Var state;
-    if (info.bare()) {
+    if (info.single_step()) {
       row_type = init.type();
       std::vector<int> pattern = {kNewAxis};
       for (int d = 0; d < init.ndim(); ++d) pattern.push_back(d);
@@ -187,14 +187,18 @@ ScanResult scan(const ScanFn& fn, const ScanOptions& options,
     if (out.kind != ScanOutputKind::kRecurrent) continue;
     const OutputInfo& info = options.outputs_info[o];
     const TensorType& init = info.initial().type();
-    const int expected_rank = info.bare() ? init.ndim() : init.ndim() - 1;
+    const bool single = info.single_step();
+    const int expected_rank = single ? init.ndim() : init.ndim() - 1;
     if (r.ndim() != expected_rank) {
-      fail(absl::StrCat(Named("output", o, out.name),
-                        ": the initial value has rank ", init.ndim(), " (",
-                        info.bare() ? "a single tap: equal to"
-                                    : "several taps: one more than",
-                        " the step's rank) but fn returns rank ", r.ndim(),
-                        " for this output"));
+      fail(absl::StrCat(
+          Named("output", o, out.name), ": the initial value has rank ",
+          init.ndim(), " but fn returns rank ", r.ndim(), " for this output (",
+          single ? "with the single tap [-1] the initial value is one step: "
+                   "the same rank as fn's result"
+                 : absl::StrCat("with taps [", absl::StrJoin(info.taps(), ", "),
+                                "] the initial value has a leading time axis: "
+                                "one more than the rank of fn's result"),
+          ")"));
     }
     if (r.dtype() != init.dtype()) {
       fail(absl::StrCat(

@@ -48,23 +48,25 @@ class OutputInfo {
   OutputInfo() = default;
   // Fed back with taps [-1]; `initial` has the shape of one step.
   OutputInfo(Var initial)  // NOLINT: implicit
-      : initial_(std::move(initial)), taps_({-1}), bare_(true) {}
-  // Fed back with the given taps, all negative; `initial` has a leading
-  // time axis of length m = max |k| (row j is the state at time j - m).
-  // Empty taps: not fed back (the initial value is unused; a warning says
-  // so).
+      : initial_(std::move(initial)), taps_({-1}) {}
+  // Fed back with the given taps, all negative. Taps exactly {-1}: as a
+  // bare initial value (Theano's dict(initial=x0, taps=[-1])), `initial`
+  // has the shape of one step. Other taps: `initial` has a leading time
+  // axis of length m = max |k| (row j is the state at time j - m). Empty
+  // taps: not fed back (the initial value is unused; a warning says so).
   OutputInfo(Var initial, std::vector<int> taps)
       : initial_(std::move(initial)), taps_(std::move(taps)) {}
   static OutputInfo None() { return OutputInfo(); }
 
   const Var& initial() const { return initial_; }
   const std::vector<int>& taps() const { return taps_; }
-  bool bare() const { return bare_; }
+  // Whether the initial value has the shape of one step (no time axis):
+  // given bare, or with taps exactly {-1}.
+  bool single_step() const { return taps_ == std::vector<int>{-1}; }
 
  private:
   Var initial_;
   std::vector<int> taps_;
-  bool bare_ = false;
 };
 
 // What fn returns for one step.

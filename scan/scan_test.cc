@@ -38,6 +38,37 @@ TEST(ScanSemantics, BareSequenceHasTapZeroAndBareInitialHasTapMinusOne) {
                        {15, 35, 65}));
 }
 
+TEST(ScanSemantics, ExplicitTapMinusOneTakesOneStepInitialLikeBare) {
+  // Theano's dict(initial=h0, taps=[-1]) is the same loop as a bare h0: the
+  // initial value has the step's shape, not a time axis.
+  Var u = dmatrix("u");
+  Var h0 = dvector("h0");
+  auto step = [](const Args& in) {  // fn(u[t], h[t-1])
+    return StepResult{{in[1] * 0.5 + in[0]}};
+  };
+  ScanResult tapped =
+      scan(step, {.sequences = {u}, .outputs_info = {OutputInfo(h0, {-1})}});
+  ScanResult bare = scan(step, {.sequences = {u}, .outputs_info = {h0}});
+  Tensor u_value({1.0, 2.0, 3.0, 4.0, 5.0, 6.0}, {3, 2});
+  Tensor h0_value = Vec({10, 20});
+  // h_0 = (5 + 1, 10 + 2), h_1 = (3 + 3, 6 + 4), h_2 = (3 + 5, 5 + 6).
+  EXPECT_TRUE(AllClose(Run1({u, h0}, tapped.outputs[0], {u_value, h0_value}),
+                       {6, 12, 6, 10, 8, 11}));
+  EXPECT_TRUE(AllClose(Run1({u, h0}, bare.outputs[0], {u_value, h0_value}),
+                       {6, 12, 6, 10, 8, 11}));
+  // The gradient with respect to the initial value has its shape: 0.5^3.
+  Var g = grad(sum(tapped.outputs[0]), h0);
+  EXPECT_TRUE(AllClose(Run1({u, h0}, g, {u_value, h0_value}), {0.875, 0.875}));
+  // A rank mismatch says that a single tap takes one step.
+  EXPECT_THAT(ErrorOf([&] {
+                scan([](const Args& in) { return StepResult{{sum(in[0])}}; },
+                     {.outputs_info = {OutputInfo(h0, {-1})}, .n_steps = 2});
+              }),
+              HasSubstr("output 0 ('h0'): the initial value has rank 1 but fn "
+                        "returns rank 0 for this output (with the single tap "
+                        "[-1] the initial value is one step"));
+}
+
 TEST(ScanSemantics, MultiTapInitialRowsAreStatesBeforeTimeZero) {
   // Fibonacci: x_t = x_{t-1} + x_{t-2}; init row 0 = x_{-2}, row 1 = x_{-1}.
   Var init = dvector("init");
