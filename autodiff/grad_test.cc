@@ -231,9 +231,11 @@ TEST(GradTest, DisconnectedInputPolicy) {
   GradOptions ignore;
   ignore.disconnected_inputs = DisconnectedInputs::kIgnore;
   std::vector<Var> g = grad(cost, {x, unused}, ignore);
+  // g[1] reads only unused's shape; x is deliberately unused.
   Tensor zero = Run1(
       {x, unused}, g[1],
-      {Tensor(std::vector<double>{1}), Tensor(std::vector<double>{1, 2, 3})});
+      {Tensor(std::vector<double>{1}), Tensor(std::vector<double>{1, 2, 3})},
+      {.on_unused_input = OnUnusedInput::kIgnore});
   EXPECT_TRUE(AllClose(zero, {0, 0, 0}));
   ignore.return_disconnected = ReturnDisconnected::kNone;
   EXPECT_FALSE(grad(cost, {x, unused}, ignore)[1].defined());

@@ -14,6 +14,7 @@
 #include "graph/function_graph.h"
 #include "graph/rewrite.h"
 #include "graph/shared.h"
+#include "graph/warning.h"
 
 namespace theta {
 
@@ -30,6 +31,10 @@ class CompiledFunction {
 
  private:
   void CheckInputs(std::span<const Tensor> inputs);
+  // Raises or warns, as `policy` says, for an input of `graph` (before
+  // rewrites) that nothing depends on.
+  void CheckUnusedInputs(const FunctionGraph& graph,
+                         OnUnusedInput policy) const;
 
   std::string name_;
   SourceInfo created_at_;
@@ -118,6 +123,7 @@ CompiledFunction::CompiledFunction(std::vector<Var> inputs,
   auto graph =
       std::make_unique<FunctionGraph>(inputs, graph_outputs, options.givens);
   lap("graph copy", *graph);
+  CheckUnusedInputs(*graph, options.on_unused_input);
   if (options.rewrite) {
     RewriteOptions rewrite_options;
     rewrite_options.excluded = options.excluded_rewrites;
@@ -140,6 +146,27 @@ CompiledFunction::CompiledFunction(std::vector<Var> inputs,
   lap("executable", graph_ref);
   shapes_.resize(inputs.size());
   scalars_.resize(inputs.size());
+}
+
+void CompiledFunction::CheckUnusedInputs(const FunctionGraph& graph,
+                                         OnUnusedInput policy) const {
+  if (policy == OnUnusedInput::kIgnore) return;
+  const std::vector<Var>& inputs = graph.inputs();
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (!graph.clients(inputs[i].get()).empty()) continue;
+    const std::string message = absl::StrCat(
+        "function '", name_, "': input ", i, " ('", inputs[i]->DisplayName(),
+        "', ", inputs[i].type().ToString(),
+        ") is not used by any output or update");
+    if (policy == OnUnusedInput::kWarn) {
+      Warn(absl::StrCat(created_at_.FileLine(), ": ", message));
+      continue;
+    }
+    ThrowAt(created_at_,
+            absl::StrCat(message,
+                         "; pass .on_unused_input = OnUnusedInput::kWarn or "
+                         "OnUnusedInput::kIgnore to allow it"));
+  }
 }
 
 void CompiledFunction::CheckInputs(std::span<const Tensor> inputs) {

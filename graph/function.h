@@ -37,6 +37,17 @@ class Backend;
 class FunctionGraph;
 class CompiledFunction;
 
+// What function() does with an input that no output or update depends on
+// (Theano's on_unused_input).
+enum class OnUnusedInput {
+  kRaise,  // throw Error naming the input (Theano's default)
+  kWarn,   // warn through theta::Warn (graph/warning.h) and compile
+  kIgnore,
+};
+
+// The fields are in the order of theano.function's keyword arguments
+// (updates, givens, name, on_unused_input), then Theta's own. Designated
+// initializers must follow this order: {.updates = ..., .givens = ...}.
 struct FunctionOptions {
   // (shared variable, new value) pairs: after the outputs are computed, each
   // shared variable takes its new value; every new value is computed from
@@ -46,6 +57,10 @@ struct FunctionOptions {
   std::vector<std::pair<Var, Var>> givens;
   // Shown in errors and by debugprint.
   std::string name;
+  // An input no output or update depends on (after givens) is an error by
+  // default, as in Theano; kWarn or kIgnore allow it (the function still
+  // takes a value for it, which is checked and unused).
+  OnUnusedInput on_unused_input = OnUnusedInput::kRaise;
   // Backend to run on: "cpu", "cuda", a plugin path; empty: the current
   // backend (theta::backends::use / $THETA_BACKEND).
   std::string backend;
@@ -101,9 +116,10 @@ class Function {
 };
 
 // Compiles `outputs` as a function of `inputs`. Throws Error when an output
-// depends on a variable that is neither an input nor shared, an update
-// targets a non-shared variable or changes its type, or a shared variable
-// is updated twice.
+// depends on a variable that is neither an input nor shared, an input is
+// unused (unless options.on_unused_input says otherwise), an update targets
+// a non-shared variable or changes its type, or a shared variable is updated
+// twice.
 Function function(
     std::vector<Var> inputs, std::vector<Var> outputs,
     FunctionOptions options = {},

@@ -1,7 +1,7 @@
 // Warnings: every warning Theta gives (scan's unused initial values, grad's
-// disconnected inputs with kWarn) goes through one handler, which
-// by default prints "theta warning: <message>" to stderr. A program
-// redirects or silences them by installing its own.
+// disconnected inputs and function's unused inputs with kWarn) goes through
+// one handler, which by default prints "theta warning: <message>" to
+// stderr. A program redirects or silences them by installing its own.
 //
 //   theta::WarningHandler previous = theta::SetWarningHandler(
 //       [](std::string_view message) { my_log(message); });

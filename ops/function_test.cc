@@ -10,6 +10,7 @@
 #include "graph/debugprint.h"
 #include "graph/function_graph.h"
 #include "graph/shared.h"
+#include "graph/warning.h"
 #include "gtest/gtest.h"
 #include "ops/ops.h"
 #include "ops/test_util.h"
@@ -149,6 +150,56 @@ TEST(FunctionTest, BuildErrors) {
               HasSubstr("cast the new value"));
   EXPECT_THAT(ErrorOf([&] { function({s}, {s}); }),
               HasSubstr("is a shared variable"));
+}
+
+TEST(FunctionTest, UnusedInputRaisesByDefaultWarnsOrIsIgnored) {
+  Var x = dvector("x");
+  Var y = dvector("y");
+  const Tensor one(std::vector<double>{1});
+  std::string unused = ErrorOf([&] { function({x, y}, {x * 2.0}); });
+  EXPECT_THAT(unused, HasSubstr("input 1 ('y', float64"));
+  EXPECT_THAT(unused, HasSubstr("is not used by any output or update"));
+  EXPECT_THAT(unused, HasSubstr(".on_unused_input = OnUnusedInput::kWarn"));
+  EXPECT_THAT(unused, HasSubstr("function_test.cc:"));
+  // Used only by an update, or only through givens: used.
+  SharedVar total = shared(Tensor(std::vector<double>{0}), "total");
+  Function add = function({y}, {}, {.updates = {{total, total + y}}});
+  add({one});
+  EXPECT_TRUE(AllClose(total.get_value(), {1}));
+  Var z = dvector("z");
+  Function given = function({y}, {z * 2.0}, {.givens = {{z, y}}});
+  EXPECT_TRUE(AllClose(given({one})[0], {2}));
+  // Replaced by givens, x itself is unused.
+  EXPECT_THAT(ErrorOf([&] {
+                function({x, y}, {x * 2.0}, {.givens = {{x, y}}});
+              }),
+              HasSubstr("input 0 ('x', float64"));
+  // kWarn: compiles, warns once through the handler; the input still takes
+  // a value.
+  std::vector<std::string> warnings;
+  Function warned;
+  {
+    ScopedWarningHandler capture(
+        [&](std::string_view message) { warnings.emplace_back(message); });
+    warned =
+        function({x, y}, {x * 2.0},
+                 {.name = "warned", .on_unused_input = OnUnusedInput::kWarn});
+  }
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_THAT(warnings[0],
+              HasSubstr("function 'warned': input 1 ('y', float64"));
+  EXPECT_TRUE(AllClose(warned({one, one})[0], {2}));
+  EXPECT_THAT(ErrorOf([&] { warned({one}); }), HasSubstr("takes 2 inputs"));
+  // kIgnore: silent.
+  warnings.clear();
+  {
+    ScopedWarningHandler capture(
+        [&](std::string_view message) { warnings.emplace_back(message); });
+    Function ignored = function({x, y}, {x * 2.0},
+                                {.on_unused_input = OnUnusedInput::kIgnore});
+    EXPECT_TRUE(AllClose(ignored({one, one})[0], {2}));
+  }
+  EXPECT_TRUE(warnings.empty());
 }
 
 TEST(FunctionTest, NodesRecordLocationAndNameScope) {
