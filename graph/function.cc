@@ -14,6 +14,7 @@
 #include "graph/function_graph.h"
 #include "graph/rewrite.h"
 #include "graph/shared.h"
+#include "graph/text.h"
 #include "graph/warning.h"
 
 namespace theta {
@@ -172,9 +173,9 @@ void CompiledFunction::CheckUnusedInputs(const FunctionGraph& graph,
 void CompiledFunction::CheckInputs(std::span<const Tensor> inputs) {
   const std::vector<Var>& vars = executable_->inputs();
   if (inputs.size() != vars.size()) {
-    throw Error(absl::StrCat("function '", name_, "' takes ", vars.size(),
-                             vars.size() == 1 ? " input" : " inputs", " (",
-                             InputList(vars), "), got ", inputs.size()));
+    throw Error(absl::StrCat("function '", name_, "' takes ",
+                             Count(static_cast<int64_t>(vars.size()), "input"),
+                             " (", InputList(vars), "), got ", inputs.size()));
   }
   for (size_t i = 0; i < inputs.size(); ++i) {
     const Tensor& t = inputs[i];
@@ -186,7 +187,8 @@ void CompiledFunction::CheckInputs(std::span<const Tensor> inputs) {
     if (t.dtype() != v.dtype() || !v.type().Accepts(t.dims())) {
       throw Error(absl::StrCat(
           "function '", name_, "': input ", i, " ('", v->DisplayName(),
-          "') expects ", v.type().ToString(), ", got a ", DTypeName(t.dtype()),
+          "') expects ", v.type().ToString(), ", got ",
+          Article(DTypeName(t.dtype())), " ", DTypeName(t.dtype()),
           " tensor of shape ", t.dims().ToString(),
           t.dtype() != v.dtype() ? " (wrong dtype)"
           : t.ndim() != v.ndim() ? " (wrong rank)"

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "backends/error.h"
+#include "graph/text.h"
 
 namespace theta {
 
@@ -30,13 +31,13 @@ void SharedStorage::set_value(const Tensor& value) {
   }
   if (value.dtype() != dtype_ || value.ndim() != shape_.size() ||
       (fixed_shape_ && value.dims() != shape_)) {
-    throw Error(absl::StrCat("set_value of shared variable '", name_,
-                             "': expected a ", DTypeName(dtype_), " tensor of ",
-                             fixed_shape_
-                                 ? absl::StrCat("shape ", shape_.ToString())
-                                 : absl::StrCat("rank ", shape_.size()),
-                             ", got ", DTypeName(value.dtype()), " of shape ",
-                             value.dims().ToString()));
+    throw Error(absl::StrCat(
+        "set_value of shared variable '", name_, "': expected ",
+        Article(DTypeName(dtype_)), " ", DTypeName(dtype_), " tensor of ",
+        fixed_shape_ ? absl::StrCat("shape ", shape_.ToString())
+                     : absl::StrCat("rank ", shape_.size()),
+        ", got ", DTypeName(value.dtype()), " of shape ",
+        value.dims().ToString()));
   }
   std::lock_guard<std::mutex> lock(mu_);
   if (backend_ != nullptr) {

@@ -88,6 +88,12 @@ TEST(TensorTest, ErrorsNameTheProblem) {
     EXPECT_THAT(e.what(), HasSubstr("requested float64 data of a float32"));
   }
   try {
+    Tensor(DType::kInt32, {2}).data<float>();
+    ADD_FAILURE() << "float data of an int32 tensor was given";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("requested float32 data of an int32"));
+  }
+  try {
     t.item<float>();
     FAIL();
   } catch (const Error& e) {

@@ -121,6 +121,17 @@ TEST(FunctionTest, CallErrorsNameTheInput) {
                 f({Tensor(DType::kFloat32, {2}), Tensor(DType::kInt32, {2})});
               }),
               HasSubstr("wrong rank"));
+  // Counted nouns and articles read as English.
+  Var labels = ivector("labels");
+  Function one = function({labels}, {labels * 2}, {.name = "one"});
+  EXPECT_THAT(ErrorOf([&] {
+                one({Tensor(DType::kInt32, {2}), Tensor(DType::kInt32, {2})});
+              }),
+              HasSubstr("function 'one' takes 1 input (labels), got 2"));
+  EXPECT_THAT(ErrorOf([&] { one({Tensor(DType::kInt64, {2})}); }),
+              HasSubstr("expects int32(?), got an int64 tensor of shape (2,)"));
+  EXPECT_THAT(ErrorOf([&] { one({Tensor(DType::kFloat32, {2})}); }),
+              HasSubstr("got a float32 tensor"));
   Var fixed = tensor(DType::kFloat32, {kUnknownDim, 3}, "fixed");
   Function g = function({fixed}, {fixed * 2.0f});
   EXPECT_THAT(ErrorOf([&] {

@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "graph/function_graph.h"
 #include "graph/shared.h"
+#include "graph/text.h"
 #include "graph/warning.h"
 #include "ops/ops.h"
 #include "scan/loop_builder.h"
@@ -137,15 +138,16 @@ ScanResult scan(const ScanFn& fn, const ScanOptions& options,
         fail(absl::StrCat(Named("output", o, out.name), ": with taps [",
                           absl::StrJoin(info.taps(), ", "),
                           "] the initial value needs a leading time axis of ",
-                          out.m(), " rows; it is a scalar"));
+                          Count(out.m(), "row"), "; it is a scalar"));
       }
       row_type = RowType(init.type());
       state = init;
       if (init.type().dim(0) != kUnknownDim && init.type().dim(0) < out.m()) {
-        fail(absl::StrCat(Named("output", o, out.name), ": taps [",
-                          absl::StrJoin(info.taps(), ", "),
-                          "] need m = ", out.m(), " rows of initial value; ",
-                          init.type().dim(0), " were given"));
+        fail(absl::StrCat(
+            Named("output", o, out.name), ": taps [",
+            absl::StrJoin(info.taps(), ", "), "] need m = ", out.m(),
+            " rows of initial value; ", init.type().dim(0),
+            init.type().dim(0) == 1 ? " was" : " were", " given"));
       }
     }
     initial_states.push_back(state);
@@ -171,9 +173,12 @@ ScanResult scan(const ScanFn& fn, const ScanOptions& options,
   StepResult step = fn(fn_args);
   if (!options.outputs_info.empty() &&
       step.outputs.size() != options.outputs_info.size()) {
-    fail(absl::StrCat("fn returned ", step.outputs.size(),
-                      " outputs but outputs_info has ",
-                      options.outputs_info.size(), " entries"));
+    fail(
+        absl::StrCat("fn returned ",
+                     Count(static_cast<int64_t>(step.outputs.size()), "output"),
+                     " but outputs_info has ",
+                     Count(static_cast<int64_t>(options.outputs_info.size()),
+                           "entry", "entries")));
   }
   if (options.outputs_info.empty()) {
     spec->outputs.assign(step.outputs.size(), ScanOutput{});

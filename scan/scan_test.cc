@@ -442,15 +442,14 @@ TEST(ScanSemantics, ConstructionErrorsNameTheOutput) {
   EXPECT_THAT(
       dtype, HasSubstr("output 0 ('f0'): the initial value has dtype float32"));
   EXPECT_THAT(dtype, HasSubstr("upcast"));
-  EXPECT_THAT(
-      ErrorOf([&] {
-        scan(
-            [](const Args& in) {
-              return StepResult{{in[0], in[0]}};
-            },
-            {.outputs_info = {x0}, .n_steps = 2});
-      }),
-      HasSubstr("fn returned 2 outputs but outputs_info has 1 entries"));
+  EXPECT_THAT(ErrorOf([&] {
+                scan(
+                    [](const Args& in) {
+                      return StepResult{{in[0], in[0]}};
+                    },
+                    {.outputs_info = {x0}, .n_steps = 2});
+              }),
+              HasSubstr("fn returned 2 outputs but outputs_info has 1 entry"));
   EXPECT_THAT(
       ErrorOf([&] { scan(body, {.sequences = {s}, .n_steps = dvector("v")}); }),
       HasSubstr("n_steps must be an integer scalar"));
@@ -461,7 +460,7 @@ TEST(ScanSemantics, ConstructionErrorsNameTheOutput) {
                                 tensor(DType::kFloat64, {1}), {-2, -1})},
                             .n_steps = 2});
               }),
-              HasSubstr("need m = 2 rows of initial value; 1 were given"));
+              HasSubstr("need m = 2 rows of initial value; 1 was given"));
   // Errors carry where the scan was built.
   EXPECT_THAT(ErrorOf([&] { scan(body, {.outputs_info = {x0}}); }),
               HasSubstr("scan_test.cc:"));
