@@ -45,6 +45,13 @@ std::string TapName(const std::string& base, int tap) {
 
 ScanResult scan(const ScanFn& fn, const ScanOptions& options,
                 std::source_location loc) {
+  return scan_internal::ScanWithArity(fn, -1, options, loc);
+}
+
+namespace scan_internal {
+
+ScanResult ScanWithArity(const ScanFn& fn, int arity,
+                         const ScanOptions& options, std::source_location loc) {
   const SourceInfo where = MakeSourceInfo(loc);
   auto fail = [&](const std::string& message) {
     ThrowAt(where,
@@ -170,6 +177,21 @@ ScanResult scan(const ScanFn& fn, const ScanOptions& options,
   }
 
   // The body.
+  if (arity >= 0 && arity != static_cast<int>(fn_args.size())) {
+    std::vector<std::string> names;
+    for (size_t a = 0; a < fn_args.size(); ++a) {
+      names.push_back(
+          fn_args[a].name().empty()
+              ? absl::StrCat("non-sequence ", a - first_non_sequence_arg)
+              : fn_args[a].name());
+    }
+    fail(absl::StrCat(
+        "fn has ", Count(arity, "parameter"), " but scan passes it ",
+        Count(static_cast<int64_t>(fn_args.size()), "argument"), " (",
+        absl::StrJoin(names, ", "),
+        "): one per sequence tap, then one per tap of each fed-back output, "
+        "then the non-sequences"));
+  }
   StepResult step = fn(fn_args);
   if (!options.outputs_info.empty() &&
       step.outputs.size() != options.outputs_info.size()) {
@@ -320,4 +342,5 @@ ScanResult scan(const ScanFn& fn, const ScanOptions& options,
   return result;
 }
 
+}  // namespace scan_internal
 }  // namespace theta

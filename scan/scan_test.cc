@@ -489,5 +489,74 @@ TEST(ScanSemantics, RunTimeErrorsForShortInitialValuesAndChangingStates) {
   EXPECT_THAT(message, HasSubstr("fn returned shape (4,)"));
 }
 
+Var DecayStep(Var u_t, Var h_prev) { return h_prev * 0.5 + u_t; }
+
+TEST(ScanCallable, NamedVarParametersInFnOrder) {
+  Var u = dvector("u");
+  Var h0 = dscalar("h0");
+  Var w = dscalar("w");
+  // h_t = w h_{t-1} + u_t: fn(u[t], h[t-1], w).
+  ScanResult r =
+      scan([](Var u_t, Var h_prev, Var w) { return h_prev * w + u_t; },
+           {.sequences = {u}, .outputs_info = {h0}, .non_sequences = {w}});
+  EXPECT_TRUE(AllClose(
+      Run1({u, h0, w}, r.outputs[0], {Vec({1, 2, 3}), Scalar(10), Scalar(2)}),
+      {21, 44, 91}));
+  // const Var& parameters and a plain function work too.
+  ScanResult by_ref =
+      scan([](const Var& u_t, const Var& h_prev) { return h_prev * 0.5 + u_t; },
+           {.sequences = {u}, .outputs_info = {h0}});
+  ScanResult by_function =
+      scan(DecayStep, {.sequences = {u}, .outputs_info = {h0}});
+  for (const Var& out : {by_ref.outputs[0], by_function.outputs[0]}) {
+    // 0.5 * 10 + 1 = 6, 3 + 2 = 5, 2.5 + 3 = 5.5.
+    EXPECT_TRUE(AllClose(Run1({u, h0}, out, {Vec({1, 2, 3}), Scalar(10)}),
+                         {6, 5, 5.5}));
+  }
+}
+
+TEST(ScanCallable, SeveralOutputsAsABracedListOrAVector) {
+  Var u = dvector("u");
+  Var a0 = dscalar("a0");
+  // a_t = a_{t-1} + u_t (fed back); b_t = 2 a_t (a map output).
+  ScanResult braced = scan(
+      [](Var u_t, Var a_prev) -> StepResult {
+        Var a = a_prev + u_t;
+        return {a, a * 2.0};
+      },
+      {.sequences = {u}, .outputs_info = {a0, OutputInfo::None()}});
+  ScanResult vector = scan(
+      [](Var u_t, Var a_prev) {
+        Var a = a_prev + u_t;
+        return std::vector<Var>{a, a * 2.0};
+      },
+      {.sequences = {u}, .outputs_info = {a0, OutputInfo::None()}});
+  for (const ScanResult* r : {&braced, &vector}) {
+    std::vector<Tensor> outs =
+        testing::Run({u, a0}, r->outputs, {Vec({1, 2, 3}), Scalar(1)});
+    EXPECT_TRUE(AllClose(outs[0], {2, 4, 7}));
+    EXPECT_TRUE(AllClose(outs[1], {4, 8, 14}));
+  }
+}
+
+TEST(ScanCallable, ParameterCountMustMatchTheArguments) {
+  Var u = dvector("u");
+  Var h0 = dscalar("h0");
+  Var w = dscalar("w");
+  std::string fewer = ErrorOf([&] {
+    scan([](Var u_t, Var h_prev) { return h_prev + u_t; },
+         {.sequences = {u}, .outputs_info = {h0}, .non_sequences = {w}});
+  });
+  EXPECT_THAT(fewer, HasSubstr("fn has 2 parameters but scan passes it 3 "
+                               "arguments (u[t], h0[t-1], w)"));
+  EXPECT_THAT(fewer, HasSubstr("scan_test.cc:"));
+  EXPECT_THAT(ErrorOf([&] {
+                scan([](Var u_t, Var h_prev) { return h_prev + u_t; },
+                     {.outputs_info = {h0}, .n_steps = 3});
+              }),
+              HasSubstr("fn has 2 parameters but scan passes it 1 argument "
+                        "(h0[t-1])"));
+}
+
 }  // namespace
 }  // namespace theta
