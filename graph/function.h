@@ -19,9 +19,11 @@
 
 #include <initializer_list>
 #include <memory>
+#include <ranges>
 #include <source_location>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -36,6 +38,27 @@ class Backend;
 
 class FunctionGraph;
 class CompiledFunction;
+
+// FunctionOptions::updates: (shared variable, new value) pairs, from a
+// braced list {{W, W - lr * gW}, {b, b - lr * gb}} or any range of pairs
+// whose members convert to Var (std::vector<std::pair<SharedVar, Var>>,
+// ScanResult::updates, an optimizer's result).
+class UpdateList : public std::vector<std::pair<Var, Var>> {
+ public:
+  using Base = std::vector<std::pair<Var, Var>>;
+  UpdateList() = default;
+  UpdateList(std::initializer_list<std::pair<Var, Var>> pairs)  // NOLINT
+      : Base(pairs) {}
+  UpdateList(Base pairs) : Base(std::move(pairs)) {}  // NOLINT: implicit
+  template <typename Range>
+  requires(!std::is_convertible_v<const Range&, const Base&> &&
+           std::ranges::input_range<const Range> &&
+           std::is_convertible_v<std::ranges::range_reference_t<const Range>,
+                                 std::pair<Var, Var>>)
+      UpdateList(const Range& pairs) {  // NOLINT: implicit
+    for (const auto& pair : pairs) emplace_back(pair);
+  }
+};
 
 // What function() does with an input that no output or update depends on
 // (Theano's on_unused_input).
@@ -52,7 +75,7 @@ struct FunctionOptions {
   // (shared variable, new value) pairs: after the outputs are computed, each
   // shared variable takes its new value; every new value is computed from
   // the old values.
-  std::vector<std::pair<Var, Var>> updates;
+  UpdateList updates;
   // (variable, replacement) pairs substituted before compiling.
   std::vector<std::pair<Var, Var>> givens;
   // Shown in errors and by debugprint.
