@@ -1,5 +1,6 @@
 #include "graph/shared.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -117,6 +118,21 @@ SharedVar shared(const Tensor& value, std::string name, SharedOptions options,
           : TensorType(value.dtype(), Dims::Filled(value.ndim(), kUnknownDim));
   return SharedVar(
       MakeSharedVariable(std::move(storage), type, std::move(name), location));
+}
+
+SharedVar shared_like(const SharedVar& like, double fill, std::string name,
+                      SharedOptions options, std::source_location location) {
+  if (!like.defined() || like->kind() != VarKind::kShared) {
+    ThrowAt(MakeSourceInfo(location),
+            absl::StrCat("shared_like: '",
+                         like.defined() ? like->DisplayName() : "undefined",
+                         "' is not a shared variable"));
+  }
+  const SharedStorage& storage = *like->shared();
+  Tensor value(DType::kFloat64, storage.shape());
+  std::fill_n(value.data<double>(), value.size(), fill);
+  return shared(value.astype(storage.dtype()), std::move(name), options,
+                location);
 }
 
 }  // namespace theta

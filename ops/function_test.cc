@@ -69,6 +69,29 @@ TEST(FunctionTest, SharedSetValueChecksTypeAndAllowsNewShape) {
   EXPECT_FLOAT_EQ(total(std::span<const Tensor>())[0].item<float>(), 36);
 }
 
+TEST(FunctionTest, SharedLikeAndZerosLikeFollowTheSharedShape) {
+  SharedVar w = shared(Tensor({1.f, 2.f, 3.f, 4.f, 5.f, 6.f}, {2, 3}), "w");
+  // After a call the value lives on the backend; its shape is still known.
+  Function doubled = function({}, {}, {.updates = {{w, w * 2.0f}}});
+  doubled(std::span<const Tensor>());
+  EXPECT_EQ(w.value_shape(), Dims({2, 3}));
+  SharedVar velocity = shared_like(w, 0.5, "w_velocity");
+  EXPECT_EQ(velocity.name(), "w_velocity");
+  EXPECT_EQ(velocity.dtype(), DType::kFloat32);
+  EXPECT_EQ(velocity.value_shape(), Dims({2, 3}));
+  EXPECT_TRUE(AllClose(velocity.get_value(), {0.5, 0.5, 0.5, 0.5, 0.5, 0.5}));
+  EXPECT_TRUE(AllClose(shared_like(w).get_value(), {0, 0, 0, 0, 0, 0}));
+  // zeros_like / ones_like of a shared variable follow its current shape.
+  Function like = function({}, {zeros_like(w), ones_like(w)});
+  w.set_value(Tensor(DType::kFloat32, {4, 1}));
+  std::vector<Tensor> out = like(std::span<const Tensor>());
+  EXPECT_EQ(out[0].dims(), Dims({4, 1}));
+  EXPECT_TRUE(AllClose(out[0], {0, 0, 0, 0}));
+  EXPECT_TRUE(AllClose(out[1], {1, 1, 1, 1}));
+  EXPECT_THAT(ErrorOf([&] { shared_like(SharedVar(dmatrix("m")), 1.0); }),
+              HasSubstr("'m' is not a shared variable"));
+}
+
 TEST(FunctionTest, GivensSubstituteBeforeCompiling) {
   Var x = dvector("x");
   Var y = dvector("y");
