@@ -20,6 +20,7 @@
 #include "graph/ir.h"
 #include "graph/shared.h"
 #include "graph/tensor.h"
+#include "graph/warning.h"
 // The op library (elementwise math, shapes, indexing, reductions, linear
 // algebra, neural-network ops) and tensor variable constructors.
 #include "ops/ops.h"

@@ -1,6 +1,5 @@
 #include "autodiff/grad.h"
 
-#include <iostream>
 #include <mutex>
 
 #include "absl/container/flat_hash_map.h"
@@ -10,6 +9,8 @@
 #include "backends/error.h"
 #include "graph/function_graph.h"
 #include "graph/op.h"
+#include "graph/text.h"
+#include "graph/warning.h"
 #include "ops/ops.h"
 
 namespace theta {
@@ -189,7 +190,7 @@ std::vector<Var> grad(const Var& cost, const std::vector<Var>& wrt,
                            "DisconnectedInputs::kIgnore to allow it");
       }
       if (options.disconnected_inputs == DisconnectedInputs::kWarn) {
-        std::cerr << "theta warning: " << message << "\n";
+        Warn(message);
       }
     }
     result.push_back(options.return_disconnected == ReturnDisconnected::kZero
@@ -220,9 +221,11 @@ std::vector<Var> Lop(const std::vector<Var>& f, const std::vector<Var>& wrt,
                      const std::vector<Var>& eval_points,
                      std::source_location loc) {
   if (f.size() != eval_points.size()) {
-    ThrowAt(MakeSourceInfo(loc),
-            absl::StrCat("Lop: ", f.size(), " outputs but ", eval_points.size(),
-                         " eval points"));
+    ThrowAt(
+        MakeSourceInfo(loc),
+        absl::StrCat(
+            "Lop: ", Count(static_cast<int64_t>(f.size()), "output"), " but ",
+            Count(static_cast<int64_t>(eval_points.size()), "eval point")));
   }
   GradOptions options;
   for (size_t i = 0; i < f.size(); ++i) {

@@ -11,7 +11,9 @@
 #define THETA_AUTODIFF_GRAD_H_
 
 #include <functional>
+#include <ranges>
 #include <source_location>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -22,7 +24,7 @@ namespace theta {
 // What grad() does with a wrt variable the cost does not depend on.
 enum class DisconnectedInputs {
   kRaise,  // throw Error naming it (Theano's default)
-  kWarn,   // print a warning to stderr
+  kWarn,   // warn through theta::Warn (graph/warning.h)
   kIgnore,
 };
 
@@ -51,6 +53,23 @@ std::vector<Var> grad(
     std::source_location loc = std::source_location::current());
 Var grad(const Var& cost, const Var& wrt, const GradOptions& options = {},
          std::source_location loc = std::source_location::current());
+// As above for any range of variables: std::vector<SharedVar> params,
+// std::array<Var, 3>, ...
+//
+//   std::vector<SharedVar> params = {W, b};
+//   std::vector<Var> g = grad(cost, params);
+template <typename Range>
+requires(
+    !std::is_convertible_v<const Range&, const Var&> &&
+    std::ranges::input_range<const Range> &&
+    std::is_convertible_v<std::ranges::range_reference_t<const Range>, Var>)
+    std::vector<Var> grad(
+        const Var& cost, const Range& wrt, const GradOptions& options = {},
+        std::source_location loc = std::source_location::current()) {
+  std::vector<Var> vars;
+  for (const auto& v : wrt) vars.push_back(v);
+  return grad(cost, vars, options, loc);
+}
 
 // Identity in the forward pass; no gradient flows back through it
 // (Theano's disconnected_grad / consider_constant).

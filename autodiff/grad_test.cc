@@ -1,6 +1,8 @@
 #include "autodiff/grad.h"
 
+#include <array>
 #include <cmath>
+#include <utility>
 
 #include "autodiff/verify_grad.h"
 #include "gmock/gmock.h"
@@ -9,6 +11,7 @@
 #include "graph/function_graph.h"
 #include "graph/op.h"
 #include "graph/shared.h"
+#include "graph/warning.h"
 #include "gtest/gtest.h"
 #include "ops/elemwise_op.h"
 #include "ops/ops.h"
@@ -88,6 +91,31 @@ TEST(GradTest, TwoLayerMlpMatchesHandDerivedBackprop) {
     EXPECT_TRUE(AllClose(auto_grads[i], Values(hand[i]), 1e-10, 1e-12))
         << "gradient " << i;
   }
+}
+
+TEST(GradTest, SharedParametersAndUpdatesAsUsersHoldThem) {
+  SharedVar W = shared(Tensor({1.0, 2.0}, {2}), "W");
+  SharedVar b = shared(Tensor::Scalar<double>(0.5), "b");
+  std::vector<SharedVar> params = {W, b};
+  Var x = dvector("x");
+  Var cost = sum(x * W) + b;  // d/dW = x, d/db = 1
+  std::vector<Var> g = grad(cost, params);
+  ASSERT_EQ(g.size(), 2u);
+  std::vector<std::pair<SharedVar, Var>> updates;
+  for (size_t i = 0; i < params.size(); ++i) {
+    updates.push_back({params[i], params[i] - 0.5 * g[i]});
+  }
+  Function step = function({x}, {cost}, {.updates = updates});
+  EXPECT_DOUBLE_EQ(step({Tensor({2.0, 4.0}, {2})})[0].item<double>(), 10.5);
+  EXPECT_TRUE(AllClose(W.get_value(), {0, 0}));  // (1, 2) - 0.5 (2, 4)
+  EXPECT_DOUBLE_EQ(b.get_value().item<double>(), 0);
+  // One pair of a shared variable and its new value, and an array of them.
+  Function bump =
+      function({}, {}, {.updates = {std::pair<SharedVar, Var>(b, b + 1.0)}});
+  bump(std::span<const Tensor>());
+  EXPECT_DOUBLE_EQ(b.get_value().item<double>(), 1);
+  std::array<SharedVar, 1> only_b = {b};
+  EXPECT_TRUE(AllClose(Run1({}, grad(b * 3.0, only_b)[0], {}), {3}));
 }
 
 TEST(GradTest, SoftmaxCrossentropyGradientIsSoftmaxMinusOneHot) {
@@ -231,9 +259,11 @@ TEST(GradTest, DisconnectedInputPolicy) {
   GradOptions ignore;
   ignore.disconnected_inputs = DisconnectedInputs::kIgnore;
   std::vector<Var> g = grad(cost, {x, unused}, ignore);
+  // g[1] reads only unused's shape; x is deliberately unused.
   Tensor zero = Run1(
       {x, unused}, g[1],
-      {Tensor(std::vector<double>{1}), Tensor(std::vector<double>{1, 2, 3})});
+      {Tensor(std::vector<double>{1}), Tensor(std::vector<double>{1, 2, 3})},
+      {.on_unused_input = OnUnusedInput::kIgnore});
   EXPECT_TRUE(AllClose(zero, {0, 0, 0}));
   ignore.return_disconnected = ReturnDisconnected::kNone;
   EXPECT_FALSE(grad(cost, {x, unused}, ignore)[1].defined());
@@ -243,6 +273,17 @@ TEST(GradTest, DisconnectedInputPolicy) {
   grad(cost, {unused}, warn);
   EXPECT_THAT(::testing::internal::GetCapturedStderr(),
               HasSubstr("does not depend on 'unused'"));
+  // The warning goes through the program's handler when it has one.
+  std::vector<std::string> seen;
+  {
+    ScopedWarningHandler capture(
+        [&](std::string_view message) { seen.emplace_back(message); });
+    ::testing::internal::CaptureStderr();
+    grad(cost, {unused}, warn);
+    EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+  }
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_THAT(seen[0], HasSubstr("does not depend on 'unused'"));
 }
 
 TEST(GradTest, DiscreteOpsGiveZeroGradients) {

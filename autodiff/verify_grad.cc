@@ -48,7 +48,9 @@ VerifyGradResult verify_grad(
       options.rel_tol > 0 ? options.rel_tol : (float32 ? 1e-2 : 1e-4);
 
   // A fixed random projection of the output to a scalar.
-  Function f_out = function(vars, {out}, {.name = "verify_grad_output"});
+  Function f_out = function(vars, {out},
+                            {.name = "verify_grad_output",
+                             .on_unused_input = OnUnusedInput::kIgnore});
   Tensor value = f_out(inputs)[0];
   std::mt19937_64 rng(options.seed);
   std::uniform_real_distribution<double> uniform(0.5, 1.5);
@@ -68,8 +70,12 @@ VerifyGradResult verify_grad(
   GradOptions grad_options;
   grad_options.disconnected_inputs = DisconnectedInputs::kIgnore;
   std::vector<Var> grads = grad(cost, float_vars, grad_options);
-  Function f_grad = function(vars, grads, {.name = "verify_grad_gradient"});
-  Function f_cost = function(vars, {cost}, {.name = "verify_grad_cost"});
+  Function f_grad = function(vars, grads,
+                             {.name = "verify_grad_gradient",
+                              .on_unused_input = OnUnusedInput::kIgnore});
+  Function f_cost = function(
+      vars, {cost},
+      {.name = "verify_grad_cost", .on_unused_input = OnUnusedInput::kIgnore});
   std::vector<Tensor> analytic = f_grad(inputs);
 
   std::vector<Tensor> probe;

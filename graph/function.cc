@@ -14,6 +14,8 @@
 #include "graph/function_graph.h"
 #include "graph/rewrite.h"
 #include "graph/shared.h"
+#include "graph/text.h"
+#include "graph/warning.h"
 
 namespace theta {
 
@@ -30,6 +32,10 @@ class CompiledFunction {
 
  private:
   void CheckInputs(std::span<const Tensor> inputs);
+  // Raises or warns, as `policy` says, for an input of `graph` (before
+  // rewrites) that nothing depends on.
+  void CheckUnusedInputs(const FunctionGraph& graph,
+                         OnUnusedInput policy) const;
 
   std::string name_;
   SourceInfo created_at_;
@@ -118,6 +124,7 @@ CompiledFunction::CompiledFunction(std::vector<Var> inputs,
   auto graph =
       std::make_unique<FunctionGraph>(inputs, graph_outputs, options.givens);
   lap("graph copy", *graph);
+  CheckUnusedInputs(*graph, options.on_unused_input);
   if (options.rewrite) {
     RewriteOptions rewrite_options;
     rewrite_options.excluded = options.excluded_rewrites;
@@ -142,12 +149,33 @@ CompiledFunction::CompiledFunction(std::vector<Var> inputs,
   scalars_.resize(inputs.size());
 }
 
+void CompiledFunction::CheckUnusedInputs(const FunctionGraph& graph,
+                                         OnUnusedInput policy) const {
+  if (policy == OnUnusedInput::kIgnore) return;
+  const std::vector<Var>& inputs = graph.inputs();
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (!graph.clients(inputs[i].get()).empty()) continue;
+    const std::string message = absl::StrCat(
+        "function '", name_, "': input ", i, " ('", inputs[i]->DisplayName(),
+        "', ", inputs[i].type().ToString(),
+        ") is not used by any output or update");
+    if (policy == OnUnusedInput::kWarn) {
+      Warn(absl::StrCat(created_at_.FileLine(), ": ", message));
+      continue;
+    }
+    ThrowAt(created_at_,
+            absl::StrCat(message,
+                         "; pass .on_unused_input = OnUnusedInput::kWarn or "
+                         "OnUnusedInput::kIgnore to allow it"));
+  }
+}
+
 void CompiledFunction::CheckInputs(std::span<const Tensor> inputs) {
   const std::vector<Var>& vars = executable_->inputs();
   if (inputs.size() != vars.size()) {
-    throw Error(absl::StrCat("function '", name_, "' takes ", vars.size(),
-                             vars.size() == 1 ? " input" : " inputs", " (",
-                             InputList(vars), "), got ", inputs.size()));
+    throw Error(absl::StrCat("function '", name_, "' takes ",
+                             Count(static_cast<int64_t>(vars.size()), "input"),
+                             " (", InputList(vars), "), got ", inputs.size()));
   }
   for (size_t i = 0; i < inputs.size(); ++i) {
     const Tensor& t = inputs[i];
@@ -159,7 +187,8 @@ void CompiledFunction::CheckInputs(std::span<const Tensor> inputs) {
     if (t.dtype() != v.dtype() || !v.type().Accepts(t.dims())) {
       throw Error(absl::StrCat(
           "function '", name_, "': input ", i, " ('", v->DisplayName(),
-          "') expects ", v.type().ToString(), ", got a ", DTypeName(t.dtype()),
+          "') expects ", v.type().ToString(), ", got ",
+          Article(DTypeName(t.dtype())), " ", DTypeName(t.dtype()),
           " tensor of shape ", t.dims().ToString(),
           t.dtype() != v.dtype() ? " (wrong dtype)"
           : t.ndim() != v.ndim() ? " (wrong rank)"

@@ -19,9 +19,11 @@
 
 #include <initializer_list>
 #include <memory>
+#include <ranges>
 #include <source_location>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -37,15 +39,51 @@ class Backend;
 class FunctionGraph;
 class CompiledFunction;
 
+// FunctionOptions::updates: (shared variable, new value) pairs, from a
+// braced list {{W, W - lr * gW}, {b, b - lr * gb}} or any range of pairs
+// whose members convert to Var (std::vector<std::pair<SharedVar, Var>>,
+// ScanResult::updates, an optimizer's result).
+class UpdateList : public std::vector<std::pair<Var, Var>> {
+ public:
+  using Base = std::vector<std::pair<Var, Var>>;
+  UpdateList() = default;
+  UpdateList(std::initializer_list<std::pair<Var, Var>> pairs)  // NOLINT
+      : Base(pairs) {}
+  UpdateList(Base pairs) : Base(std::move(pairs)) {}  // NOLINT: implicit
+  template <typename Range>
+  requires(!std::is_convertible_v<const Range&, const Base&> &&
+           std::ranges::input_range<const Range> &&
+           std::is_convertible_v<std::ranges::range_reference_t<const Range>,
+                                 std::pair<Var, Var>>)
+      UpdateList(const Range& pairs) {  // NOLINT: implicit
+    for (const auto& pair : pairs) emplace_back(pair);
+  }
+};
+
+// What function() does with an input that no output or update depends on
+// (Theano's on_unused_input).
+enum class OnUnusedInput {
+  kRaise,  // throw Error naming the input (Theano's default)
+  kWarn,   // warn through theta::Warn (graph/warning.h) and compile
+  kIgnore,
+};
+
+// The fields are in the order of theano.function's keyword arguments
+// (updates, givens, name, on_unused_input), then Theta's own. Designated
+// initializers must follow this order: {.updates = ..., .givens = ...}.
 struct FunctionOptions {
   // (shared variable, new value) pairs: after the outputs are computed, each
   // shared variable takes its new value; every new value is computed from
   // the old values.
-  std::vector<std::pair<Var, Var>> updates;
+  UpdateList updates;
   // (variable, replacement) pairs substituted before compiling.
   std::vector<std::pair<Var, Var>> givens;
   // Shown in errors and by debugprint.
   std::string name;
+  // An input no output or update depends on (after givens) is an error by
+  // default, as in Theano; kWarn or kIgnore allow it (the function still
+  // takes a value for it, which is checked and unused).
+  OnUnusedInput on_unused_input = OnUnusedInput::kRaise;
   // Backend to run on: "cpu", "cuda", a plugin path; empty: the current
   // backend (theta::backends::use / $THETA_BACKEND).
   std::string backend;
@@ -101,9 +139,10 @@ class Function {
 };
 
 // Compiles `outputs` as a function of `inputs`. Throws Error when an output
-// depends on a variable that is neither an input nor shared, an update
-// targets a non-shared variable or changes its type, or a shared variable
-// is updated twice.
+// depends on a variable that is neither an input nor shared, an input is
+// unused (unless options.on_unused_input says otherwise), an update targets
+// a non-shared variable or changes its type, or a shared variable is updated
+// twice.
 Function function(
     std::vector<Var> inputs, std::vector<Var> outputs,
     FunctionOptions options = {},

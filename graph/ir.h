@@ -31,6 +31,7 @@ class FunctionGraph;
 class Node;
 class Op;
 class SharedStorage;
+class Slice;  // ops/subtensor.h
 class Var;
 
 enum class VarKind : uint8_t {
@@ -131,6 +132,27 @@ class Var {
   // Identity of the underlying variable (not elementwise equality, which is
   // theta::eq).
   bool is(const Var& other) const { return v_ == other.v_; }
+
+  // Indexing as Theano's x[...], one argument per leading dimension: an
+  // integer or integer scalar Var (an index: the dimension is dropped),
+  // range(start, stop[, step]), `all`, or a Slice. Dimensions past the last
+  // argument are taken whole.
+  //
+  //   Var gates = z(all, range(0, H));   // z[:, 0:H]
+  //   Var last = xs(-1);                 // xs[-1]
+  //
+  // Defined with slice() in //ops (include ops/subtensor.h).
+  Var operator()(const Slice& i0, std::source_location loc =
+                                      std::source_location::current()) const;
+  Var operator()(
+      const Slice& i0, const Slice& i1,
+      std::source_location loc = std::source_location::current()) const;
+  Var operator()(
+      const Slice& i0, const Slice& i1, const Slice& i2,
+      std::source_location loc = std::source_location::current()) const;
+  Var operator()(
+      const Slice& i0, const Slice& i1, const Slice& i2, const Slice& i3,
+      std::source_location loc = std::source_location::current()) const;
 
  private:
   std::shared_ptr<Variable> v_;

@@ -1,9 +1,11 @@
 #include "graph/shared.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "backends/error.h"
+#include "graph/text.h"
 
 namespace theta {
 
@@ -30,13 +32,13 @@ void SharedStorage::set_value(const Tensor& value) {
   }
   if (value.dtype() != dtype_ || value.ndim() != shape_.size() ||
       (fixed_shape_ && value.dims() != shape_)) {
-    throw Error(absl::StrCat("set_value of shared variable '", name_,
-                             "': expected a ", DTypeName(dtype_), " tensor of ",
-                             fixed_shape_
-                                 ? absl::StrCat("shape ", shape_.ToString())
-                                 : absl::StrCat("rank ", shape_.size()),
-                             ", got ", DTypeName(value.dtype()), " of shape ",
-                             value.dims().ToString()));
+    throw Error(absl::StrCat(
+        "set_value of shared variable '", name_, "': expected ",
+        Article(DTypeName(dtype_)), " ", DTypeName(dtype_), " tensor of ",
+        fixed_shape_ ? absl::StrCat("shape ", shape_.ToString())
+                     : absl::StrCat("rank ", shape_.size()),
+        ", got ", DTypeName(value.dtype()), " of shape ",
+        value.dims().ToString()));
   }
   std::lock_guard<std::mutex> lock(mu_);
   if (backend_ != nullptr) {
@@ -116,6 +118,21 @@ SharedVar shared(const Tensor& value, std::string name, SharedOptions options,
           : TensorType(value.dtype(), Dims::Filled(value.ndim(), kUnknownDim));
   return SharedVar(
       MakeSharedVariable(std::move(storage), type, std::move(name), location));
+}
+
+SharedVar shared_like(const SharedVar& like, double fill, std::string name,
+                      SharedOptions options, std::source_location location) {
+  if (!like.defined() || like->kind() != VarKind::kShared) {
+    ThrowAt(MakeSourceInfo(location),
+            absl::StrCat("shared_like: '",
+                         like.defined() ? like->DisplayName() : "undefined",
+                         "' is not a shared variable"));
+  }
+  const SharedStorage& storage = *like->shared();
+  Tensor value(DType::kFloat64, storage.shape());
+  std::fill_n(value.data<double>(), value.size(), fill);
+  return shared(value.astype(storage.dtype()), std::move(name), options,
+                location);
 }
 
 }  // namespace theta

@@ -2,9 +2,11 @@
 // (model parameters, optimizer state). A function reads them without their
 // being inputs, and writes them through `updates`.
 //
-//   theta::SharedVar W = theta::shared(theta::Tensor(DType::kFloat32, {784,
-//   10}), "W"); Var y = dot(x, W); W.set_value(trained);  Tensor w =
-//   W.get_value();
+//   SharedVar W = shared(Tensor(DType::kFloat32, {784, 10}), "W");
+//   Var y = dot(x, W);
+//   W.set_value(trained);
+//   Tensor w = W.get_value();
+//   SharedVar velocity = shared_like(W, 0.0, "W_velocity");
 #ifndef THETA_GRAPH_SHARED_H_
 #define THETA_GRAPH_SHARED_H_
 
@@ -70,6 +72,8 @@ class SharedVar : public Var {
   SharedVar() = default;
   explicit SharedVar(Var v) : Var(std::move(v)) {}
   Tensor get_value() const { return get()->shared()->get_value(); }
+  // The shape of the current value, without copying it.
+  Dims value_shape() const { return get()->shared()->shape(); }
   void set_value(const Tensor& value) const {
     get()->shared()->set_value(value);
   }
@@ -84,6 +88,16 @@ struct SharedOptions {
 // A new shared variable holding a copy of `value`.
 SharedVar shared(
     const Tensor& value, std::string name = "", SharedOptions options = {},
+    std::source_location location = std::source_location::current());
+
+// A new shared variable of `like`'s dtype and current shape, every element
+// `fill` (optimizer state: velocities, running averages). Reads `like`'s
+// shape without copying its value.
+//
+//   SharedVar velocity = shared_like(W, 0.0, "W_velocity");
+SharedVar shared_like(
+    const SharedVar& like, double fill = 0.0, std::string name = "",
+    SharedOptions options = {},
     std::source_location location = std::source_location::current());
 
 Var MakeSharedVariable(std::shared_ptr<SharedStorage> storage, TensorType type,

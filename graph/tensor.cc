@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "backends/api/elementwise_semantics.h"
+#include "graph/text.h"
 
 namespace theta {
 namespace {
@@ -96,8 +97,9 @@ void Tensor::CheckType(DType requested) const {
   if (!defined()) throw Error("Tensor: access to an undefined tensor");
   if (requested != dtype_) {
     throw Error(absl::StrCat("Tensor: requested ", DTypeName(requested),
-                             " data of a ", DTypeName(dtype_),
-                             " tensor of shape ", shape_.ToString()));
+                             " data of ", Article(DTypeName(dtype_)), " ",
+                             DTypeName(dtype_), " tensor of shape ",
+                             shape_.ToString()));
   }
 }
 
@@ -115,8 +117,10 @@ void Tensor::ThrowNotSingle() const {
 
 int64_t Tensor::Offset(std::initializer_list<int64_t> index) const {
   if (static_cast<int>(index.size()) != ndim()) {
-    throw Error(absl::StrCat("Tensor::at: ", index.size(),
-                             " indices for a tensor of rank ", ndim()));
+    throw Error(absl::StrCat(
+        "Tensor::at: ",
+        Count(static_cast<int64_t>(index.size()), "index", "indices"),
+        " for a tensor of rank ", ndim()));
   }
   int64_t offset = 0;
   int d = 0;

@@ -45,6 +45,11 @@ class Tensor {
   template <typename T>
   Tensor(const std::vector<T>& values, std::initializer_list<int64_t> shape)
       : Tensor(values, std::span<const int64_t>(shape.begin(), shape.size())) {}
+  // As above from a braced list: Tensor({1.f, 2.f, 3.f, 4.f}, {2, 2}) is a
+  // float32 2x2 matrix (the list's element type gives the dtype).
+  template <typename T>
+  Tensor(std::initializer_list<T> values, std::initializer_list<int64_t> shape)
+      : Tensor(std::vector<T>(values), shape) {}
   // A vector of the given values.
   template <typename T>
   explicit Tensor(const std::vector<T>& values)

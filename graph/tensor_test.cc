@@ -20,6 +20,25 @@ TEST(TensorTest, BuiltFromVectorAndReadBack) {
   EXPECT_THAT(t.to_vector<float>(), ElementsAre(1, 2, 3, 4, 5, 6));
 }
 
+TEST(TensorTest, BuiltFromBracedListsAsTheHeaderShows) {
+  Tensor a({1.f, 2.f, 3.f, 4.f}, {2, 2});
+  EXPECT_EQ(a.dtype(), DType::kFloat32);
+  EXPECT_THAT(a.shape(), ElementsAre(2, 2));
+  EXPECT_EQ(a.at<float>({1, 0}), 3.0f);
+  Tensor b({1.0, 2.0, 3.0}, {3, 1});
+  EXPECT_EQ(b.dtype(), DType::kFloat64);
+  EXPECT_THAT(b.shape(), ElementsAre(3, 1));
+  Tensor c({int64_t{7}, int64_t{8}}, {2});
+  EXPECT_EQ(c.dtype(), DType::kInt64);
+  EXPECT_THAT(c.to_vector<int64_t>(), ElementsAre(7, 8));
+  try {
+    Tensor({1.f, 2.f, 3.f}, {2, 2});
+    ADD_FAILURE() << "3 values for a 2x2 tensor were accepted";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("3 values given for shape (2, 2)"));
+  }
+}
+
 TEST(TensorTest, ZeroFilledAndAligned) {
   Tensor t(DType::kFloat64, {3, 5});
   for (double v : t.to_vector<double>()) EXPECT_EQ(v, 0.0);
@@ -67,6 +86,12 @@ TEST(TensorTest, ErrorsNameTheProblem) {
     FAIL();
   } catch (const Error& e) {
     EXPECT_THAT(e.what(), HasSubstr("requested float64 data of a float32"));
+  }
+  try {
+    Tensor(DType::kInt32, {2}).data<float>();
+    ADD_FAILURE() << "float data of an int32 tensor was given";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("requested float32 data of an int32"));
   }
   try {
     t.item<float>();

@@ -130,17 +130,16 @@ Classifier BuildLstmClassifier(int64_t hidden, float learning_rate,
 
   Classifier model;
   model.params = {w, u, b, wo, bo};
-  std::vector<Var> params(model.params.begin(), model.params.end());
-  std::vector<Var> grads = grad(cost, params);
+  std::vector<Var> grads = grad(cost, model.params);
   FunctionOptions options{.name = "lstm_train_step"};
-  for (size_t p = 0; p < params.size(); ++p) {
+  for (size_t p = 0; p < model.params.size(); ++p) {
     // velocity' = momentum velocity - lr grad; param' = param + velocity'
+    const SharedVar& param = model.params[p];
     SharedVar velocity =
-        shared(Tensor(DType::kFloat32, model.params[p].get_value().shape()),
-               absl::StrCat(model.params[p].name(), "_velocity"));
+        shared_like(param, 0.0, absl::StrCat(param.name(), "_velocity"));
     Var step = momentum * velocity - learning_rate * grads[p];
     options.updates.push_back({velocity, step});
-    options.updates.push_back({params[p], params[p] + step});
+    options.updates.push_back({param, param + step});
   }
   model.train_step = function({x, y}, {cost}, options);
   model.predict = function({x}, {argmax(logits, 1)}, {.name = "lstm_predict"});

@@ -161,6 +161,18 @@ INSTANTIATE_TEST_SUITE_P(
                                         static_cast<int>(BinaryCases().size())),
                        ::testing::Values(DType::kFloat32, DType::kFloat64)));
 
+TEST(ElemwiseTest, BvectorIsBoolLikeComparisons) {
+  // b is bool in Theta (int8 in Theano): a bvector holds a comparison.
+  Var x = dvector("x");
+  Var mask = bvector("mask");
+  EXPECT_EQ(mask.dtype(), DType::kBool);
+  EXPECT_EQ((x > 0.0).dtype(), mask.dtype());
+  EXPECT_EQ(bscalar("s").dtype(), DType::kBool);
+  EXPECT_EQ(bmatrix("m").dtype(), DType::kBool);
+  Tensor xv(std::vector<double>{-1, 2});
+  EXPECT_TRUE(AllClose(Run1({x}, switch_(x > 0.0, x, 0.0), {xv}), {0, 2}));
+}
+
 TEST(ElemwiseTest, ColumnAndRowBroadcastTogether) {
   Var c = col("c", DType::kFloat64);
   Var r = row("r", DType::kFloat64);

@@ -10,6 +10,7 @@
 #include "graph/debugprint.h"
 #include "graph/function_graph.h"
 #include "graph/shared.h"
+#include "graph/warning.h"
 #include "gtest/gtest.h"
 #include "ops/ops.h"
 #include "ops/test_util.h"
@@ -68,6 +69,29 @@ TEST(FunctionTest, SharedSetValueChecksTypeAndAllowsNewShape) {
   EXPECT_FLOAT_EQ(total(std::span<const Tensor>())[0].item<float>(), 36);
 }
 
+TEST(FunctionTest, SharedLikeAndZerosLikeFollowTheSharedShape) {
+  SharedVar w = shared(Tensor({1.f, 2.f, 3.f, 4.f, 5.f, 6.f}, {2, 3}), "w");
+  // After a call the value lives on the backend; its shape is still known.
+  Function doubled = function({}, {}, {.updates = {{w, w * 2.0f}}});
+  doubled(std::span<const Tensor>());
+  EXPECT_EQ(w.value_shape(), Dims({2, 3}));
+  SharedVar velocity = shared_like(w, 0.5, "w_velocity");
+  EXPECT_EQ(velocity.name(), "w_velocity");
+  EXPECT_EQ(velocity.dtype(), DType::kFloat32);
+  EXPECT_EQ(velocity.value_shape(), Dims({2, 3}));
+  EXPECT_TRUE(AllClose(velocity.get_value(), {0.5, 0.5, 0.5, 0.5, 0.5, 0.5}));
+  EXPECT_TRUE(AllClose(shared_like(w).get_value(), {0, 0, 0, 0, 0, 0}));
+  // zeros_like / ones_like of a shared variable follow its current shape.
+  Function like = function({}, {zeros_like(w), ones_like(w)});
+  w.set_value(Tensor(DType::kFloat32, {4, 1}));
+  std::vector<Tensor> out = like(std::span<const Tensor>());
+  EXPECT_EQ(out[0].dims(), Dims({4, 1}));
+  EXPECT_TRUE(AllClose(out[0], {0, 0, 0, 0}));
+  EXPECT_TRUE(AllClose(out[1], {1, 1, 1, 1}));
+  EXPECT_THAT(ErrorOf([&] { shared_like(SharedVar(dmatrix("m")), 1.0); }),
+              HasSubstr("'m' is not a shared variable"));
+}
+
 TEST(FunctionTest, GivensSubstituteBeforeCompiling) {
   Var x = dvector("x");
   Var y = dvector("y");
@@ -120,6 +144,17 @@ TEST(FunctionTest, CallErrorsNameTheInput) {
                 f({Tensor(DType::kFloat32, {2}), Tensor(DType::kInt32, {2})});
               }),
               HasSubstr("wrong rank"));
+  // Counted nouns and articles read as English.
+  Var labels = ivector("labels");
+  Function one = function({labels}, {labels * 2}, {.name = "one"});
+  EXPECT_THAT(ErrorOf([&] {
+                one({Tensor(DType::kInt32, {2}), Tensor(DType::kInt32, {2})});
+              }),
+              HasSubstr("function 'one' takes 1 input (labels), got 2"));
+  EXPECT_THAT(ErrorOf([&] { one({Tensor(DType::kInt64, {2})}); }),
+              HasSubstr("expects int32(?), got an int64 tensor of shape (2,)"));
+  EXPECT_THAT(ErrorOf([&] { one({Tensor(DType::kFloat32, {2})}); }),
+              HasSubstr("got a float32 tensor"));
   Var fixed = tensor(DType::kFloat32, {kUnknownDim, 3}, "fixed");
   Function g = function({fixed}, {fixed * 2.0f});
   EXPECT_THAT(ErrorOf([&] {
@@ -149,6 +184,56 @@ TEST(FunctionTest, BuildErrors) {
               HasSubstr("cast the new value"));
   EXPECT_THAT(ErrorOf([&] { function({s}, {s}); }),
               HasSubstr("is a shared variable"));
+}
+
+TEST(FunctionTest, UnusedInputRaisesByDefaultWarnsOrIsIgnored) {
+  Var x = dvector("x");
+  Var y = dvector("y");
+  const Tensor one(std::vector<double>{1});
+  std::string unused = ErrorOf([&] { function({x, y}, {x * 2.0}); });
+  EXPECT_THAT(unused, HasSubstr("input 1 ('y', float64"));
+  EXPECT_THAT(unused, HasSubstr("is not used by any output or update"));
+  EXPECT_THAT(unused, HasSubstr(".on_unused_input = OnUnusedInput::kWarn"));
+  EXPECT_THAT(unused, HasSubstr("function_test.cc:"));
+  // Used only by an update, or only through givens: used.
+  SharedVar total = shared(Tensor(std::vector<double>{0}), "total");
+  Function add = function({y}, {}, {.updates = {{total, total + y}}});
+  add({one});
+  EXPECT_TRUE(AllClose(total.get_value(), {1}));
+  Var z = dvector("z");
+  Function given = function({y}, {z * 2.0}, {.givens = {{z, y}}});
+  EXPECT_TRUE(AllClose(given({one})[0], {2}));
+  // Replaced by givens, x itself is unused.
+  EXPECT_THAT(ErrorOf([&] {
+                function({x, y}, {x * 2.0}, {.givens = {{x, y}}});
+              }),
+              HasSubstr("input 0 ('x', float64"));
+  // kWarn: compiles, warns once through the handler; the input still takes
+  // a value.
+  std::vector<std::string> warnings;
+  Function warned;
+  {
+    ScopedWarningHandler capture(
+        [&](std::string_view message) { warnings.emplace_back(message); });
+    warned =
+        function({x, y}, {x * 2.0},
+                 {.name = "warned", .on_unused_input = OnUnusedInput::kWarn});
+  }
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_THAT(warnings[0],
+              HasSubstr("function 'warned': input 1 ('y', float64"));
+  EXPECT_TRUE(AllClose(warned({one, one})[0], {2}));
+  EXPECT_THAT(ErrorOf([&] { warned({one}); }), HasSubstr("takes 2 inputs"));
+  // kIgnore: silent.
+  warnings.clear();
+  {
+    ScopedWarningHandler capture(
+        [&](std::string_view message) { warnings.emplace_back(message); });
+    Function ignored = function({x, y}, {x * 2.0},
+                                {.on_unused_input = OnUnusedInput::kIgnore});
+    EXPECT_TRUE(AllClose(ignored({one, one})[0], {2}));
+  }
+  EXPECT_TRUE(warnings.empty());
 }
 
 TEST(FunctionTest, NodesRecordLocationAndNameScope) {

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "backends/error.h"
+#include "graph/text.h"
 #include "ops/elemwise_op.h"
 #include "ops/shape_ops.h"
 #include "ops/subtensor.h"
@@ -61,9 +62,11 @@ Var transpose(const Var& x, std::vector<int> axes, std::source_location loc) {
     for (int d = x.ndim() - 1; d >= 0; --d) axes.push_back(d);
   }
   if (static_cast<int>(axes.size()) != x.ndim()) {
-    ThrowAt(MakeSourceInfo(loc),
-            absl::StrCat("transpose: ", axes.size(), " axes for a rank-",
-                         x.ndim(), " tensor"));
+    ThrowAt(
+        MakeSourceInfo(loc),
+        absl::StrCat("transpose: ",
+                     Count(static_cast<int64_t>(axes.size()), "axis", "axes"),
+                     " for a rank-", x.ndim(), " tensor"));
   }
   for (int& a : axes) a = NormalizeAxis(a, x.ndim(), "transpose", loc);
   return dimshuffle(x, axes, loc);

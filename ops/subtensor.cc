@@ -895,6 +895,22 @@ Var index(const Var& x, DimArg i, std::source_location loc) {
   return slice(x, {Slice::Index(i)}, loc);
 }
 
+Var Var::operator()(const Slice& i0, std::source_location loc) const {
+  return slice(*this, {i0}, loc);
+}
+Var Var::operator()(const Slice& i0, const Slice& i1,
+                    std::source_location loc) const {
+  return slice(*this, {i0, i1}, loc);
+}
+Var Var::operator()(const Slice& i0, const Slice& i1, const Slice& i2,
+                    std::source_location loc) const {
+  return slice(*this, {i0, i1, i2}, loc);
+}
+Var Var::operator()(const Slice& i0, const Slice& i1, const Slice& i2,
+                    const Slice& i3, std::source_location loc) const {
+  return slice(*this, {i0, i1, i2, i3}, loc);
+}
+
 namespace {
 
 Var SubtensorUpdate(const Var& sub, const Operand& y_operand, bool set,

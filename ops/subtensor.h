@@ -7,6 +7,8 @@
 //   Var rev   = slice(x, {Slice(kNone, kNone, -1)});         // x[::-1]
 //   Var y     = inc_subtensor(slice(x, {Slice(0, 2)}), d);   // x[0:2] += d
 //   Var emb   = take(E, word_ids);                           // E[word_ids]
+//   Var gates = z(all, range(0, 4));                          // z[:, 0:4]
+//   Var last  = xs(-1);                                       // xs[-1]
 #ifndef THETA_OPS_SUBTENSOR_H_
 #define THETA_OPS_SUBTENSOR_H_
 
@@ -26,10 +28,20 @@ inline constexpr int64_t kNone = std::numeric_limits<int64_t>::min();
 // One entry of an index: a range start:stop:step (bounds may be symbolic
 // integer scalars; the step is a nonzero constant), or a single integer
 // index, which removes the dimension.
+// `all`: a whole dimension (Python's `:`), for x(all, 0).
+struct AllOfDimension {};
+inline constexpr AllOfDimension all{};
+
 class Slice {
  public:
   Slice(DimArg start, DimArg stop, int64_t step = 1)
       : start_(start), stop_(stop), step_(step) {}
+  // An integer index (implicit, so that x(-1) and x(all, i) read as in
+  // Theano).
+  Slice(int64_t i) : Slice(Index(i)) {}     // NOLINT: implicit on purpose
+  Slice(int i) : Slice(Index(i)) {}         // NOLINT
+  Slice(const Var& i) : Slice(Index(i)) {}  // NOLINT
+  Slice(AllOfDimension) : Slice(All()) {}   // NOLINT
   static Slice All() { return Slice(kNone, kNone, 1); }
   static Slice Index(DimArg i) {
     Slice s(i, kNone, 1);
@@ -47,6 +59,12 @@ class Slice {
   int64_t step_;
   bool is_index_ = false;
 };
+
+// start:stop:step, for Var::operator(): x(range(1, -1)) is x[1:-1]. Bounds
+// are as in Python (kNone: omitted; negative: from the end).
+inline Slice range(DimArg start, DimArg stop, int64_t step = 1) {
+  return Slice(start, stop, step);
+}
 
 // x[slices...]; dimensions past the last slice are taken whole. A view (no
 // copy) unless a step is negative.

@@ -21,6 +21,34 @@ Tensor Iota(std::vector<int64_t> shape) {
   return t;
 }
 
+TEST(SubtensorTest, CallSyntaxReadsLikeTheanoIndexing) {
+  Var z = dmatrix("z");
+  Tensor zv = Iota({3, 4});  // rows 0..3, 4..7, 8..11
+  // z[:, 0:2], z[1], z[-1, 1:], z[::-1, 3], z[i] with a symbolic i.
+  EXPECT_TRUE(
+      AllClose(Run1({z}, z(all, range(0, 2)), {zv}), {0, 1, 4, 5, 8, 9}));
+  EXPECT_TRUE(AllClose(Run1({z}, z(1), {zv}), {4, 5, 6, 7}));
+  EXPECT_TRUE(AllClose(Run1({z}, z(-1, range(1, kNone)), {zv}), {9, 10, 11}));
+  EXPECT_TRUE(
+      AllClose(Run1({z}, z(range(kNone, kNone, -1), 3), {zv}), {11, 7, 3}));
+  Var i = lscalar("i");
+  Tensor row =
+      testing::Run({z, i}, {z(i)}, {zv, Tensor::Scalar<int64_t>(2)})[0];
+  EXPECT_TRUE(AllClose(row, {8, 9, 10, 11}));
+  // The same nodes as slice() and index(): an index drops the dimension.
+  Var xs = dtensor3("xs");
+  EXPECT_EQ(xs(-1).ndim(), 2);
+  EXPECT_EQ(xs(all, all, 0).ndim(), 2);
+  EXPECT_EQ(xs(all, range(0, 2), all).ndim(), 3);
+  EXPECT_EQ(z(all, range(0, 2)).owner()->op().name(),
+            slice(z, {Slice::All(), Slice(0, 2)}).owner()->op().name());
+  EXPECT_EQ(z(-1).owner()->op().name(), index(z, -1).owner()->op().name());
+  // Errors carry the caller's location, as slice() does.
+  std::string message = ErrorOf([&] { z(0, 0, 0); });
+  EXPECT_THAT(message, HasSubstr("too many indices"));
+  EXPECT_THAT(message, HasSubstr("subtensor_test.cc:"));
+}
+
 TEST(SubtensorTest, SlicesWithStepsAndNegativeIndices) {
   Var x = dvector("x");
   Tensor xv = Iota({10});

@@ -23,6 +23,15 @@ namespace theta {
 Var tensor(DType dtype, std::vector<int64_t> shape, std::string name = "",
            std::source_location loc = std::source_location::current());
 
+// Each shape comes in a floatX form with a dtype argument (matrix) and five
+// short forms: f float32, d float64, i int32, l int64, b bool.
+//
+// b is bool here, int8 in Theano (bvector is Theano's int8 vector). Theta
+// chose bool: it has no int8 dtype (its dtypes are those of the plugin ABI:
+// float32, float64, int32, int64, uint8, bool), and its comparisons and
+// logical ops return bool, so a bvector holds what x > 0 produces (masks,
+// scan's until). For bytes, use tensor(DType::kUInt8, ...); for Theano
+// code that does arithmetic on a bvector, cast it first.
 #define THETA_DECLARE_TENSOR_CONSTRUCTORS(fn)                            \
   Var fn(std::string name = "", DType dtype = floatX(),                  \
          std::source_location loc = std::source_location::current());    \

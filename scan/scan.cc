@@ -4,7 +4,6 @@
 // creates the Scan node.
 #include "scan/scan.h"
 
-#include <iostream>
 #include <set>
 
 #include "absl/container/flat_hash_map.h"
@@ -13,6 +12,8 @@
 #include "absl/strings/str_join.h"
 #include "graph/function_graph.h"
 #include "graph/shared.h"
+#include "graph/text.h"
+#include "graph/warning.h"
 #include "ops/ops.h"
 #include "scan/loop_builder.h"
 #include "scan/scan_op.h"
@@ -44,6 +45,13 @@ std::string TapName(const std::string& base, int tap) {
 
 ScanResult scan(const ScanFn& fn, const ScanOptions& options,
                 std::source_location loc) {
+  return scan_internal::ScanWithArity(fn, -1, options, loc);
+}
+
+namespace scan_internal {
+
+ScanResult ScanWithArity(const ScanFn& fn, int arity,
+                         const ScanOptions& options, std::source_location loc) {
   const SourceInfo where = MakeSourceInfo(loc);
   auto fail = [&](const std::string& message) {
     ThrowAt(where,
@@ -101,10 +109,11 @@ ScanResult scan(const ScanFn& fn, const ScanOptions& options,
     }
     out.name = info.initial().name();
     if (info.taps().empty()) {
-      std::cerr << "theta warning: " << where.FileLine()
-                << ": scan: " << Named("output", o, out.name)
-                << " has an initial value but no taps; it is not fed back and "
-                   "the initial value is unused\n";
+      Warn(absl::StrCat(where.FileLine(), ": scan",
+                        options.name.empty() ? "" : " '" + options.name + "'",
+                        ": ", Named("output", o, out.name),
+                        " has an initial value but no taps; it is not fed back "
+                        "and the initial value is unused"));
       out.kind = ScanOutputKind::kMap;
       spec->outputs.push_back(out);
       continue;
@@ -126,7 +135,7 @@ ScanResult scan(const ScanFn& fn, const ScanOptions& options,
     const Var& init = info.initial();
     TensorType row_type;
     Var state;
-    if (info.bare()) {
+    if (info.single_step()) {
       row_type = init.type();
       std::vector<int> pattern = {kNewAxis};
       for (int d = 0; d < init.ndim(); ++d) pattern.push_back(d);
@@ -136,15 +145,16 @@ ScanResult scan(const ScanFn& fn, const ScanOptions& options,
         fail(absl::StrCat(Named("output", o, out.name), ": with taps [",
                           absl::StrJoin(info.taps(), ", "),
                           "] the initial value needs a leading time axis of ",
-                          out.m(), " rows; it is a scalar"));
+                          Count(out.m(), "row"), "; it is a scalar"));
       }
       row_type = RowType(init.type());
       state = init;
       if (init.type().dim(0) != kUnknownDim && init.type().dim(0) < out.m()) {
-        fail(absl::StrCat(Named("output", o, out.name), ": taps [",
-                          absl::StrJoin(info.taps(), ", "),
-                          "] need m = ", out.m(), " rows of initial value; ",
-                          init.type().dim(0), " were given"));
+        fail(absl::StrCat(
+            Named("output", o, out.name), ": taps [",
+            absl::StrJoin(info.taps(), ", "), "] need m = ", out.m(),
+            " rows of initial value; ", init.type().dim(0),
+            init.type().dim(0) == 1 ? " was" : " were", " given"));
       }
     }
     initial_states.push_back(state);
@@ -167,12 +177,30 @@ ScanResult scan(const ScanFn& fn, const ScanOptions& options,
   }
 
   // The body.
+  if (arity >= 0 && arity != static_cast<int>(fn_args.size())) {
+    std::vector<std::string> names;
+    for (size_t a = 0; a < fn_args.size(); ++a) {
+      names.push_back(
+          fn_args[a].name().empty()
+              ? absl::StrCat("non-sequence ", a - first_non_sequence_arg)
+              : fn_args[a].name());
+    }
+    fail(absl::StrCat(
+        "fn has ", Count(arity, "parameter"), " but scan passes it ",
+        Count(static_cast<int64_t>(fn_args.size()), "argument"), " (",
+        absl::StrJoin(names, ", "),
+        "): one per sequence tap, then one per tap of each fed-back output, "
+        "then the non-sequences"));
+  }
   StepResult step = fn(fn_args);
   if (!options.outputs_info.empty() &&
       step.outputs.size() != options.outputs_info.size()) {
-    fail(absl::StrCat("fn returned ", step.outputs.size(),
-                      " outputs but outputs_info has ",
-                      options.outputs_info.size(), " entries"));
+    fail(
+        absl::StrCat("fn returned ",
+                     Count(static_cast<int64_t>(step.outputs.size()), "output"),
+                     " but outputs_info has ",
+                     Count(static_cast<int64_t>(options.outputs_info.size()),
+                           "entry", "entries")));
   }
   if (options.outputs_info.empty()) {
     spec->outputs.assign(step.outputs.size(), ScanOutput{});
@@ -186,14 +214,18 @@ ScanResult scan(const ScanFn& fn, const ScanOptions& options,
     if (out.kind != ScanOutputKind::kRecurrent) continue;
     const OutputInfo& info = options.outputs_info[o];
     const TensorType& init = info.initial().type();
-    const int expected_rank = info.bare() ? init.ndim() : init.ndim() - 1;
+    const bool single = info.single_step();
+    const int expected_rank = single ? init.ndim() : init.ndim() - 1;
     if (r.ndim() != expected_rank) {
-      fail(absl::StrCat(Named("output", o, out.name),
-                        ": the initial value has rank ", init.ndim(), " (",
-                        info.bare() ? "a single tap: equal to"
-                                    : "several taps: one more than",
-                        " the step's rank) but fn returns rank ", r.ndim(),
-                        " for this output"));
+      fail(absl::StrCat(
+          Named("output", o, out.name), ": the initial value has rank ",
+          init.ndim(), " but fn returns rank ", r.ndim(), " for this output (",
+          single ? "with the single tap [-1] the initial value is one step: "
+                   "the same rank as fn's result"
+                 : absl::StrCat("with taps [", absl::StrJoin(info.taps(), ", "),
+                                "] the initial value has a leading time axis: "
+                                "one more than the rank of fn's result"),
+          ")"));
     }
     if (r.dtype() != init.dtype()) {
       fail(absl::StrCat(
@@ -310,4 +342,5 @@ ScanResult scan(const ScanFn& fn, const ScanOptions& options,
   return result;
 }
 
+}  // namespace scan_internal
 }  // namespace theta

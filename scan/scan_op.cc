@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "graph/function_graph.h"
 #include "graph/rewrite.h"
+#include "graph/text.h"
 
 namespace theta {
 namespace {
@@ -171,8 +172,9 @@ absl::Status Scan::InferShapes(ShapeContext& ctx) const {
     if (n > 0 && shape[0] < needed) {
       return InvalidArg(
           absl::StrCat(Named("sequence", static_cast<int>(i), seq.name),
-                       " has ", shape[0], " rows; ", n, " steps with taps [",
-                       absl::StrJoin(seq.taps, ", "), "] need ", needed));
+                       " has ", Count(shape[0], "row"), "; ", Count(n, "step"),
+                       " with taps [", absl::StrJoin(seq.taps, ", "), "] ",
+                       n == 1 ? "needs " : "need ", needed));
     }
   }
   for (size_t o = 0; o < s.outputs.size(); ++o) {
@@ -182,8 +184,8 @@ absl::Status Scan::InferShapes(ShapeContext& ctx) const {
     if (ctx.input_shapes[init][0] < m) {
       return InvalidArg(absl::StrCat(
           Named("output", static_cast<int>(o), s.outputs[o].name),
-          ": the initial value has ", ctx.input_shapes[init][0],
-          " rows but taps [", absl::StrJoin(s.outputs[o].taps, ", "),
+          ": the initial value has ", Count(ctx.input_shapes[init][0], "row"),
+          " but taps [", absl::StrJoin(s.outputs[o].taps, ", "),
           "] need m = ", m));
     }
   }

@@ -8,6 +8,7 @@
 #include "gmock/gmock.h"
 #include "graph/debugprint.h"
 #include "graph/shared.h"
+#include "graph/warning.h"
 #include "gtest/gtest.h"
 #include "ops/ops.h"
 #include "ops/test_util.h"
@@ -35,6 +36,37 @@ TEST(ScanSemantics, BareSequenceHasTapZeroAndBareInitialHasTapMinusOne) {
   // fn(s[t], x[t-1]); x_t = 10 s_t + x_{t-1}
   EXPECT_TRUE(AllClose(Run1({s, x0}, r.outputs[0], {Vec({1, 2, 3}), Scalar(5)}),
                        {15, 35, 65}));
+}
+
+TEST(ScanSemantics, ExplicitTapMinusOneTakesOneStepInitialLikeBare) {
+  // Theano's dict(initial=h0, taps=[-1]) is the same loop as a bare h0: the
+  // initial value has the step's shape, not a time axis.
+  Var u = dmatrix("u");
+  Var h0 = dvector("h0");
+  auto step = [](const Args& in) {  // fn(u[t], h[t-1])
+    return StepResult{{in[1] * 0.5 + in[0]}};
+  };
+  ScanResult tapped =
+      scan(step, {.sequences = {u}, .outputs_info = {OutputInfo(h0, {-1})}});
+  ScanResult bare = scan(step, {.sequences = {u}, .outputs_info = {h0}});
+  Tensor u_value({1.0, 2.0, 3.0, 4.0, 5.0, 6.0}, {3, 2});
+  Tensor h0_value = Vec({10, 20});
+  // h_0 = (5 + 1, 10 + 2), h_1 = (3 + 3, 6 + 4), h_2 = (3 + 5, 5 + 6).
+  EXPECT_TRUE(AllClose(Run1({u, h0}, tapped.outputs[0], {u_value, h0_value}),
+                       {6, 12, 6, 10, 8, 11}));
+  EXPECT_TRUE(AllClose(Run1({u, h0}, bare.outputs[0], {u_value, h0_value}),
+                       {6, 12, 6, 10, 8, 11}));
+  // The gradient with respect to the initial value has its shape: 0.5^3.
+  Var g = grad(sum(tapped.outputs[0]), h0);
+  EXPECT_TRUE(AllClose(Run1({u, h0}, g, {u_value, h0_value}), {0.875, 0.875}));
+  // A rank mismatch says that a single tap takes one step.
+  EXPECT_THAT(ErrorOf([&] {
+                scan([](const Args& in) { return StepResult{{sum(in[0])}}; },
+                     {.outputs_info = {OutputInfo(h0, {-1})}, .n_steps = 2});
+              }),
+              HasSubstr("output 0 ('h0'): the initial value has rank 1 but fn "
+                        "returns rank 0 for this output (with the single tap "
+                        "[-1] the initial value is one step"));
 }
 
 TEST(ScanSemantics, MultiTapInitialRowsAreStatesBeforeTimeZero) {
@@ -88,6 +120,20 @@ TEST(ScanSemantics, InitialValueWithEmptyTapsIsNotFedBackAndWarns) {
   EXPECT_EQ(args_seen, 1);
   EXPECT_THAT(warning, HasSubstr("initial value is unused"));
   EXPECT_TRUE(AllClose(Run1({s}, r.outputs[0], {Vec({1, 2})}), {2, 4}));
+  // A program's warning handler receives it instead of stderr.
+  std::vector<std::string> seen;
+  {
+    ScopedWarningHandler capture(
+        [&](std::string_view message) { seen.emplace_back(message); });
+    ::testing::internal::CaptureStderr();
+    scan([](const Args& in) { return StepResult{{in[0] * 2.0}}; },
+         {.sequences = {s}, .outputs_info = {OutputInfo(x0, {})}});
+    EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+  }
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_THAT(seen[0], HasSubstr("scan: output 0 ('x0') has an initial value "
+                                 "but no taps; it is not fed back and the "
+                                 "initial value is unused"));
 }
 
 TEST(ScanSemantics, GeneralFormArgumentOrderAndSteps) {
@@ -396,15 +442,14 @@ TEST(ScanSemantics, ConstructionErrorsNameTheOutput) {
   EXPECT_THAT(
       dtype, HasSubstr("output 0 ('f0'): the initial value has dtype float32"));
   EXPECT_THAT(dtype, HasSubstr("upcast"));
-  EXPECT_THAT(
-      ErrorOf([&] {
-        scan(
-            [](const Args& in) {
-              return StepResult{{in[0], in[0]}};
-            },
-            {.outputs_info = {x0}, .n_steps = 2});
-      }),
-      HasSubstr("fn returned 2 outputs but outputs_info has 1 entries"));
+  EXPECT_THAT(ErrorOf([&] {
+                scan(
+                    [](const Args& in) {
+                      return StepResult{{in[0], in[0]}};
+                    },
+                    {.outputs_info = {x0}, .n_steps = 2});
+              }),
+              HasSubstr("fn returned 2 outputs but outputs_info has 1 entry"));
   EXPECT_THAT(
       ErrorOf([&] { scan(body, {.sequences = {s}, .n_steps = dvector("v")}); }),
       HasSubstr("n_steps must be an integer scalar"));
@@ -415,7 +460,7 @@ TEST(ScanSemantics, ConstructionErrorsNameTheOutput) {
                                 tensor(DType::kFloat64, {1}), {-2, -1})},
                             .n_steps = 2});
               }),
-              HasSubstr("need m = 2 rows of initial value; 1 were given"));
+              HasSubstr("need m = 2 rows of initial value; 1 was given"));
   // Errors carry where the scan was built.
   EXPECT_THAT(ErrorOf([&] { scan(body, {.outputs_info = {x0}}); }),
               HasSubstr("scan_test.cc:"));
@@ -442,6 +487,75 @@ TEST(ScanSemantics, RunTimeErrorsForShortInitialValuesAndChangingStates) {
   std::string message = ErrorOf([&] { g({Vec({1, 2})}); });
   EXPECT_THAT(message, HasSubstr("state has shape (2,)"));
   EXPECT_THAT(message, HasSubstr("fn returned shape (4,)"));
+}
+
+Var DecayStep(Var u_t, Var h_prev) { return h_prev * 0.5 + u_t; }
+
+TEST(ScanCallable, NamedVarParametersInFnOrder) {
+  Var u = dvector("u");
+  Var h0 = dscalar("h0");
+  Var w = dscalar("w");
+  // h_t = w h_{t-1} + u_t: fn(u[t], h[t-1], w).
+  ScanResult r =
+      scan([](Var u_t, Var h_prev, Var w) { return h_prev * w + u_t; },
+           {.sequences = {u}, .outputs_info = {h0}, .non_sequences = {w}});
+  EXPECT_TRUE(AllClose(
+      Run1({u, h0, w}, r.outputs[0], {Vec({1, 2, 3}), Scalar(10), Scalar(2)}),
+      {21, 44, 91}));
+  // const Var& parameters and a plain function work too.
+  ScanResult by_ref =
+      scan([](const Var& u_t, const Var& h_prev) { return h_prev * 0.5 + u_t; },
+           {.sequences = {u}, .outputs_info = {h0}});
+  ScanResult by_function =
+      scan(DecayStep, {.sequences = {u}, .outputs_info = {h0}});
+  for (const Var& out : {by_ref.outputs[0], by_function.outputs[0]}) {
+    // 0.5 * 10 + 1 = 6, 3 + 2 = 5, 2.5 + 3 = 5.5.
+    EXPECT_TRUE(AllClose(Run1({u, h0}, out, {Vec({1, 2, 3}), Scalar(10)}),
+                         {6, 5, 5.5}));
+  }
+}
+
+TEST(ScanCallable, SeveralOutputsAsABracedListOrAVector) {
+  Var u = dvector("u");
+  Var a0 = dscalar("a0");
+  // a_t = a_{t-1} + u_t (fed back); b_t = 2 a_t (a map output).
+  ScanResult braced = scan(
+      [](Var u_t, Var a_prev) -> StepResult {
+        Var a = a_prev + u_t;
+        return {a, a * 2.0};
+      },
+      {.sequences = {u}, .outputs_info = {a0, OutputInfo::None()}});
+  ScanResult vector = scan(
+      [](Var u_t, Var a_prev) {
+        Var a = a_prev + u_t;
+        return std::vector<Var>{a, a * 2.0};
+      },
+      {.sequences = {u}, .outputs_info = {a0, OutputInfo::None()}});
+  for (const ScanResult* r : {&braced, &vector}) {
+    std::vector<Tensor> outs =
+        testing::Run({u, a0}, r->outputs, {Vec({1, 2, 3}), Scalar(1)});
+    EXPECT_TRUE(AllClose(outs[0], {2, 4, 7}));
+    EXPECT_TRUE(AllClose(outs[1], {4, 8, 14}));
+  }
+}
+
+TEST(ScanCallable, ParameterCountMustMatchTheArguments) {
+  Var u = dvector("u");
+  Var h0 = dscalar("h0");
+  Var w = dscalar("w");
+  std::string fewer = ErrorOf([&] {
+    scan([](Var u_t, Var h_prev) { return h_prev + u_t; },
+         {.sequences = {u}, .outputs_info = {h0}, .non_sequences = {w}});
+  });
+  EXPECT_THAT(fewer, HasSubstr("fn has 2 parameters but scan passes it 3 "
+                               "arguments (u[t], h0[t-1], w)"));
+  EXPECT_THAT(fewer, HasSubstr("scan_test.cc:"));
+  EXPECT_THAT(ErrorOf([&] {
+                scan([](Var u_t, Var h_prev) { return h_prev + u_t; },
+                     {.outputs_info = {h0}, .n_steps = 3});
+              }),
+              HasSubstr("fn has 2 parameters but scan passes it 1 argument "
+                        "(h0[t-1])"));
 }
 
 }  // namespace
