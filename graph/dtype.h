@@ -1,7 +1,6 @@
 // Element types of Theta tensors, Theano's type promotion, and floatX.
 //
-//   theta::DType t = theta::Upcast(theta::DType::kInt32,
-//   theta::DType::kFloat32);
+//   DType t = Upcast(DType::kInt32, DType::kFloat32);
 //   // t == kFloat64, as in Theano/NumPy
 //   theta::set_floatX(theta::DType::kFloat64);
 #ifndef THETA_GRAPH_DTYPE_H_

@@ -2,9 +2,10 @@
 // (model parameters, optimizer state). A function reads them without their
 // being inputs, and writes them through `updates`.
 //
-//   theta::SharedVar W = theta::shared(theta::Tensor(DType::kFloat32, {784,
-//   10}), "W"); Var y = dot(x, W); W.set_value(trained);  Tensor w =
-//   W.get_value();
+//   SharedVar W = shared(Tensor(DType::kFloat32, {784, 10}), "W");
+//   Var y = dot(x, W);
+//   W.set_value(trained);
+//   Tensor w = W.get_value();
 #ifndef THETA_GRAPH_SHARED_H_
 #define THETA_GRAPH_SHARED_H_
 
