@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
@@ -62,18 +63,46 @@ std::string NameFromFile(const std::string& path) {
   return std::string(file);
 }
 
-std::vector<std::string> PluginsInDirectory(const std::string& dir) {
+// The plugin files of `dir`; the names of the other entries (not
+// subdirectories) go to *skipped, and why `dir` cannot be read to *error.
+std::vector<std::string> PluginsInDirectory(const std::string& dir,
+                                            std::vector<std::string>* skipped,
+                                            std::string* error) {
   std::vector<std::string> found;
   DIR* d = opendir(dir.c_str());
-  if (d == nullptr) return found;
+  if (d == nullptr) {
+    *error = std::strerror(errno);
+    return found;
+  }
   while (dirent* entry = readdir(d)) {
     std::string_view file = entry->d_name;
-    if (IsPluginFileName(file))
+    if (IsPluginFileName(file)) {
       found.push_back(absl::StrCat(dir, "/", std::string(file)));
+    } else if (file != "." && file != ".." &&
+               !IsDirectory(absl::StrCat(dir, "/", std::string(file)))) {
+      skipped->push_back(std::string(file));
+    }
   }
   closedir(d);
   std::sort(found.begin(), found.end());
+  std::sort(skipped->begin(), skipped->end());
   return found;
+}
+
+// "; skipped a.so, notes.txt (not named libtheta_<name>.so)", at most five
+// names; empty when nothing was skipped.
+std::string SkippedText(const std::vector<std::string>& skipped) {
+  if (skipped.empty()) return "";
+  constexpr size_t kShown = 5;
+  std::vector<std::string> shown(
+      skipped.begin(), skipped.begin() + std::min(kShown, skipped.size()));
+  std::string more =
+      skipped.size() > kShown
+          ? absl::StrCat(" and ", skipped.size() - kShown, " more")
+          : "";
+  return absl::StrCat("; skipped ", absl::StrJoin(shown, ", "), more,
+                      " (not named ", std::string(kPrefix), "<name>",
+                      std::string(kSuffix), ")");
 }
 
 std::string ProgramPath() {
@@ -254,12 +283,24 @@ class Registry {
         }
         return;
       }
-      std::vector<std::string> found = PluginsInDirectory(dir);
+      std::vector<std::string> skipped;
+      std::string error;
+      std::vector<std::string> found =
+          PluginsInDirectory(dir, &skipped, &error);
       if (found.empty() && !report_absent) return;
+      if (!error.empty()) {
+        report.locations.push_back(
+            {dir, origin, absl::StrCat("cannot read: ", error)});
+        return;
+      }
+      // Only in directories the user named are the other files worth
+      // naming: beside a program or in runfiles they are expected.
+      const bool named = origin == "THETA_BACKEND_PATH";
       report.locations.push_back(
           {dir, origin,
            absl::StrCat(found.size(),
-                        found.size() == 1 ? " plugin" : " plugins")});
+                        found.size() == 1 ? " plugin" : " plugins",
+                        named ? SkippedText(skipped) : "")});
       candidates.insert(candidates.end(), found.begin(), found.end());
     };
 

@@ -48,7 +48,10 @@ struct PluginReport {
 struct SearchLocation {
   std::string path;
   std::string origin;  // "THETA_BACKEND_PATH", "beside the program", ...
-  std::string result;  // "2 plugins", "not present", ...
+  // "2 plugins", "not present", "cannot read: <why>"; for a directory of
+  // THETA_BACKEND_PATH also the files skipped and why: "0 plugins; skipped
+  // libfoo.so (not named libtheta_<name>.so)".
+  std::string result;
 };
 
 struct DiscoveryReport {

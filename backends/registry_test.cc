@@ -172,6 +172,40 @@ TEST(RegistryTest, SearchPathFromEnvironmentComesFirst) {
   EXPECT_THAT(report.plugins[0].reason, HasSubstr("simulated"));
 }
 
+TEST(RegistryTest, SearchPathEntriesThatAreNotPluginsSayWhy) {
+  const std::string tmp = std::getenv("TEST_TMPDIR");
+  const std::string dir = tmp + "/not_plugins";
+  ASSERT_EQ(system(("mkdir -p " + dir + "/subdir").c_str()), 0);
+  for (const char* name : {"libtheta_cuda.so.1", "libfoo.so", "notes.txt"}) {
+    ASSERT_EQ(system(("touch " + dir + "/" + name).c_str()), 0);
+  }
+  const std::string unreadable = tmp + "/unreadable";
+  ASSERT_EQ(system(("rm -rf " + unreadable + "; mkdir -p " + unreadable +
+                    "; chmod 000 " + unreadable)
+                       .c_str()),
+            0);
+  setenv("THETA_BACKEND_PATH",
+         (dir + ":" + unreadable + ":/nonexistent/theta").c_str(), 1);
+  Rescan();
+  DiscoveryReport report = Discover();
+  absl::StatusOr<Backend*> missing = GetBackend("nosuch");
+  unsetenv("THETA_BACKEND_PATH");
+  Rescan();
+  ASSERT_GE(report.locations.size(), 3u);
+  EXPECT_EQ(report.locations[0].result,
+            "0 plugins; skipped libfoo.so, libtheta_cuda.so.1, notes.txt (not "
+            "named libtheta_<name>.so)");
+  // Root reads any directory; others are told why they cannot.
+  if (geteuid() != 0) {
+    EXPECT_EQ(report.locations[1].result, "cannot read: Permission denied");
+  }
+  EXPECT_EQ(report.locations[2].result, "not present");
+  // The error for a backend that is not found carries the same reasons.
+  EXPECT_THAT(missing.status().message(),
+              HasSubstr(dir + " [THETA_BACKEND_PATH: 0 plugins; skipped "
+                              "libfoo.so, libtheta_cuda.so.1, notes.txt"));
+}
+
 TEST(RegistryTest, UseSelectsTheCurrentBackend) {
   use("cpu");
   Backend& backend = current();

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <initializer_list>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -77,6 +78,24 @@ class Dims {
   int size_ = 0;
   int64_t data_[kMaxDims] = {};
 };
+
+// The one overflow check of shapes: the byte size of a contiguous array of
+// `shape` whose elements take `element_size` bytes, with sizes below 1
+// (empty or unknown dimensions) counted as 1 so that every stride fits too;
+// std::nullopt when that product overflows int64. Every shape Theta builds
+// (Tensor, TensorType, shapes computed when a function runs) passes it, so
+// Dims::product() and ContiguousStrides() need no checks of their own.
+// Errors naming the shape: CheckShapeFits() in graph/type.h.
+inline std::optional<int64_t> CheckedShapeBytes(std::span<const int64_t> shape,
+                                                int64_t element_size) {
+  int64_t bytes = element_size;
+  for (int64_t size : shape) {
+    if (size > 1 && __builtin_mul_overflow(bytes, size, &bytes)) {
+      return std::nullopt;
+    }
+  }
+  return bytes;
+}
 
 // Row-major contiguous strides (in elements) of `shape`.
 inline Dims ContiguousStrides(const Dims& shape) {

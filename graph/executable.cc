@@ -381,6 +381,11 @@ absl::StatusOr<std::unique_ptr<Plan>> Executable::BuildPlan(
             Where(*node), "output ", o, " has shape ", out_shapes[o].ToString(),
             ", inconsistent with its type ", t.ToString()));
       }
+      // Every size computed while the function runs is checked once here,
+      // before any byte size, stride or buffer is derived from it.
+      if (absl::Status s = CheckShapeFits(out_shapes[o], t.dtype()); !s.ok()) {
+        return Annotate(s, absl::StrCat(Where(*node), "output ", o, ": "));
+      }
       shape[var_index_.at(node->output_variable(o))] = out_shapes[o];
     }
     if (!first.host_known && node->op().ViewOf() >= 0) {

@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "backends/api/elementwise_semantics.h"
 #include "graph/text.h"
+#include "graph/type.h"
 
 namespace theta {
 namespace {
@@ -44,6 +45,18 @@ Tensor::Storage::Storage(size_t n) : bytes(n) {
 
 Tensor::Storage::~Storage() { std::free(data); }
 
+std::shared_ptr<Tensor::Storage> Tensor::Allocate(DType dtype,
+                                                  const Dims& shape) {
+  const size_t bytes = static_cast<size_t>(shape.product()) * DTypeSize(dtype);
+  try {
+    return std::make_shared<Storage>(bytes);
+  } catch (const std::bad_alloc&) {
+    throw Error(absl::StrCat("Tensor: cannot allocate ", bytes, " bytes for a ",
+                             DTypeName(dtype), " tensor of shape ",
+                             shape.ToString()));
+  }
+}
+
 Tensor::Tensor(DType dtype, std::span<const int64_t> shape) : dtype_(dtype) {
   if (shape.size() > static_cast<size_t>(kMaxDims)) {
     throw Error(absl::StrCat("Tensor: rank ", shape.size(),
@@ -55,8 +68,11 @@ Tensor::Tensor(DType dtype, std::span<const int64_t> shape) : dtype_(dtype) {
                                " in dimension ", i));
     }
   }
+  if (absl::Status s = CheckShapeFits(shape, dtype); !s.ok()) {
+    throw Error(absl::StrCat("Tensor: ", s.message()));
+  }
   shape_.assign(shape);
-  storage_ = std::make_shared<Storage>(nbytes());
+  storage_ = Allocate(dtype, shape_);
   std::memset(storage_->data, 0, nbytes());
 }
 
@@ -64,7 +80,8 @@ Tensor Tensor::Uninitialized(DType dtype, const Dims& shape) {
   Tensor t;
   t.dtype_ = dtype;
   t.shape_ = shape;
-  t.storage_ = std::make_shared<Storage>(t.nbytes());
+  ThrowIfError(CheckShapeFits(shape, dtype));
+  t.storage_ = Allocate(dtype, shape);
   return t;
 }
 
@@ -161,6 +178,13 @@ Tensor Tensor::clone() const {
 }
 
 Tensor Tensor::reshape(std::span<const int64_t> shape) const {
+  if (shape.size() > static_cast<size_t>(kMaxDims)) {
+    throw Error(absl::StrCat("Tensor::reshape: rank ", shape.size(),
+                             " exceeds the maximum of ", kMaxDims));
+  }
+  if (absl::Status s = CheckShapeFits(shape, dtype_); !s.ok()) {
+    throw Error(absl::StrCat("Tensor::reshape: ", s.message()));
+  }
   Dims dims(shape);
   if (dims.product() != size()) {
     throw Error(absl::StrCat("Tensor::reshape: cannot view ", size(),

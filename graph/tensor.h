@@ -135,6 +135,9 @@ class Tensor {
     size_t bytes = 0;
   };
 
+  // Storage for `shape` (checked by the caller); throws Error naming the
+  // byte count, dtype and shape when it cannot be allocated.
+  static std::shared_ptr<Storage> Allocate(DType dtype, const Dims& shape);
   void CheckType(DType requested) const;
   void CheckCount(size_t count) const;
   [[noreturn]] void ThrowNotSingle() const;

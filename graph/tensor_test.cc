@@ -1,7 +1,11 @@
 #include "graph/tensor.h"
 
+#include <functional>
+#include <string>
+
 #include "gmock/gmock.h"
 #include "graph/tensor_eigen.h"
+#include "graph/type.h"
 #include "gtest/gtest.h"
 
 namespace theta {
@@ -107,6 +111,79 @@ TEST(TensorTest, ErrorsNameTheProblem) {
   }
   EXPECT_THROW(Tensor(DType::kFloat32, {-1}), Error);
   EXPECT_THROW(t.at<float>({2}), Error);
+}
+
+std::string ErrorOf(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+TEST(TensorTest, ShapesWhoseSizeOverflowsAreRejected) {
+  constexpr int64_t k2to40 = int64_t{1} << 40;
+  // The element count wraps to 4: a 16-byte buffer behind a huge shape.
+  EXPECT_EQ(ErrorOf([] {
+              Tensor(DType::kFloat32, {(int64_t{1} << 62) + 1, 4});
+            }),
+            "Tensor: shape (4611686018427387905, 4) of float32 is too large: "
+            "its size in bytes overflows int64");
+  // The element count wraps to 0.
+  EXPECT_THAT(ErrorOf([] {
+                Tensor(DType::kFloat32, {k2to40, k2to40});
+              }),
+              HasSubstr("shape (1099511627776, 1099511627776) of float32 is "
+                        "too large"));
+  // The elements fit in int64, their bytes do not.
+  EXPECT_THAT(
+      ErrorOf([] { Tensor(DType::kFloat64, {int64_t{1} << 61}); }),
+      HasSubstr("shape (2305843009213693952,) of float64 is too large"));
+  // As in NumPy, an empty dimension does not excuse the others.
+  EXPECT_THAT(ErrorOf([] {
+                Tensor(DType::kUInt8, {k2to40, 0, k2to40});
+              }),
+              HasSubstr("too large"));
+  EXPECT_THAT(ErrorOf([] {
+                Tensor::Uninitialized(DType::kInt32, Dims({k2to40, k2to40}));
+              }),
+              HasSubstr("shape (1099511627776, 1099511627776) of int32"));
+  // 2^80 elements wrap to the 0 elements of the source.
+  Tensor empty(DType::kFloat32, {0});
+  EXPECT_EQ(ErrorOf([&] {
+              empty.reshape({k2to40, k2to40});
+            }),
+            "Tensor::reshape: shape (1099511627776, 1099511627776) of float32 "
+            "is too large: its size in bytes overflows int64");
+  EXPECT_EQ(Tensor(DType::kUInt8, {k2to40, 0, 7}).size(), 0);
+}
+
+TEST(TensorTest, StaticTypesWhoseSizeOverflowsAreRejected) {
+  constexpr int64_t k2to40 = int64_t{1} << 40;
+  EXPECT_THAT(ErrorOf([] {
+                TensorType(DType::kFloat32, {k2to40, k2to40});
+              }),
+              HasSubstr("shape (1099511627776, 1099511627776) of float32 is "
+                        "too large"));
+  EXPECT_THAT(
+      ErrorOf([] {
+        TensorType(DType::kFloat32, Dims({kUnknownDim, k2to40, k2to40}));
+      }),
+      HasSubstr("shape (?, 1099511627776, 1099511627776)"));
+  // Unknown sizes are not counted.
+  EXPECT_EQ(TensorType(DType::kFloat32, {kUnknownDim, k2to40}).ToString(),
+            "float32(?, 1099511627776)");
+}
+
+TEST(TensorTest, UnallocatableTensorIsAnErrorNotBadAlloc) {
+  // 2^60 bytes: more than any address space, so the allocation fails
+  // whatever the machine's memory and overcommit settings.
+  EXPECT_EQ(ErrorOf([] {
+              Tensor(DType::kFloat32, {int64_t{1} << 28, int64_t{1} << 30});
+            }),
+            "Tensor: cannot allocate 1152921504606846976 bytes for a float32 "
+            "tensor of shape (268435456, 1073741824)");
 }
 
 TEST(TensorTest, EigenViewsShareMemory) {

@@ -17,7 +17,22 @@ TensorType::TensorType(DType dtype, std::span<const int64_t> shape)
                                " (use kUnknownDim for an unknown size)"));
     }
   }
+  ThrowIfError(CheckShapeFits(shape, dtype));
   shape_.assign(shape);
+}
+
+absl::Status CheckShapeFits(std::span<const int64_t> shape, DType dtype) {
+  if (CheckedShapeBytes(shape, static_cast<int64_t>(DTypeSize(dtype)))) {
+    return absl::OkStatus();
+  }
+  std::string text = "(";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    absl::StrAppend(&text, i ? ", " : "",
+                    shape[i] == kUnknownDim ? "?" : absl::StrCat(shape[i]));
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "shape ", text, shape.size() == 1 ? ",)" : ")", " of ", DTypeName(dtype),
+      " is too large: its size in bytes overflows int64"));
 }
 
 bool TensorType::fully_known() const {

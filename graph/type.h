@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "graph/dims.h"
 #include "graph/dtype.h"
 
@@ -29,7 +30,9 @@ class TensorType {
   TensorType(DType dtype, std::initializer_list<int64_t> shape)
       : TensorType(dtype,
                    std::span<const int64_t>(shape.begin(), shape.size())) {}
-  TensorType(DType dtype, const Dims& shape) : dtype_(dtype), shape_(shape) {}
+  TensorType(DType dtype, const Dims& shape)
+      : TensorType(dtype,
+                   std::span<const int64_t>(shape.data(), shape.size())) {}
 
   DType dtype() const { return dtype_; }
   int ndim() const { return shape_.size(); }
@@ -60,6 +63,15 @@ class TensorType {
   DType dtype_ = DType::kFloat32;
   Dims shape_;
 };
+
+// OK when an array of `shape` and `dtype` has a byte size (and strides)
+// within int64 (CheckedShapeBytes; unknown sizes count as 1); otherwise
+// InvalidArgument naming the shape and dtype.
+absl::Status CheckShapeFits(std::span<const int64_t> shape, DType dtype);
+inline absl::Status CheckShapeFits(const Dims& shape, DType dtype) {
+  return CheckShapeFits(std::span<const int64_t>(shape.data(), shape.size()),
+                        dtype);
+}
 
 }  // namespace theta
 

@@ -18,17 +18,20 @@ extern const size_t test_labels_size;
 namespace theta::models {
 namespace {
 
+// Errors about the images name `images_source`, those about the labels
+// `labels_source`.
 absl::StatusOr<LabelledImages> ToTensors(const IdxArray& images,
                                          const IdxArray& labels,
-                                         const std::string& source) {
+                                         const std::string& images_source,
+                                         const std::string& labels_source) {
   if (images.dims.size() != 3 || images.dims[1] != 28 || images.dims[2] != 28) {
     return absl::InvalidArgumentError(
-        absl::StrCat(source, ": images must be n x 28 x 28"));
+        absl::StrCat(images_source, ": images must be n x 28 x 28"));
   }
   if (labels.dims.size() != 1 || labels.dims[0] != images.dims[0]) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(source, ": ", labels.dims.empty() ? 0 : labels.dims[0],
-                     " labels for ", images.dims[0], " images"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        labels_source, ": ", labels.dims.empty() ? 0 : labels.dims[0],
+        " labels for ", images.dims[0], " images of ", images_source));
   }
   const int64_t n = images.dims[0];
   LabelledImages out{Tensor(DType::kFloat32, {n, 784}),
@@ -40,8 +43,8 @@ absl::StatusOr<LabelledImages> ToTensors(const IdxArray& images,
   for (int64_t i = 0; i < n; ++i) {
     if (labels.data[i] >= kFashionMnistClasses) {
       return absl::InvalidArgumentError(
-          absl::StrCat(source, ": label ", int{labels.data[i]}, " of image ", i,
-                       " is not in [0, 10)"));
+          absl::StrCat(labels_source, ": label ", int{labels.data[i]},
+                       " of image ", i, " is not in [0, 10)"));
     }
     y[i] = labels.data[i];
   }
@@ -54,16 +57,19 @@ absl::StatusOr<LabelledImages> Load(const std::string& images_path,
   if (!images.ok()) return images.status();
   absl::StatusOr<IdxArray> labels = ReadIdxFile(labels_path);
   if (!labels.ok()) return labels.status();
-  return ToTensors(*images, *labels, images_path);
+  return ToTensors(*images, *labels, images_path, labels_path);
 }
 
 LabelledImages FromMemory(const unsigned char* images, size_t images_size,
                           const unsigned char* labels, size_t labels_size) {
-  absl::StatusOr<IdxArray> i = ParseIdx(images, images_size, "embedded sample");
+  absl::StatusOr<IdxArray> i =
+      ParseIdx(images, images_size, "embedded sample images");
   ThrowIfError(i.status());
-  absl::StatusOr<IdxArray> l = ParseIdx(labels, labels_size, "embedded sample");
+  absl::StatusOr<IdxArray> l =
+      ParseIdx(labels, labels_size, "embedded sample labels");
   ThrowIfError(l.status());
-  absl::StatusOr<LabelledImages> out = ToTensors(*i, *l, "embedded sample");
+  absl::StatusOr<LabelledImages> out =
+      ToTensors(*i, *l, "embedded sample images", "embedded sample labels");
   ThrowIfError(out.status());
   return *std::move(out);
 }

@@ -3,8 +3,8 @@
 // 2,000/500-image sample embedded in this library when they are absent.
 //
 //   absl::StatusOr<FashionMnist> data =
-//   LoadFashionMnist(kDefaultFashionMnistDir); if (!data.ok()) data =
-//   EmbeddedFashionMnistSample();
+//       LoadFashionMnist(kDefaultFashionMnistDir);
+//   if (!data.ok()) data = EmbeddedFashionMnistSample();
 #ifndef THETA_MODELS_FASHION_MNIST_H_
 #define THETA_MODELS_FASHION_MNIST_H_
 

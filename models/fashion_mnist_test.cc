@@ -86,14 +86,19 @@ TEST(FashionMnistTest, RejectsLabelsOutOfRangeOrMiscounted) {
   labels += std::string(499, '\3') + "\x0c";
   absl::StatusOr<FashionMnist> bad_label =
       LoadFashionMnist(FakeDataDirectory("bad_label", labels));
+  // The label file is named, not the images file.
   EXPECT_THAT(bad_label.status().message(),
-              HasSubstr("label 12 of image 499 is not in [0, 10)"));
+              HasSubstr("/t10k-labels-idx1-ubyte.gz: label 12 of image 499 "
+                        "is not in [0, 10)"));
 
   std::string short_labels("\0\0\x08\x01\0\0\0\x03\1\2\3", 11);
   absl::StatusOr<FashionMnist> miscounted =
       LoadFashionMnist(FakeDataDirectory("miscounted", short_labels));
   EXPECT_THAT(miscounted.status().message(),
-              HasSubstr("3 labels for 500 images"));
+              HasSubstr("/t10k-labels-idx1-ubyte.gz: 3 labels for 500 images "
+                        "of "));
+  EXPECT_THAT(miscounted.status().message(),
+              HasSubstr("/t10k-images-idx3-ubyte.gz"));
 }
 
 }  // namespace

@@ -2,8 +2,9 @@
 // gzip-compressed, from disk or from memory.
 //
 //   absl::StatusOr<IdxArray> images =
-//   ReadIdxFile("train-images-idx3-ubyte.gz"); images->dims == {60000, 28, 28};
-//   images->data.size() == 60000 * 784
+//       ReadIdxFile("train-images-idx3-ubyte.gz");
+//   // images->dims == {60000, 28, 28}
+//   // images->data.size() == 60000 * 784
 #ifndef THETA_MODELS_IDX_H_
 #define THETA_MODELS_IDX_H_
 

@@ -94,6 +94,91 @@ TEST(IdxTest, RejectsTruncatedAndCorruptGzip) {
   EXPECT_THAT(corrupt.status().message(), HasSubstr("gzip"));
 }
 
+std::string WriteTemporary(const std::string& name,
+                           const std::vector<uint8_t>& bytes) {
+  const std::string path = std::string(std::getenv("TEST_TMPDIR")) + "/" + name;
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  return path;
+}
+
+// `plain` with `extra` zero bytes appended, gzip-compressed; with
+// `break_checksum`, the CRC-32 in the gzip trailer is wrong, so inflating
+// the stream to its end fails.
+std::vector<uint8_t> GzipWithTail(std::vector<uint8_t> plain, size_t extra,
+                                  bool break_checksum) {
+  plain.resize(plain.size() + extra, 0);
+  std::vector<uint8_t> gz = Gzip(plain);
+  if (break_checksum) gz[gz.size() - 8] ^= 0xff;
+  return gz;
+}
+
+TEST(IdxTest, RejectsDimensionsWhoseElementCountOverflows) {
+  // 20 bytes: magic, four dimensions of 65536 (2^64 elements), no data.
+  const std::vector<uint8_t> bytes = {0, 0, 8, 4, 0, 1, 0, 0, 0, 1,
+                                      0, 0, 0, 1, 0, 0, 0, 1, 0, 0};
+  const std::string path = WriteTemporary("overflow.idx", bytes);
+  absl::StatusOr<IdxArray> array = ReadIdxFile(path);
+  EXPECT_EQ(array.status().message(),
+            path +
+                ": IDX dimensions (65536, 65536, 65536, 65536) declare "
+                "more elements than fit in int64");
+  // 2^48 elements fit in int64 but not in the file.
+  const std::vector<uint8_t> fits(bytes.begin(), bytes.begin() + 16);
+  std::vector<uint8_t> three = fits;
+  three[3] = 3;
+  EXPECT_THAT(ParseIdx(three.data(), three.size(), "t").status().message(),
+              HasSubstr("truncated IDX data: 0 bytes for 281474976710656 "
+                        "elements"));
+}
+
+TEST(IdxTest, RejectsDataLongerThanItsHeaderDeclares) {
+  std::vector<uint8_t> plain = IdxBytes({2, 3});
+  plain.push_back(7);
+  EXPECT_EQ(ParseIdx(plain.data(), plain.size(), "t.idx").status().message(),
+            "t.idx: IDX data longer than its header declares: 7 bytes for 6 "
+            "elements of shape (2, 3)");
+  const std::vector<uint8_t> gz = GzipWithTail(IdxBytes({2, 3}), 1 << 20,
+                                               /*break_checksum=*/false);
+  EXPECT_EQ(ParseIdx(gz.data(), gz.size(), "t.idx.gz").status().message(),
+            "t.idx.gz: IDX data longer than its header declares: more than 6 "
+            "bytes for 6 elements of shape (2, 3)");
+}
+
+TEST(IdxTest, GzipInflationIsBoundedByTheHeader) {
+  // A small stand-in for a gzip bomb: a megabyte of zeros behind a header
+  // that declares six bytes, and a broken checksum at the end of the stream.
+  // Inflating everything would end at the checksum; bounded inflation stops
+  // one byte after the declared data and never reaches it.
+  const std::vector<uint8_t> gz = GzipWithTail(IdxBytes({2, 3}), 1 << 20,
+                                               /*break_checksum=*/true);
+  EXPECT_THAT(ParseIdx(gz.data(), gz.size(), "t.idx.gz").status().message(),
+              HasSubstr("t.idx.gz: IDX data longer than its header declares"));
+  // Data of the declared size is inflated to the end of the stream, so its
+  // checksum is still checked.
+  const std::vector<uint8_t> exact =
+      GzipWithTail(IdxBytes({10, 10}), 0, /*break_checksum=*/true);
+  EXPECT_THAT(ParseIdx(exact.data(), exact.size(), "t").status().message(),
+              HasSubstr("corrupt gzip data"));
+  // Shorter data names both sizes.
+  std::vector<uint8_t> short_data = IdxBytes({10, 10});
+  short_data.pop_back();
+  const std::vector<uint8_t> short_gz = Gzip(short_data);
+  EXPECT_THAT(
+      ParseIdx(short_gz.data(), short_gz.size(), "t").status().message(),
+      HasSubstr("t: truncated IDX data: 99 bytes for 100 elements"));
+}
+
+TEST(IdxTest, GzipWithBadMagicIsRejectedBeforeItsDataIsInflated) {
+  const std::vector<uint8_t> gz =
+      GzipWithTail({'P', 'K', 3, 4}, 1 << 20, /*break_checksum=*/true);
+  const std::string path = WriteTemporary("bomb.idx.gz", gz);
+  EXPECT_EQ(ReadIdxFile(path).status().message(),
+            path +
+                ": not an IDX file (bad magic number in the inflated gzip "
+                "data)");
+}
+
 TEST(IdxTest, ReadsFilesAndNamesMissingOnes) {
   const std::string path =
       std::string(std::getenv("TEST_TMPDIR")) + "/array.idx.gz";

@@ -7,7 +7,9 @@
 //   bazel run //models:train_fashion_mnist -- --epochs=3 --hidden=128
 //
 // Prints progress and writes training_log.csv and training_curve.svg to
-// --out_dir (relative to where `bazel run` was started).
+// --out_dir (relative to where `bazel run` was started) as training goes:
+// the CSV gains a line (flushed to disk) and the chart is redrawn at each
+// evaluation. Every flag is checked, and --out_dir tried, before any work.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -23,6 +25,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "autodiff/grad.h"
 #include "backends/backend.h"
 #include "backends/error.h"
@@ -34,23 +37,25 @@
 #include "ops/ops.h"
 #include "scan/scan.h"
 
-ABSL_FLAG(std::string, data_dir, theta::models::kDefaultFashionMnistDir,
-          "directory of the Fashion-MNIST IDX files; the embedded sample is "
-          "used when they are absent");
+ABSL_FLAG(std::string, data_dir, "",
+          "directory of the Fashion-MNIST IDX files; a directory given here "
+          "must load. Default: /usr/share/datasets/fashion-mnist (Debian's "
+          "dataset-fashion-mnist), else the embedded 2,000/500-image sample");
 ABSL_FLAG(std::string, out_dir, "fashion_mnist_run",
           "where training_log.csv and training_curve.svg are written");
 ABSL_FLAG(std::string, backend, "",
           "backend to train on (cpu, cuda, or a plugin path); default: "
           "$THETA_BACKEND, else the first usable one");
-ABSL_FLAG(int, epochs, 1, "passes over the training set");
-ABSL_FLAG(int, batch_size, 64, "images per optimiser step");
-ABSL_FLAG(int, hidden, 128, "LSTM hidden units");
-ABSL_FLAG(double, learning_rate, 0.05, "SGD learning rate");
-ABSL_FLAG(double, momentum, 0.9, "SGD momentum");
+ABSL_FLAG(int, epochs, 1, "passes over the training set (>= 1)");
+ABSL_FLAG(int, batch_size, 64,
+          "images per optimiser step (>= 1, at most the training images)");
+ABSL_FLAG(int, hidden, 128, "LSTM hidden units (>= 1)");
+ABSL_FLAG(double, learning_rate, 0.05, "SGD learning rate (finite, > 0)");
+ABSL_FLAG(double, momentum, 0.9, "SGD momentum (in [0, 1))");
 ABSL_FLAG(int, evaluations_per_epoch, 4,
-          "test-set evaluations (rows of the log) per epoch");
+          "test-set evaluations (rows of the log) per epoch (>= 1)");
 ABSL_FLAG(int, max_train_images, 0,
-          "use only the first N training images (0: all)");
+          "use only the first N training images (>= 0; 0: all)");
 ABSL_FLAG(uint32_t, seed, 1, "seed of initial weights and shuffling");
 
 namespace theta {
@@ -167,6 +172,60 @@ double TestAccuracy(Classifier& model, const models::LabelledImages& test) {
   return static_cast<double>(correct) / static_cast<double>(n);
 }
 
+// Every flag's value against its allowed range, before any work starts;
+// throws one Error listing each flag that is out of range.
+void ValidateFlags() {
+  std::vector<std::string> errors;
+  auto at_least = [&](const char* name, int value, int minimum) {
+    if (value < minimum) {
+      errors.push_back(
+          absl::StrCat("--", name, "=", value, " must be >= ", minimum));
+    }
+  };
+  at_least("epochs", absl::GetFlag(FLAGS_epochs), 1);
+  at_least("batch_size", absl::GetFlag(FLAGS_batch_size), 1);
+  at_least("hidden", absl::GetFlag(FLAGS_hidden), 1);
+  at_least("evaluations_per_epoch", absl::GetFlag(FLAGS_evaluations_per_epoch),
+           1);
+  at_least("max_train_images", absl::GetFlag(FLAGS_max_train_images), 0);
+  const double learning_rate = absl::GetFlag(FLAGS_learning_rate);
+  if (!std::isfinite(learning_rate) || learning_rate <= 0) {
+    errors.push_back(absl::StrCat("--learning_rate=", learning_rate,
+                                  " must be a finite number > 0"));
+  }
+  const double momentum = absl::GetFlag(FLAGS_momentum);
+  if (!(momentum >= 0 && momentum < 1)) {
+    errors.push_back(
+        absl::StrCat("--momentum=", momentum, " must be in [0, 1)"));
+  }
+  if (absl::GetFlag(FLAGS_out_dir).empty()) {
+    errors.push_back("--out_dir must not be empty");
+  }
+  if (!errors.empty()) {
+    throw Error(absl::StrCat("invalid flags: ", absl::StrJoin(errors, "; ")));
+  }
+}
+
+// The data of --data_dir; the embedded sample only when --data_dir was not
+// given and the default directory does not load.
+models::FashionMnist LoadData() {
+  const std::string given = absl::GetFlag(FLAGS_data_dir);
+  const std::string dir =
+      given.empty() ? models::kDefaultFashionMnistDir : given;
+  absl::StatusOr<models::FashionMnist> loaded = models::LoadFashionMnist(dir);
+  if (loaded.ok()) return *std::move(loaded);
+  if (!given.empty()) {
+    throw Error(
+        absl::StrCat("--data_dir=", dir, ": ", loaded.status().message()));
+  }
+  std::printf(
+      "Full data set not loaded (%s);\nusing the embedded sample (give "
+      "--data_dir to require the full set).\n",
+      std::string(loaded.status().message()).c_str());
+  return models::EmbeddedFashionMnistSample();
+}
+
+// Creates --out_dir if needed and checks that files can be written there.
 std::string OutputDirectory() {
   std::filesystem::path dir = absl::GetFlag(FLAGS_out_dir);
   // `bazel run` starts programs in their runfiles; write where it was run.
@@ -178,32 +237,22 @@ std::string OutputDirectory() {
     throw Error(absl::StrCat("--out_dir: cannot create ", dir.string(), ": ",
                              error.message()));
   }
+  if (absl::Status s = models::CheckDirectoryWritable(dir.string()); !s.ok()) {
+    throw Error(absl::StrCat("--out_dir: ", s.message()));
+  }
   return dir.string();
 }
 
 int Run() {
+  ValidateFlags();
   const int epochs = absl::GetFlag(FLAGS_epochs);
   const int64_t batch = absl::GetFlag(FLAGS_batch_size);
   const int64_t hidden = absl::GetFlag(FLAGS_hidden);
-  if (epochs < 1 || batch < 1 || hidden < 1 ||
-      absl::GetFlag(FLAGS_evaluations_per_epoch) < 1) {
-    throw Error(
-        "--epochs, --batch_size, --hidden and --evaluations_per_epoch must "
-        "be positive");
-  }
   if (!absl::GetFlag(FLAGS_backend).empty()) {
     backends::use(absl::GetFlag(FLAGS_backend));
   }
   const std::string out_dir = OutputDirectory();
-
-  absl::StatusOr<models::FashionMnist> loaded =
-      models::LoadFashionMnist(absl::GetFlag(FLAGS_data_dir));
-  if (!loaded.ok()) {
-    std::printf("Full data set not loaded (%s);\nusing the embedded sample.\n",
-                std::string(loaded.status().message()).c_str());
-    loaded = models::EmbeddedFashionMnistSample();
-  }
-  models::FashionMnist& data = *loaded;
+  const models::FashionMnist data = LoadData();
   int64_t train_count = data.train.labels.size();
   if (const int limit = absl::GetFlag(FLAGS_max_train_images); limit > 0) {
     train_count = std::min<int64_t>(train_count, limit);
@@ -239,6 +288,13 @@ int Run() {
   std::vector<Tensor> inputs = {Tensor(DType::kFloat32, {kRows, batch, kCols}),
                                 Tensor(DType::kInt32, {batch})};
   std::vector<Tensor> outputs;
+  const std::string csv = out_dir + "/training_log.csv";
+  const std::string svg = out_dir + "/training_curve.svg";
+  const std::string title =
+      absl::StrCat("LSTM (", hidden, " units) on Fashion-MNIST, ", data.source);
+  absl::StatusOr<models::TrainingLogFile> csv_file =
+      models::TrainingLogFile::Create(csv);
+  ThrowIfError(csv_file.status());
   models::TrainingLog log;
   const auto start = Clock::now();
   auto seconds = [&] {
@@ -274,6 +330,8 @@ int Run() {
             .seconds = seconds()};
         evaluation_seconds += row.seconds - evaluation_start;
         log.Add(row);
+        ThrowIfError(csv_file->Append(row));
+        ThrowIfError(log.WriteSvg(svg, title));
         std::printf(
             "step %6lld  epoch %5.2f  loss %.4f  test accuracy %5.2f%%  "
             "(%.0f training images/s)\n",
@@ -286,12 +344,6 @@ int Run() {
       }
     }
   }
-  const std::string csv = out_dir + "/training_log.csv";
-  const std::string svg = out_dir + "/training_curve.svg";
-  ThrowIfError(log.WriteCsv(csv));
-  ThrowIfError(log.WriteSvg(
-      svg, absl::StrCat("LSTM (", hidden, " units) on Fashion-MNIST, ",
-                        data.source)));
   std::printf("final test accuracy %.2f%%; wrote %s and %s\n",
               100 * log.rows().back().test_accuracy, csv.c_str(), svg.c_str());
   return 0;

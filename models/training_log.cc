@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -96,14 +97,18 @@ std::string Panel(const Series& s, double left, double top, double width,
   return svg;
 }
 
+constexpr char kCsvHeader[] = "step,epoch,train_loss,test_accuracy,seconds\n";
+
+std::string CsvLine(const TrainingLogRow& r) {
+  return absl::StrFormat("%d,%.4f,%.6f,%.6f,%.3f\n", r.step, r.epoch,
+                         r.train_loss, r.test_accuracy, r.seconds);
+}
+
 }  // namespace
 
 std::string TrainingLog::ToCsv() const {
-  std::string csv = "step,epoch,train_loss,test_accuracy,seconds\n";
-  for (const TrainingLogRow& r : rows_) {
-    absl::StrAppendFormat(&csv, "%d,%.4f,%.6f,%.6f,%.3f\n", r.step, r.epoch,
-                          r.train_loss, r.test_accuracy, r.seconds);
-  }
+  std::string csv = kCsvHeader;
+  for (const TrainingLogRow& r : rows_) csv += CsvLine(r);
   return csv;
 }
 
@@ -157,6 +162,66 @@ absl::Status WriteFileAtomically(const std::string& path,
   if (std::rename(temporary.c_str(), path.c_str()) != 0) {
     return failure("rename failed");
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<TrainingLogFile> TrainingLogFile::Create(
+    const std::string& path) {
+  std::FILE* file = std::fopen(path.c_str(), "wb");
+  if (file == nullptr) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot create ", path, ": ", std::strerror(errno)));
+  }
+  TrainingLogFile log(path, file);
+  if (absl::Status s = log.Write(kCsvHeader); !s.ok()) return s;
+  return log;
+}
+
+absl::Status TrainingLogFile::Append(const TrainingLogRow& row) {
+  return Write(CsvLine(row));
+}
+
+absl::Status TrainingLogFile::Write(const std::string& text) {
+  if (file_ == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot write ", path_, ": the log was moved from"));
+  }
+  if (std::fwrite(text.data(), 1, text.size(), file_) != text.size() ||
+      std::fflush(file_) != 0 || fsync(fileno(file_)) != 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot write ", path_, ": ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+TrainingLogFile::TrainingLogFile(TrainingLogFile&& other) noexcept
+    : path_(std::move(other.path_)), file_(other.file_) {
+  other.file_ = nullptr;
+}
+
+TrainingLogFile& TrainingLogFile::operator=(TrainingLogFile&& other) noexcept {
+  if (this != &other) {
+    if (file_ != nullptr) std::fclose(file_);
+    path_ = std::move(other.path_);
+    file_ = other.file_;
+    other.file_ = nullptr;
+  }
+  return *this;
+}
+
+TrainingLogFile::~TrainingLogFile() {
+  if (file_ != nullptr) std::fclose(file_);
+}
+
+absl::Status CheckDirectoryWritable(const std::string& dir) {
+  std::string probe = dir + "/.theta_write_check.XXXXXX";
+  const int fd = mkstemp(probe.data());
+  if (fd < 0) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "cannot create files in ", dir, ": ", std::strerror(errno)));
+  }
+  close(fd);
+  std::remove(probe.c_str());
   return absl::OkStatus();
 }
 

@@ -8,15 +8,18 @@
 //
 // Files are written to a temporary name beside the target and renamed into
 // place, so a reader never sees half a file and an old file is never lost to
-// a failed write.
+// a failed write. TrainingLogFile appends the rows to a CSV file as training
+// goes, so that a run that is stopped keeps every row logged so far.
 #ifndef THETA_MODELS_TRAINING_LOG_H_
 #define THETA_MODELS_TRAINING_LOG_H_
 
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 
 namespace theta::models {
 
@@ -44,6 +47,38 @@ class TrainingLog {
  private:
   std::vector<TrainingLogRow> rows_;
 };
+
+// A CSV training log written as training goes: Create() writes the header
+// (replacing an old file), each Append() one line, flushed and synced to
+// disk before it returns. Same columns as TrainingLog::ToCsv().
+//
+//   absl::StatusOr<TrainingLogFile> csv = TrainingLogFile::Create(path);
+//   if (csv.ok()) absl::Status s = csv->Append(row);
+class TrainingLogFile {
+ public:
+  // Errors name the file.
+  static absl::StatusOr<TrainingLogFile> Create(const std::string& path);
+  absl::Status Append(const TrainingLogRow& row);
+  const std::string& path() const { return path_; }
+
+  TrainingLogFile(TrainingLogFile&& other) noexcept;
+  TrainingLogFile& operator=(TrainingLogFile&& other) noexcept;
+  TrainingLogFile(const TrainingLogFile&) = delete;
+  TrainingLogFile& operator=(const TrainingLogFile&) = delete;
+  ~TrainingLogFile();
+
+ private:
+  TrainingLogFile(std::string path, std::FILE* file)
+      : path_(std::move(path)), file_(file) {}
+  absl::Status Write(const std::string& text);
+
+  std::string path_;
+  std::FILE* file_ = nullptr;
+};
+
+// OK when files can be created in the existing directory `dir` (checked by
+// creating and removing one); otherwise an error naming `dir` and why.
+absl::Status CheckDirectoryWritable(const std::string& dir);
 
 // Writes `contents` to `path` through a temporary file in the same directory
 // and a rename; errors name the file.

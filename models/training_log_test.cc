@@ -80,5 +80,45 @@ TEST(TrainingLogTest, WriteErrorsNameTheFile) {
   EXPECT_THAT(status.message(), HasSubstr("/no/such/directory/curve.svg"));
 }
 
+TEST(TrainingLogTest, LogFileHoldsEachRowAsSoonAsItIsAppended) {
+  const std::string path = std::string(std::getenv("TEST_TMPDIR")) + "/run.csv";
+  std::ofstream(path) << "an old run";
+  absl::StatusOr<TrainingLogFile> log = TrainingLogFile::Create(path);
+  ASSERT_TRUE(log.ok()) << log.status();
+  EXPECT_EQ(ReadFile(path), "step,epoch,train_loss,test_accuracy,seconds\n");
+  const TrainingLog rows = TwoRows();
+  ASSERT_TRUE(log->Append(rows.rows()[0]).ok());
+  // Read while the log is still open: nothing waits for the end of the run.
+  EXPECT_EQ(ReadFile(path),
+            "step,epoch,train_loss,test_accuracy,seconds\n"
+            "10,0.5000,2.250000,0.400000,1.500\n");
+  ASSERT_TRUE(log->Append(rows.rows()[1]).ok());
+  EXPECT_EQ(ReadFile(path), rows.ToCsv());
+}
+
+TEST(TrainingLogTest, LogFileErrorsNameTheFile) {
+  absl::StatusOr<TrainingLogFile> log =
+      TrainingLogFile::Create("/no/such/directory/run.csv");
+  EXPECT_THAT(log.status().message(),
+              HasSubstr("cannot create /no/such/directory/run.csv: No such "
+                        "file or directory"));
+}
+
+TEST(TrainingLogTest, DirectoryWritabilityIsCheckedLeavingNothingBehind) {
+  const std::string dir = std::getenv("TEST_TMPDIR");
+  const std::string empty = dir + "/writable";
+  std::filesystem::create_directory(empty);
+  EXPECT_TRUE(CheckDirectoryWritable(empty).ok());
+  EXPECT_TRUE(std::filesystem::is_empty(empty));
+  // Not writable even by root.
+  EXPECT_THAT(CheckDirectoryWritable("/proc").message(),
+              HasSubstr("cannot create files in /proc: "));
+  const std::string file = dir + "/a_file";
+  std::ofstream(file) << "x";
+  EXPECT_THAT(
+      CheckDirectoryWritable(file).message(),
+      HasSubstr("cannot create files in " + file + ": Not a directory"));
+}
+
 }  // namespace
 }  // namespace theta::models

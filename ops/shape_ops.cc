@@ -318,8 +318,13 @@ absl::StatusOr<std::vector<TensorType>> Reshape::OutputTypes(
             absl::StrCat("negative size ", s, " in the target shape"));
       } else {
         shape[d] = s;
-        known *= s;
       }
+    }
+    if (absl::Status s = CheckShapeFits(shape, inputs[0].dtype()); !s.ok()) {
+      return s;
+    }
+    for (int d = 0; d < ndim_; ++d) {
+      if (d != infer) known *= shape[d];
     }
     const TensorType& in = inputs[0].type();
     if (in.fully_known()) {
@@ -356,7 +361,14 @@ absl::Status Reshape::InferShapes(ShapeContext& ctx) const {
                                      target.ToString()));
     }
     out[d] = s;
-    known *= s;
+  }
+  if (absl::Status s =
+          CheckShapeFits(out, ctx.node.output_variable(0)->type().dtype());
+      !s.ok()) {
+    return s;
+  }
+  for (int d = 0; d < ndim_; ++d) {
+    if (d != infer) known *= out[d];
   }
   if (infer >= 0) {
     if (known == 0 || total % known != 0) {
@@ -632,6 +644,9 @@ absl::StatusOr<std::vector<TensorType>> Alloc::OutputTypes(
       shape[d] = static_shape_[d];
     }
   }
+  if (absl::Status s = CheckShapeFits(shape, inputs[0].dtype()); !s.ok()) {
+    return s;
+  }
   return std::vector<TensorType>{TensorType(inputs[0].dtype(), shape)};
 }
 
@@ -644,6 +659,11 @@ absl::Status Alloc::InferShapes(ShapeContext& ctx) const {
       return InvalidArg(
           absl::StrCat("negative size ", out[d], " for dimension ", d));
     }
+  }
+  if (absl::Status s =
+          CheckShapeFits(out, ctx.node.output_variable(0)->type().dtype());
+      !s.ok()) {
+    return s;
   }
   const Dims& value = ctx.input_shapes[0];
   const int offset = ndim - value.size();

@@ -115,6 +115,53 @@ TEST(ShapeTest, AllocZerosOnesFillArangeEye) {
   EXPECT_TRUE(AllClose(like, {1, 1, 1, 1}));
 }
 
+constexpr int64_t k2to40 = int64_t{1} << 40;
+
+TEST(ShapeTest, StaticShapesWhoseSizeOverflowsAreRejected) {
+  Var x = fvector("x");
+  EXPECT_THAT(ErrorOf([&] {
+                reshape(x, {k2to40, k2to40});
+              }),
+              HasSubstr("shape (1099511627776, 1099511627776) of float32 is "
+                        "too large: its size in bytes overflows int64"));
+  EXPECT_THAT(ErrorOf([&] {
+                zeros({k2to40, k2to40}, DType::kFloat32);
+              }),
+              HasSubstr("shape (1099511627776, 1099511627776) of float32"));
+}
+
+TEST(ShapeTest, RunTimeShapesWhoseSizeOverflowsAreRejected) {
+  Var x = fvector("x");
+  Var n = lscalar("n");
+  Var m = lscalar("m");
+  // 2^40 x 2^40 wraps to 0 elements, those of an empty x.
+  Function view = function({x, n, m}, {reshape(x, {n, m})});
+  const Tensor empty(DType::kFloat32, {0});
+  const Tensor big = Tensor::Scalar<int64_t>(k2to40);
+  EXPECT_THAT(ErrorOf([&] {
+                view({empty, big, big});
+              }),
+              HasSubstr("shape (1099511627776, 1099511627776) of float32 is "
+                        "too large: its size in bytes overflows int64"));
+  // (2^62 + 1) x 4 wraps to 4 elements: a 16-byte buffer.
+  Function filled = function({n, m}, {zeros({n, m}, DType::kFloat32)});
+  EXPECT_THAT(ErrorOf([&] {
+                filled({Tensor::Scalar<int64_t>((int64_t{1} << 62) + 1),
+                        Tensor::Scalar<int64_t>(4)});
+              }),
+              HasSubstr("shape (4611686018427387905, 4) of float32 is too "
+                        "large"));
+  // Element counts that fit, byte sizes that do not.
+  Function range = function({n}, {arange(0, n)});
+  EXPECT_THAT(
+      ErrorOf([&] { range({Tensor::Scalar<int64_t>(int64_t{1} << 61)}); }),
+      HasSubstr("shape (2305843009213693952,) of int64 is too large"));
+  // The function still works on sizes that fit.
+  EXPECT_EQ(filled({Tensor::Scalar<int64_t>(2), Tensor::Scalar<int64_t>(3)})[0]
+                .dims(),
+            Dims({2, 3}));
+}
+
 TEST(ShapeTest, ShapeParameterMustBeKnownOnTheHost) {
   Var x = dvector("x");
   Var n = cast(sum(x), DType::kInt64);  // depends on data

@@ -1,4 +1,4 @@
-// scan(): checks the user's loop against SCAN-SEMANTICS.md, calls fn once on
+// scan(): checks the user's loop against scan/SEMANTICS.md, calls fn once on
 // placeholders to build the body, moves everything that does not change
 // from step to step out of the body (it becomes a non-sequence), and
 // creates the Scan node.

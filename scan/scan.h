@@ -1,5 +1,5 @@
-// scan: symbolic loops, with Theano's semantics (../shared/SCAN-SEMANTICS.md
-// states them point by point).
+// scan: symbolic loops, with Theano's semantics (scan/SEMANTICS.md states
+// them point by point).
 //
 //   // x_t = tanh(A x_{t-1} + b), 100 steps from x0:
 //   ScanResult r = scan(
@@ -175,7 +175,7 @@ ScanResult ScanWithArity(const ScanFn& fn, int arity,
 
 // Builds the loop. Throws Error (naming the output or sequence by index and
 // name, what was expected and given, and where the scan was built) for every
-// construction-time error of SCAN-SEMANTICS.md.
+// construction-time error of scan/SEMANTICS.md.
 ScanResult scan(const ScanFn& fn, const ScanOptions& options,
                 std::source_location loc = std::source_location::current());
 

@@ -1,4 +1,4 @@
-// Every point of ../shared/SCAN-SEMANTICS.md, each checked against values
+// Every point of scan/SEMANTICS.md, each checked against values
 // computed here with a plain loop.
 #include "scan/scan.h"
 

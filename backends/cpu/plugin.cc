@@ -7,7 +7,9 @@
 //   "cpu.num_threads": a pointer to a function
 //       int32_t (*)(theta_plugin* plugin)
 //     returning the number of threads the plugin's kernels use (the calling
-//     thread included; THETA_NUM_THREADS or the process's CPU affinity). The
+//     thread included; THETA_NUM_THREADS or the process's CPU affinity; a
+//     THETA_NUM_THREADS that is not a whole number in [1, 1024] makes
+//     plugin_create fail with a message naming it). The
 //     function is static: the pointer stays valid while the library is
 //     loaded.
 //   "cpu.blas_core": a pointer to a function
@@ -91,7 +93,12 @@ theta_status* PluginCreate(theta_plugin** out) noexcept {
     // Kernels parallelise GEMM over the plugin's own pool; OpenBLAS threads
     // on top would oversubscribe the cores.
     openblas_set_num_threads(1);
-    *out = new theta_plugin(ThreadCountFromEnvironment());
+    std::string error;
+    const int threads = ThreadCountFromEnvironment(&error);
+    if (threads < 1) {
+      return InvalidArgument("plugin_create: ", error);
+    }
+    *out = new theta_plugin(threads);
     return nullptr;
   });
 }

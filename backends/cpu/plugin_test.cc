@@ -2,7 +2,9 @@
 // statuses and the cpu.num_threads and cpu.blas_core extensions.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "backends/cpu/cpu_features.h"
@@ -41,6 +43,22 @@ TEST(PluginCreateTest, RejectsNullOut) {
   EXPECT_TRUE(IsError(api().plugin_create(nullptr),
                       THETA_STATUS_INVALID_ARGUMENT,
                       {"plugin_create", "out is NULL"}));
+}
+
+TEST(PluginCreateTest, BadThreadCountIsAnErrorNamingIt) {
+  for (const char* bad : {"abc", "0", "-1", "4x", "100000"}) {
+    ScopedThreadsEnv env(0);
+    setenv("THETA_NUM_THREADS", bad, 1);
+    theta_plugin* plugin = nullptr;
+    const std::string value = std::string("THETA_NUM_THREADS='") + bad + "'";
+    EXPECT_TRUE(IsError(api().plugin_create(&plugin),
+                        THETA_STATUS_INVALID_ARGUMENT,
+                        {"plugin_create", value.c_str(),
+                         "is not a whole number of threads in [1, 1024]"}))
+        << value;
+    EXPECT_EQ(plugin, nullptr);
+    if (plugin != nullptr) api().plugin_destroy(plugin);
+  }
 }
 
 TEST(PluginCreateTest, InstancesAreIndependent) {

@@ -9,7 +9,9 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
+#include <string>
 
 namespace theta::cpu {
 namespace {
@@ -44,15 +46,25 @@ void SpinUntil(const Done& done) {
 
 }  // namespace
 
-int ThreadCountFromEnvironment() {
-  if (const char* env = std::getenv("THETA_NUM_THREADS")) {
-    errno = 0;
-    char* end = nullptr;
-    long value = std::strtol(env, &end, 10);
-    if (errno == 0 && end != env && *end == '\0' && value >= 1 &&
-        value <= 1024) {
+int ThreadCountFromEnvironment(std::string* error) {
+  if (const char* env = std::getenv("THETA_NUM_THREADS");
+      env != nullptr && *env != '\0') {
+    // Digits only: no sign, spaces or suffix; at most 7 of them.
+    int64_t value = 0;
+    size_t length = std::strlen(env);
+    bool digits = length <= 7;
+    for (size_t i = 0; digits && i < length; ++i) {
+      digits = env[i] >= '0' && env[i] <= '9';
+      value = value * 10 + (env[i] - '0');
+    }
+    if (digits && value >= 1 && value <= kMaxThreads) {
       return static_cast<int>(value);
     }
+    *error = "THETA_NUM_THREADS='" + std::string(env) +
+             "' is not a whole number of threads in [1, " +
+             std::to_string(kMaxThreads) +
+             "]; unset it to use the CPUs this process may run on";
+    return 0;
   }
   cpu_set_t set;
   CPU_ZERO(&set);

@@ -5,7 +5,8 @@
 // finish, so back-to-back kernels skip the futex wake-ups while an idle
 // pool still costs nothing.
 //
-//   ThreadPool pool(ThreadCountFromEnvironment());
+//   std::string error;
+//   ThreadPool pool(ThreadCountFromEnvironment(&error));  // 0: see error
 //   pool.ParallelFor(n, /*grain=*/4096, [&](int64_t b, int64_t e) { ... });
 #ifndef THETA_BACKENDS_CPU_THREAD_POOL_H_
 #define THETA_BACKENDS_CPU_THREAD_POOL_H_
@@ -14,15 +15,22 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
 namespace theta::cpu {
 
-// The thread count the plugin uses: THETA_NUM_THREADS when it holds an
-// integer in [1, 1024], else the number of CPUs in this process's affinity
-// mask (sched_getaffinity), at least 1.
-int ThreadCountFromEnvironment();
+// The most threads THETA_NUM_THREADS may ask for.
+inline constexpr int kMaxThreads = 1024;
+
+// The thread count the plugin uses: THETA_NUM_THREADS when it is set (and
+// not empty), else the number of CPUs in this process's affinity mask
+// (sched_getaffinity), at least 1. A THETA_NUM_THREADS that is not a whole
+// number in [1, kMaxThreads] ("0", "-1", "abc", "4x", "100000") is an
+// error: returns 0 and sets *error to a message naming the variable, its
+// value and the allowed range (the plugin fails to load with it).
+int ThreadCountFromEnvironment(std::string* error);
 
 class ThreadPool {
  public:

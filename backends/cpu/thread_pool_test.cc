@@ -141,24 +141,44 @@ TEST(ThreadPoolTest, ManyShortJobsInARow) {
 }
 
 TEST(ThreadPoolTest, ThreadCountComesFromTheEnvironment) {
+  std::string error;
   {
     ScopedThreadsEnv env(3);
-    EXPECT_EQ(ThreadCountFromEnvironment(), 3);
+    EXPECT_EQ(ThreadCountFromEnvironment(&error), 3);
   }
   {
     ScopedThreadsEnv env(1);
-    EXPECT_EQ(ThreadCountFromEnvironment(), 1);
+    EXPECT_EQ(ThreadCountFromEnvironment(&error), 1);
+  }
+  {
+    ScopedThreadsEnv env(kMaxThreads);
+    EXPECT_EQ(ThreadCountFromEnvironment(&error), kMaxThreads);
   }
   int fallback;
   {
     ScopedThreadsEnv env(0);
-    fallback = ThreadCountFromEnvironment();
+    fallback = ThreadCountFromEnvironment(&error);
     EXPECT_GE(fallback, 1);
   }
-  for (const char* bad : {"", "abc", "0", "-2", "3x", "100000"}) {
+  {
+    // Set but empty reads as unset.
+    ScopedThreadsEnv env(0);
+    setenv("THETA_NUM_THREADS", "", 1);
+    EXPECT_EQ(ThreadCountFromEnvironment(&error), fallback);
+  }
+  EXPECT_EQ(error, "");
+}
+
+TEST(ThreadPoolTest, BadThreadCountsAreErrorsNamingTheValue) {
+  for (const char* bad : {"abc", "0", "-1", "-2", "4x", " 3", "+3", "1025",
+                          "100000", "99999999999999999999"}) {
     ScopedThreadsEnv env(0);
     setenv("THETA_NUM_THREADS", bad, 1);
-    EXPECT_EQ(ThreadCountFromEnvironment(), fallback) << "'" << bad << "'";
+    std::string error;
+    EXPECT_EQ(ThreadCountFromEnvironment(&error), 0) << "'" << bad << "'";
+    EXPECT_EQ(error, "THETA_NUM_THREADS='" + std::string(bad) +
+                         "' is not a whole number of threads in [1, 1024]; "
+                         "unset it to use the CPUs this process may run on");
   }
 }
 

@@ -7,6 +7,22 @@
 
 namespace theta::cuda {
 
+std::string NoDeviceReason(cudaError_t error,
+                           const std::string& driver_problem) {
+  std::string cause;
+  if (!driver_problem.empty()) {
+    cause = "no NVIDIA driver / no GPU found (" + driver_problem + "); ";
+  } else if (error == cudaErrorNoDevice) {
+    cause = "no NVIDIA driver / no GPU found; ";
+  } else if (error == cudaErrorInsufficientDriver) {
+    cause =
+        "the NVIDIA driver is older than the CUDA runtime this plugin was "
+        "built with (update the driver); ";
+  }
+  return cause + "the CUDA runtime says: " + cudaGetErrorString(error) +
+         " (cudaGetDeviceCount: " + cudaGetErrorName(error) + ")";
+}
+
 theta_status_code CodeOf(cudaError_t error) {
   switch (error) {
     case cudaSuccess:

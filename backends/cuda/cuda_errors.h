@@ -28,6 +28,17 @@ theta_status_code CodeOf(cublasStatus_t status);
 theta_status_code CodeOf(nvrtcResult result);
 theta_status_code CodeOf(CUresult result);
 
+// Why cudaGetDeviceCount found no usable device (`error`), for
+// plugin_create's UNAVAILABLE status: the likely cause in plain words first,
+// then the runtime's own words. `driver_problem` is why the driver library
+// (libcuda.so.1) did not load, or empty when it did. With no driver (the
+// runtime then says "CUDA driver version is insufficient for CUDA runtime
+// version") or no device:
+//   "no NVIDIA driver / no GPU found (<driver_problem>); the CUDA runtime
+//    says: <description> (cudaGetDeviceCount: <error name>)"
+std::string NoDeviceReason(cudaError_t error,
+                           const std::string& driver_problem);
+
 // "cudaErrorMemoryAllocation (out of memory)".
 std::string ErrorText(cudaError_t error);
 // "CUBLAS_STATUS_ALLOC_FAILED (the resource allocation failed)".

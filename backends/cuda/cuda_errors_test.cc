@@ -23,6 +23,23 @@ std::string Take(theta_status* s, theta_status_code* code = nullptr) {
   return m;
 }
 
+TEST(CudaErrorsTest, NoDeviceReasonSaysTheCauseFirst) {
+  EXPECT_EQ(NoDeviceReason(cudaErrorInsufficientDriver,
+                           "cannot load the CUDA driver library libcuda.so.1"),
+            "no NVIDIA driver / no GPU found (cannot load the CUDA driver "
+            "library libcuda.so.1); the CUDA runtime says: CUDA driver "
+            "version is insufficient for CUDA runtime version "
+            "(cudaGetDeviceCount: cudaErrorInsufficientDriver)");
+  EXPECT_EQ(
+      NoDeviceReason(cudaErrorNoDevice, "")
+          .rfind("no NVIDIA driver / no GPU found; the CUDA runtime says: ", 0),
+      0u);
+  // A driver that loads but is too old is not "no driver".
+  EXPECT_EQ(NoDeviceReason(cudaErrorInsufficientDriver, "")
+                .rfind("the NVIDIA driver is older than the CUDA runtime", 0),
+            0u);
+}
+
 TEST(CudaErrorsTest, RuntimeErrorsNameTheCallAndTheError) {
   theta_status_code code;
   EXPECT_EQ(

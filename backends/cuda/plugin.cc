@@ -56,8 +56,14 @@ theta_status* PluginCreate(theta_plugin** out) noexcept {
     const cudaError_t e = cudaGetDeviceCount(&count);
     if (e != cudaSuccess) {
       (void)cudaGetLastError();
-      return NoDevice(StrCat(cudaGetErrorString(e), " (cudaGetDeviceCount: ",
-                             cudaGetErrorName(e), ")"));
+      // Whether the driver is there at all decides what to say first.
+      std::string driver_problem;
+      DriverApi probe;
+      if (theta_status* s = probe.Load()) {
+        driver_problem = s->message;
+        FreeStatus(s);
+      }
+      return NoDevice(NoDeviceReason(e, driver_problem));
     }
     if (count <= 0) return NoDevice("cudaGetDeviceCount found no device");
     auto plugin = std::make_unique<theta_plugin>();

@@ -3,6 +3,7 @@
 // which run before any device work: with stand-in handles (no CUDA calls
 // happen for a rejected or empty request) they are tested anywhere.
 #include <cuda_runtime_api.h>
+#include <dlfcn.h>
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -107,6 +108,17 @@ TEST(PluginCreateTest, WorksOrIsUnavailableWithTheDriversReason) {
   const cudaError_t e = cudaGetDeviceCount(&count);
   if (e != cudaSuccess) {
     EXPECT_NE(message.find(cudaGetErrorString(e)), std::string::npos)
+        << message;
+  }
+  // Without a driver library (as here) the plain cause comes first.
+  if (void* driver = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL)) {
+    dlclose(driver);
+  } else {
+    EXPECT_EQ(message.rfind("no CUDA device: no NVIDIA driver / no GPU found "
+                            "(cannot load the CUDA driver library "
+                            "libcuda.so.1: ",
+                            0),
+              0u)
         << message;
   }
   std::printf("plugin_create: %s\n", message.c_str());
