@@ -85,10 +85,6 @@ class CheckLabelsLaunch : public Launch {
     map_program_abi_ = {sizeof(theta_ew_program), THETA_DTYPE_I64, 3,
                         static_cast<uint32_t>(map_program_.size()),
                         map_program_.data()};
-    // The labels row-major into `mapped_`, for the error's message.
-    copy_program_ = {{THETA_EW_LOAD, 0, 0, 0, 0}, {THETA_EW_STORE, 0, 0, 0, 0}};
-    copy_program_abi_ = {sizeof(theta_ew_program), THETA_DTYPE_I64, 1, 2,
-                         copy_program_.data()};
     contiguous_ = ContiguousStrides(labels_.shape);
     map_operands_[0] = {nullptr, ToAbi(labels_.dtype), labels_.strides.data()};
     map_operands_[1] = {nullptr, ToAbi(out_.dtype), out_.strides.data()};
@@ -109,37 +105,8 @@ class CheckLabelsLaunch : public Launch {
 
   // The error path: the labels come to the host to name the first bad one.
   absl::Status NameTheLabel(const ExecContext& ctx) {
-    const theta_backend_api& api = ctx.backend->api();
-    theta_ew_operand operands[2] = {map_operands_[0], map_operands_[2]};
-    operands[1].data = mapped_.data();
-    const theta_elementwise_args copy = {sizeof(theta_elementwise_args),
-                                         &copy_program_abi_,
-                                         labels_.shape.size(),
-                                         labels_.shape.data(),
-                                         1,
-                                         operands,
-                                         1,
-                                         operands + 1,
-                                         0,
-                                         nullptr};
-    std::vector<int64_t> host(count_);
-    if (absl::Status s = ctx.backend->Check(
-            api.elementwise(ctx.backend->stream(), &copy), "check labels");
-        !s.ok()) {
-      return s;
-    }
-    if (absl::Status s = ctx.backend->CopyToHost(host.data(), mapped_.data(),
-                                                 host.size() * sizeof(int64_t));
-        !s.ok()) {
-      return s;
-    }
-    if (absl::Status s = ctx.backend->Synchronize(); !s.ok()) return s;
-    absl::Status s =
-        FirstLabelOutOfRange(what_, unit_, host, labels_.shape, depth_);
-    if (!s.ok()) return s;
-    return absl::InternalError(absl::StrCat(
-        what_, ": the backend refused a label but every label lies in [0, ",
-        depth_, ")"));
+    return ExplainRefusedLabels(ctx, map_operands_[0], labels_.shape,
+                                mapped_.data(), what_, unit_, depth_);
   }
 
   ArrayRef labels_, out_;
@@ -149,8 +116,8 @@ class CheckLabelsLaunch : public Launch {
   int64_t one_ = 1;
   Dims contiguous_;
   backends::Buffer mapped_, gathered_, table_;
-  std::vector<theta_ew_instr> map_program_, copy_program_;
-  theta_ew_program map_program_abi_, copy_program_abi_;
+  std::vector<theta_ew_instr> map_program_;
+  theta_ew_program map_program_abi_;
   theta_ew_operand map_operands_[3];
   double params_[2];
   theta_elementwise_args map_args_;
@@ -158,6 +125,49 @@ class CheckLabelsLaunch : public Launch {
 };
 
 }  // namespace
+
+absl::Status ExplainRefusedLabels(const ExecContext& ctx,
+                                  const theta_ew_operand& labels,
+                                  const Dims& shape, void* scratch,
+                                  std::string_view what, std::string_view unit,
+                                  int64_t depth) {
+  const theta_backend_api& api = ctx.backend->api();
+  const theta_ew_instr copy_program[2] = {{THETA_EW_LOAD, 0, 0, 0, 0},
+                                          {THETA_EW_STORE, 0, 0, 0, 0}};
+  const theta_ew_program copy_abi = {sizeof(theta_ew_program), THETA_DTYPE_I64,
+                                     1, 2, copy_program};
+  const Dims contiguous = ContiguousStrides(shape);
+  theta_ew_operand operands[2] = {
+      labels, {scratch, THETA_DTYPE_I64, contiguous.data()}};
+  const theta_elementwise_args copy = {sizeof(theta_elementwise_args),
+                                       &copy_abi,
+                                       static_cast<int32_t>(shape.size()),
+                                       shape.data(),
+                                       1,
+                                       operands,
+                                       1,
+                                       operands + 1,
+                                       0,
+                                       nullptr};
+  if (absl::Status s = ctx.backend->Check(
+          api.elementwise(ctx.backend->stream(), &copy), std::string(what));
+      !s.ok()) {
+    return s;
+  }
+  std::vector<int64_t> host(shape.product());
+  if (absl::Status s = ctx.backend->CopyToHost(host.data(), scratch,
+                                               host.size() * sizeof(int64_t));
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = ctx.backend->Synchronize(); !s.ok()) return s;
+  absl::Status s = FirstLabelOutOfRange(what, unit, host, shape, depth);
+  if (!s.ok()) return s;
+  return absl::InternalError(
+      absl::StrCat(std::string(what),
+                   ": the backend refused a label but every label lies in [0, ",
+                   depth, ")"));
+}
 
 absl::Status FirstLabelOutOfRange(std::string_view what, std::string_view unit,
                                   std::span<const int64_t> labels,

@@ -19,6 +19,7 @@
 #include "graph/dims.h"
 #include "graph/ir.h"
 #include "graph/op.h"
+#include "graph/runtime.h"
 
 namespace theta {
 
@@ -58,6 +59,17 @@ class CheckLabels : public Op {
 absl::Status FirstLabelOutOfRange(std::string_view what, std::string_view unit,
                                   std::span<const int64_t> labels,
                                   const Dims& shape, int64_t depth);
+
+// The error path of a launch whose backend refused a label: copies `labels`
+// (an operand of any integer dtype and strides over `shape`) row-major as
+// int64 into `scratch` (a device buffer of at least shape.product() int64s),
+// brings them to the host and returns FirstLabelOutOfRange's error (an
+// internal error when every label is in range after all).
+absl::Status ExplainRefusedLabels(const ExecContext& ctx,
+                                  const theta_ew_operand& labels,
+                                  const Dims& shape, void* scratch,
+                                  std::string_view what, std::string_view unit,
+                                  int64_t depth);
 
 }  // namespace theta
 

@@ -103,43 +103,11 @@ class CrossentropyLaunch : public Launch {
   // The error path of a label out of range (the gather refused its flat
   // index): the labels come to the host, through flat_index_, so that the
   // error names the first bad one and its row.
+  // The gather refused a flat index: name the first bad label and its row.
   absl::Status NameTheLabel(const ExecContext& ctx) {
-    const theta_backend_api& api = ctx.backend->api();
-    const int64_t n = labels_.numel();
-    const theta_ew_instr copy_program[2] = {{THETA_EW_LOAD, 0, 0, 0, 0},
-                                            {THETA_EW_STORE, 0, 0, 0, 0}};
-    const theta_ew_program copy_abi = {sizeof(theta_ew_program),
-                                       THETA_DTYPE_I64, 1, 2, copy_program};
-    theta_ew_operand operands[2] = {index_operands_[0], index_operands_[2]};
-    const theta_elementwise_args copy = {sizeof(theta_elementwise_args),
-                                         &copy_abi,
-                                         1,
-                                         &loss_.shape[0],
-                                         1,
-                                         operands,
-                                         1,
-                                         operands + 1,
-                                         0,
-                                         nullptr};
-    if (absl::Status s = ctx.backend->Check(
-            api.elementwise(ctx.backend->stream(), &copy), "labels");
-        !s.ok()) {
-      return s;
-    }
-    std::vector<int64_t> host(n);
-    if (absl::Status s = ctx.backend->CopyToHost(
-            host.data(), flat_index_.data(), n * sizeof(int64_t));
-        !s.ok()) {
-      return s;
-    }
-    if (absl::Status s = ctx.backend->Synchronize(); !s.ok()) return s;
-    absl::Status s = FirstLabelOutOfRange("categorical_crossentropy", "row",
-                                          host, labels_.shape, classes_);
-    if (!s.ok()) return s;
-    return absl::InternalError(absl::StrCat(
-        "categorical_crossentropy: the gather refused a label but every "
-        "label lies in [0, ",
-        classes_, ")"));
+    return ExplainRefusedLabels(ctx, index_operands_[0], labels_.shape,
+                                flat_index_.data(), "categorical_crossentropy",
+                                "row", classes_);
   }
 
   explicit CrossentropyLaunch(LaunchContext& ctx)
