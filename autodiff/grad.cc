@@ -6,7 +6,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "autodiff/gradient_ops.h"
-#include "backends/error.h"
+#include "base/error.h"
 #include "graph/function_graph.h"
 #include "graph/op.h"
 #include "graph/text.h"

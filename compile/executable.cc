@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "base/status_macros.h"
 #include "compile/planner.h"
 #include "graph/host_values.h"
 #include "graph/launches.h"
@@ -115,18 +116,12 @@ absl::Status Executable::Run(Plan& plan, std::span<const Tensor> host_inputs,
     slots[plan.first_external_output_slot_ + o] = external_outputs[o];
   }
   if (!plan.input_host_slots_.empty() || !plan.dynamic_host_steps_.empty()) {
-    if (absl::Status s = EvaluateDynamicHostValues(plan, scalar_inputs);
-        !s.ok()) {
-      return s;
-    }
+    THETA_RETURN_IF_ERROR(EvaluateDynamicHostValues(plan, scalar_inputs));
   }
   for (const Plan::InputUpload& upload : plan.input_uploads_) {
     const Tensor& t = host_inputs[upload.input];
-    if (absl::Status s = backend_->CopyToDevice(upload.ref.Address(slots),
-                                                t.raw_data(), t.nbytes());
-        !s.ok()) {
-      return s;
-    }
+    THETA_RETURN_IF_ERROR(backend_->CopyToDevice(upload.ref.Address(slots),
+                                                 t.raw_data(), t.nbytes()));
   }
   ExecContext ctx{backend_, slots, plan.host_values_.data()};
   const size_t count = plan.launches_.size();

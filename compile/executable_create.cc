@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
 #include "compile/executable.h"
 #include "graph/host_values.h"
 
@@ -16,10 +17,10 @@ absl::StatusOr<std::unique_ptr<Executable>> Executable::Create(
   std::unique_ptr<Executable> exe(new Executable(
       std::move(graph), std::move(inputs), backend, std::move(options)));
   exe->ClassifyVariables();
-  if (absl::Status s = exe->MarkShapeRelevant(); !s.ok()) return s;
+  THETA_RETURN_IF_ERROR(exe->MarkShapeRelevant());
   exe->MarkDynamicHostValues();
   exe->AssignHostSlots();
-  if (absl::Status s = exe->UploadConstants(); !s.ok()) return s;
+  THETA_RETURN_IF_ERROR(exe->UploadConstants());
   return exe;
 }
 
@@ -163,11 +164,8 @@ absl::Status Executable::UploadConstants() {
     absl::StatusOr<backends::Buffer> buffer =
         backend_->Allocate(value.nbytes());
     if (!buffer.ok()) return buffer.status();
-    if (absl::Status s = backend_->CopyToDevice(
-            buffer->data(), value.raw_data(), value.nbytes());
-        !s.ok()) {
-      return s;
-    }
+    THETA_RETURN_IF_ERROR(backend_->CopyToDevice(
+        buffer->data(), value.raw_data(), value.nbytes()));
     constant_buffers_.push_back(*std::move(buffer));
   }
   return backend_->Synchronize();

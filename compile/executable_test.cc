@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "absl/strings/str_join.h"
-#include "backends/error.h"
 #include "backends/registry.h"
+#include "base/error.h"
 #include "gmock/gmock.h"
 #include "graph/function_graph.h"
 #include "graph/rewrite.h"

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
 #include "compile/early_stop.h"
 #include "graph/launches.h"
 
@@ -37,18 +38,18 @@ absl::Status Planner::AtNode(const absl::Status& status,
 }
 
 absl::StatusOr<std::unique_ptr<Plan>> Planner::Build() {
-  if (absl::Status s = SetKey(); !s.ok()) return s;
+  THETA_RETURN_IF_ERROR(SetKey());
   LayOutSlots();
-  if (absl::Status s = BindLeaves(); !s.ok()) return s;
-  if (absl::Status s = InferShapes(); !s.ok()) return s;
+  THETA_RETURN_IF_ERROR(BindLeaves());
+  THETA_RETURN_IF_ERROR(InferShapes());
   ComputeLifetimes();
   PlaceInputs();
   FindCallerPlacements();
-  if (absl::Status s = PlaceNodes(); !s.ok()) return s;
+  THETA_RETURN_IF_ERROR(PlaceNodes());
   PlaceGraphOutputs();
-  if (absl::Status s = MakeLaunches(); !s.ok()) return s;
-  if (absl::Status s = AllocateMemory(); !s.ok()) return s;
-  if (absl::Status s = UploadStaticHostValues(); !s.ok()) return s;
+  THETA_RETURN_IF_ERROR(MakeLaunches());
+  THETA_RETURN_IF_ERROR(AllocateMemory());
+  THETA_RETURN_IF_ERROR(UploadStaticHostValues());
   return std::move(plan_);
 }
 
@@ -477,7 +478,7 @@ absl::Status Planner::PlaceNodes() {
       const Variable* out = node->output_variable(o);
       const int idx = Index(out);
       if (is_view_[idx]) {
-        if (absl::Status s = PlaceView(*node, idx); !s.ok()) return s;
+        THETA_RETURN_IF_ERROR(PlaceView(*node, idx));
         continue;
       }
       // Written straight into the caller's array?
@@ -670,7 +671,7 @@ absl::Status Planner::MakeLaunches() {
   for (Node* node : exe_.schedule_) {
     const int first_idx = Index(node->output_variable(0));
     if (exe_.vars_[first_idx].host_known || is_view_[first_idx]) continue;
-    if (absl::Status s = MakeNodeLaunch(*node); !s.ok()) return s;
+    THETA_RETURN_IF_ERROR(MakeNodeLaunch(*node));
   }
   for (auto& [src, dst] : final_copies_) {
     plan_->launches_.push_back(MakeCopyLaunch(src, dst));

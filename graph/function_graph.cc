@@ -5,7 +5,8 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
-#include "backends/error.h"
+#include "base/error.h"
+#include "base/status_macros.h"
 #include "graph/op.h"
 
 namespace theta {
@@ -172,9 +173,7 @@ absl::StatusOr<std::unique_ptr<FunctionGraph>> FunctionGraph::Create(
     std::span<const Var> inputs, std::span<const Var> outputs,
     std::span<const std::pair<Var, Var>> givens) {
   std::unique_ptr<FunctionGraph> graph(new FunctionGraph());
-  if (absl::Status s = graph->Build(inputs, outputs, givens); !s.ok()) {
-    return s;
-  }
+  THETA_RETURN_IF_ERROR(graph->Build(inputs, outputs, givens));
   return graph;
 }
 
@@ -221,7 +220,7 @@ absl::Status FunctionGraph::Build(std::span<const Var> inputs,
                                   std::span<const Var> outputs,
                                   std::span<const std::pair<Var, Var>> givens) {
   inputs_.assign(inputs.begin(), inputs.end());
-  if (absl::Status s = CheckGivens(givens); !s.ok()) return s;
+  THETA_RETURN_IF_ERROR(CheckGivens(givens));
   absl::flat_hash_map<const Variable*, Var> map;
   // Replacements are themselves cloned so that their nodes are private too.
   std::vector<Var> replacement_images;
@@ -301,7 +300,7 @@ absl::Status FunctionGraph::Build(std::span<const Var> inputs,
     }
   }
   for (const Var& out : outputs) outputs_.push_back(image(out));
-  if (absl::Status s = CheckInputs(); !s.ok()) return s;
+  THETA_RETURN_IF_ERROR(CheckInputs());
   if (givens.empty()) {
     // Every copy is needed, and they were made inputs first.
     nodes_.reserve(copies.size());

@@ -5,7 +5,7 @@
 #include <typeinfo>
 
 #include "absl/strings/str_cat.h"
-#include "backends/error.h"
+#include "base/error.h"
 #include "graph/op.h"
 
 namespace theta {

@@ -4,7 +4,7 @@
 #include <typeinfo>
 
 #include "absl/strings/str_cat.h"
-#include "backends/error.h"
+#include "base/error.h"
 
 namespace theta {
 

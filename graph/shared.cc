@@ -4,7 +4,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "backends/error.h"
+#include "base/error.h"
+#include "base/status_macros.h"
 #include "graph/text.h"
 
 namespace theta {
@@ -63,12 +64,9 @@ absl::Status SharedStorage::EnsureOn(backends::Backend& backend) {
   if (backend_ != nullptr) {
     // Move from the other backend through the host.
     host_ = Tensor::Uninitialized(dtype_, shape_);
-    if (absl::Status s = backend_->CopyToHost(host_.raw_data(), buffer_.data(),
-                                              host_.nbytes());
-        !s.ok()) {
-      return s;
-    }
-    if (absl::Status s = backend_->Synchronize(); !s.ok()) return s;
+    THETA_RETURN_IF_ERROR(
+        backend_->CopyToHost(host_.raw_data(), buffer_.data(), host_.nbytes()));
+    THETA_RETURN_IF_ERROR(backend_->Synchronize());
     buffer_ = backends::Buffer();
   }
   absl::StatusOr<backends::Buffer> buffer = backend.Allocate(host_.nbytes());
@@ -77,12 +75,9 @@ absl::Status SharedStorage::EnsureOn(backends::Backend& backend) {
                         absl::StrCat("shared variable '", name_,
                                      "': ", buffer.status().message()));
   }
-  if (absl::Status s = backend.CopyToDevice(buffer->data(), host_.raw_data(),
-                                            host_.nbytes());
-      !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = backend.Synchronize(); !s.ok()) return s;
+  THETA_RETURN_IF_ERROR(
+      backend.CopyToDevice(buffer->data(), host_.raw_data(), host_.nbytes()));
+  THETA_RETURN_IF_ERROR(backend.Synchronize());
   buffer_ = *std::move(buffer);
   backend_ = &backend;
   host_ = Tensor();

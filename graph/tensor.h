@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "backends/error.h"
+#include "base/error.h"
 #include "graph/dims.h"
 #include "graph/dtype.h"
 

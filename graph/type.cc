@@ -1,7 +1,7 @@
 #include "graph/type.h"
 
 #include "absl/strings/str_cat.h"
-#include "backends/error.h"
+#include "base/error.h"
 
 namespace theta {
 

@@ -2,6 +2,7 @@
 // and output addresses pointed at rows of the loop's arrays. Nothing is
 // copied or allocated per step.
 #include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
 #include "compile/early_stop.h"
 #include "graph/launches.h"
 #include "scan/scan_op.h"
@@ -206,7 +207,7 @@ absl::Status ScanLaunch::Prepare(LaunchContext& ctx) {
     }
   }
   if (s.has_until) {
-    if (absl::Status st = PrepareEarlyStop(ctx); !st.ok()) return st;
+    THETA_RETURN_IF_ERROR(PrepareEarlyStop(ctx));
   }
   base_.assign(arrays_.size(), nullptr);
   row_bytes_.assign(arrays_.size(), 0);
@@ -266,11 +267,8 @@ absl::Status ScanLaunch::Run(const ExecContext& ctx) {
     args.destination =
         theta_array{copy.buffer.data(), ToAbi(a.dtype), a.shape.size(),
                     a.shape.data(), a.strides.data()};
-    if (absl::Status st = ctx.backend->Check(
-            ctx.backend->api().copy(ctx.backend->stream(), &args), "copy");
-        !st.ok()) {
-      return st;
-    }
+    THETA_RETURN_IF_ERROR(ctx.backend->Check(
+        ctx.backend->api().copy(ctx.backend->stream(), &args), "copy"));
     base_[copy.array] = copy.buffer.data();
   }
   for (UntilRows& r : until_rows_) {
@@ -283,11 +281,8 @@ absl::Status ScanLaunch::Run(const ExecContext& ctx) {
     for (const OutputTarget& t : outputs_) {
       if (t.kind != OutputTarget::kLast) continue;
       const int init = s.initial_input_of_output(t.output);
-      if (absl::Status st = ctx.backend->CopyWithinDevice(
-              base_[t.array], base_[init], arrays_[t.array].nbytes());
-          !st.ok()) {
-        return st;
-      }
+      THETA_RETURN_IF_ERROR(ctx.backend->CopyWithinDevice(
+          base_[t.array], base_[init], arrays_[t.array].nbytes()));
     }
     return absl::OkStatus();
   }
@@ -350,7 +345,7 @@ absl::Status ScanLaunch::Run(const ExecContext& ctx) {
           !c.ok()) {
         return c;
       }
-      if (absl::Status c = ctx.backend->Synchronize(); !c.ok()) return c;
+      THETA_RETURN_IF_ERROR(ctx.backend->Synchronize());
       bool stop = false;
       for (int64_t b = 0; b < until_bytes_; ++b) stop |= until_host_[b] != 0;
       if (stop && u + 1 < n_) {
@@ -375,23 +370,17 @@ absl::Status ScanLaunch::FinishEarlyStop(const ExecContext& ctx) {
             "not supported")));
   }
   for (const UntilRows& r : until_rows_) {
-    if (absl::Status st = ctx.backend->CopyWithinDevice(
-            r.planned_base, r.buffer.data(), steps_run_ * r.row_bytes);
-        !st.ok()) {
-      return st;
-    }
+    THETA_RETURN_IF_ERROR(ctx.backend->CopyWithinDevice(
+        r.planned_base, r.buffer.data(), steps_run_ * r.row_bytes));
   }
   // States kept at their end: after an early stop the last one is in the
   // ping-pong buffers.
   if (steps_run_ > 0 && steps_run_ < n_) {
     for (const OutputTarget& t : outputs_) {
       if (t.kind != OutputTarget::kLast) continue;
-      if (absl::Status st = ctx.backend->CopyWithinDevice(
-              base_[t.array], ping_pong_[t.output][(steps_run_ - 1) % 2].data(),
-              arrays_[t.array].nbytes());
-          !st.ok()) {
-        return st;
-      }
+      THETA_RETURN_IF_ERROR(ctx.backend->CopyWithinDevice(
+          base_[t.array], ping_pong_[t.output][(steps_run_ - 1) % 2].data(),
+          arrays_[t.array].nbytes()));
     }
   }
   return absl::OkStatus();
@@ -404,7 +393,7 @@ absl::StatusOr<std::unique_ptr<Launch>> Scan::MakeLaunch(
   absl::StatusOr<Executable*> body = Body(ctx.backend);
   if (!body.ok()) return body.status();
   auto launch = std::make_unique<ScanLaunch>(*this, *body);
-  if (absl::Status s = launch->Prepare(ctx); !s.ok()) return s;
+  THETA_RETURN_IF_ERROR(launch->Prepare(ctx));
   return std::unique_ptr<Launch>(std::move(launch));
 }
 
