@@ -180,7 +180,7 @@ TEST(HeaderExamples, Text) {
   (void)b;
 }
 
-// ops/tensor_types.h, ops/ops.h, ops/elemwise.h, ops/linalg.h, ops/nnet.h,
+// ops/tensor_types.h, ops/ops.h, ops/elementwise.h, ops/linalg.h, ops/nnet.h,
 // ops/reduce.h, ops/shape.h
 TEST(HeaderExamples, Ops) {
   Var x = theta::matrix("x");   // floatX, shape (?, ?)

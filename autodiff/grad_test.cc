@@ -13,7 +13,7 @@
 #include "graph/shared.h"
 #include "graph/warning.h"
 #include "gtest/gtest.h"
-#include "ops/elemwise_op.h"
+#include "ops/elementwise_op.h"
 #include "ops/ops.h"
 #include "ops/test_util.h"
 
@@ -376,7 +376,7 @@ TEST(GradTest, LongUnrolledRecurrenceFusesIntoBoundedKernels) {
   Function f = function({x}, {total, grad(total, x)});
   int kernels = 0;
   for (Node* node : f.graph().TopologicalOrder()) {
-    const Elemwise* e = AsElemwise(*node);
+    const Elementwise* e = AsElementwise(*node);
     if (e == nullptr) continue;
     ++kernels;
     EXPECT_LE(e->program().num_operations(), kMaxFusedOperations);

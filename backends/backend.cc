@@ -130,9 +130,17 @@ absl::Status Backend::ConvertAndFree(theta_status* status,
                                      std::string_view what) const {
   theta_status_code code = api_->status_code(status);
   const char* message = api_->status_message(status);
-  std::string text =
-      absl::StrCat(api_->name, ": ", std::string(what), ": ",
-                   message != nullptr ? message : "(no message)");
+  const std::string_view body =
+      message != nullptr ? message : std::string_view("(no message)");
+  // Plugins name the kernel themselves ("elementwise: program is NULL"):
+  // say it once, not "cpu: elementwise: elementwise: ...".
+  const bool names_itself = body.size() > what.size() + 1 &&
+                            body.substr(0, what.size()) == what &&
+                            body.substr(what.size(), 2) == ": ";
+  std::string text = names_itself
+                         ? absl::StrCat(api_->name, ": ", std::string(body))
+                         : absl::StrCat(api_->name, ": ", std::string(what),
+                                        ": ", std::string(body));
   api_->status_free(status);
   return StatusFromCode(code, std::move(text));
 }

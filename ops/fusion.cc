@@ -1,5 +1,5 @@
-// Elementwise fusion: a connected group of Elemwise nodes over the same
-// index space becomes one Elemwise node whose program runs them all in one
+// Elementwise fusion: a connected group of Elementwise nodes over the same
+// index space becomes one Elementwise node whose program runs them all in one
 // pass over memory. A member whose result is also used outside the group
 // becomes an extra output of the fused node (so nothing is computed twice).
 // A value read by several elementwise nodes (the hidden state's gradient in
@@ -15,7 +15,7 @@
 #include "backends/api/elementwise_semantics.h"
 #include "graph/host_values.h"
 #include "graph/rewrite.h"
-#include "ops/elemwise_op.h"
+#include "ops/elementwise_op.h"
 
 namespace theta {
 namespace {
@@ -33,7 +33,7 @@ bool SameBroadcastPattern(const TensorType& a, const TensorType& b) {
 
 // Whether a member's stored values survive staying in compute registers:
 // the output dtype is the compute dtype, or a 0/1 predicate.
-bool ExactInRegisters(const Elemwise& e) {
+bool ExactInRegisters(const Elementwise& e) {
   for (DType t : e.output_dtypes()) {
     if (t == e.program().compute) continue;
     if (t == DType::kBool && ew::IsPredicate(e.single_opcode())) continue;
@@ -49,7 +49,7 @@ bool ExactInRegisters(const Elemwise& e) {
 // Cheap to recompute per element: one instruction that is not a
 // transcendental function. Such a member may be fused even where it
 // broadcasts (computed once per output element rather than per input).
-bool Cheap(const Elemwise& e) {
+bool Cheap(const Elementwise& e) {
   int ops = 0;
   for (const theta_ew_instr& ins : e.program().instrs) {
     if (ins.op == THETA_EW_LOAD || ins.op == THETA_EW_STORE ||
@@ -234,249 +234,296 @@ absl::flat_hash_set<const Variable*> GroupInputs(
   return inputs;
 }
 
-// One pass over the graph. Returns whether anything was fused; sets
-// `restart` after a fusion that took in a value's other readers, which
-// moves nodes in the order the next roots are checked against.
-bool FuseElementwisePass(FunctionGraph& graph, bool& restart) {
-  bool changed = false;
-  std::vector<Node*> order = graph.TopologicalOrder();
-  absl::flat_hash_map<const Node*, int> position;
-  position.reserve(order.size());
-  for (size_t i = 0; i < order.size(); ++i)
-    position[order[i]] = static_cast<int>(i);
-  absl::flat_hash_set<const Node*> grouped;
+// One pass over the graph, from the last node to the first: each
+// elementwise node not yet grouped is a root that grows a group from its
+// producers (GrowGroup) and, with two or more members, is replaced by one
+// fused node (FuseGroup). Used once.
+class FusionPass {
+ public:
+  explicit FusionPass(FunctionGraph& graph)
+      : graph_(graph),
+        order_(graph.TopologicalOrder()),
+        host_(/*scalar_inputs_on_host=*/true) {
+    position_.reserve(order_.size());
+    for (size_t i = 0; i < order_.size(); ++i)
+      position_[order_[i]] = static_cast<int>(i);
+  }
+
+  // Returns whether anything was fused; sets `restart` after a fusion that
+  // took in a value's other readers, which moves nodes in the order the next
+  // roots are checked against.
+  bool Run(bool& restart);
+
+ private:
+  // Grows members_ from root_ through its producers. Returns false when the
+  // group is not to be fused.
+  bool GrowGroup();
+  // Adds the producers of frontier node `n` that may join the group.
+  void AddProducers(Node* n);
+  // A producer whose value elementwise nodes before the root also read
+  // joins together with those readers (its siblings in the group), when
+  // they can all run in one kernel over the root's index space.
+  void JoinReadEarlierProducers();
+  // Replaces the group by one fused node. Returns false when it does not
+  // fit (too many inputs, or an encoding it cannot have).
+  bool FuseGroup();
+
+  FunctionGraph& graph_;
+  std::vector<Node*> order_;
+  absl::flat_hash_map<const Node*, int> position_;
+  absl::flat_hash_set<const Node*> grouped_;
   // Shape arithmetic stays on the host: never fuse it into a kernel.
-  HostValueAnalysis host(/*scalar_inputs_on_host=*/true);
-  // Per-root working sets, cleared for each root (their storage is reused).
-  absl::flat_hash_set<Node*> members;
-  std::vector<Node*> frontier;
-  absl::flat_hash_set<const Variable*> external;
-  std::vector<Node*> read_earlier_producers;
+  HostValueAnalysis host_;
 
-  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+  // The root being grown from, and its group. Cleared for each root (their
+  // storage is reused).
+  Node* root_ = nullptr;
+  const TensorType* root_type_ = nullptr;
+  DType compute_ = DType::kFloat32;
+  int root_pos_ = 0;
+  absl::flat_hash_set<Node*> members_;
+  std::vector<Node*> frontier_;
+  // The group's inputs so far: kept under the limit while growing, so a
+  // long chain (a sum of many terms) becomes several bounded groups.
+  absl::flat_hash_set<const Variable*> external_;
+  std::vector<Node*> read_earlier_producers_;
+  // Operations in the group so far, kept within kMaxFusedOperations (a
+  // member may itself be a fused node of many operations).
+  int operations_ = 0;
+  bool took_readers_ = false;
+};
+
+bool FusionPass::Run(bool& restart) {
+  bool changed = false;
+  for (auto it = order_.rbegin(); it != order_.rend(); ++it) {
     Node* root = *it;
-    if (!graph.Contains(root) || grouped.contains(root)) continue;
-    const Elemwise* root_op = AsElemwise(*root);
+    if (!graph_.Contains(root) || grouped_.contains(root)) continue;
+    const Elementwise* root_op = AsElementwise(*root);
     if (root_op == nullptr || !ExactInRegisters(*root_op) ||
-        host.IsHostValue(root->output_variable(0))) {
+        host_.IsHostValue(root->output_variable(0))) {
       continue;
     }
-    const TensorType& root_type = root->output_variable(0)->type();
-    const DType compute = root_op->program().compute;
-    const int root_pos = position[root];
-
-    members.clear();
-    members.insert(root);
-    frontier.assign(1, root);
-    // The group's inputs so far: kept under the limit while growing, so a
-    // long chain (a sum of many terms) becomes several bounded groups.
-    external.clear();
-    for (const Var& in : root->inputs()) external.insert(in.get());
-    read_earlier_producers.clear();
-    // Operations in the group so far, kept within kMaxFusedOperations (a
-    // member may itself be a fused node of many operations).
-    int operations = root_op->program().num_operations();
-    bool took_readers = false;
-    while (!frontier.empty()) {
-      Node* n = frontier.back();
-      frontier.pop_back();
-      for (const Var& in : n->inputs()) {
-        Node* p = in.owner();
-        if (p == nullptr || members.contains(p) || grouped.contains(p))
-          continue;
-        const Elemwise* pe = AsElemwise(*p);
-        if (pe == nullptr || pe->program().compute != compute ||
-            !ExactInRegisters(*pe) || host.IsHostValue(p->output_variable(0))) {
-          continue;
-        }
-        bool ok = true;
-        bool read_earlier = false;
-        for (int o = 0; o < p->num_outputs() && ok; ++o) {
-          const bool same =
-              SameBroadcastPattern(p->output_variable(o)->type(), root_type);
-          ok = same || (Cheap(*pe) && p->output_variable(o)->type().ndim() ==
-                                          root_type.ndim());
-          // Uses outside the group must see the value in its own shape, and
-          // come after the fused node (or join it: see below).
-          for (const auto& c : graph.clients(p->output_variable(o))) {
-            if (c.node == nullptr || !members.contains(c.node)) {
-              if (!same) ok = false;
-              if (c.node != nullptr && position[c.node] <= root_pos) {
-                read_earlier = true;
-              }
-            }
-          }
-        }
-        if (!ok) continue;
-        if (read_earlier) {
-          read_earlier_producers.push_back(p);
-          continue;
-        }
-        // The group's inputs with p inside: p's outputs leave, its inputs
-        // join.
-        int grown = static_cast<int>(external.size());
-        for (int o = 0; o < p->num_outputs(); ++o)
-          grown -= static_cast<int>(external.contains(p->output_variable(o)));
-        for (int i = 0; i < p->num_inputs(); ++i) {
-          const Variable* pin = p->input(i).get();
-          bool counted = external.contains(pin);
-          for (int j = 0; j < i && !counted; ++j) {
-            counted = p->input(j).get() == pin;
-          }
-          grown += static_cast<int>(!counted);
-        }
-        const int p_operations = pe->program().num_operations();
-        if (grown > kMaxFusedInputs || members.size() >= kMaxFusedNodes ||
-            operations + p_operations > kMaxFusedOperations) {
-          continue;
-        }
-        operations += p_operations;
-        for (int o = 0; o < p->num_outputs(); ++o)
-          external.erase(p->output_variable(o));
-        for (const Var& pin : p->inputs()) external.insert(pin.get());
-        members.insert(p);
-        frontier.push_back(p);
-      }
-      if (!frontier.empty()) continue;
-      // A producer whose value elementwise nodes before the root also read
-      // joins together with those readers (its siblings in the group), when
-      // they can all run in one kernel over the root's index space.
-      while (!read_earlier_producers.empty() && frontier.empty()) {
-        Node* p = read_earlier_producers.back();
-        read_earlier_producers.pop_back();
-        if (members.contains(p) || grouped.contains(p)) continue;
-        std::vector<Node*> joining = {p};
-        for (int o = 0; o < p->num_outputs(); ++o) {
-          for (const auto& c : graph.clients(p->output_variable(o))) {
-            Node* q = c.node;
-            if (q == nullptr || members.contains(q) || position[q] > root_pos ||
-                std::find(joining.begin(), joining.end(), q) != joining.end()) {
-              continue;
-            }
-            const Elemwise* qe = AsElemwise(*q);
-            bool fusable = qe != nullptr && !grouped.contains(q) &&
-                           qe->program().compute == compute &&
-                           ExactInRegisters(*qe);
-            for (int qo = 0; qo < q->num_outputs() && fusable; ++qo) {
-              fusable = SameBroadcastPattern(q->output_variable(qo)->type(),
-                                             root_type) &&
-                        !host.IsHostValue(q->output_variable(qo));
-            }
-            // Other readers stay outside (FusedNodeIsAcyclic decides).
-            if (fusable) joining.push_back(q);
-          }
-        }
-        int joining_operations = 0;
-        for (Node* n : joining) {
-          joining_operations += AsElemwise(*n)->program().num_operations();
-        }
-        if (operations + joining_operations > kMaxFusedOperations) continue;
-        for (Node* n : joining) members.insert(n);
-        absl::flat_hash_set<const Variable*> inputs = GroupInputs(members);
-        if (static_cast<int>(inputs.size()) > kMaxFusedInputs ||
-            members.size() > kMaxFusedNodes ||
-            !FusedNodeIsAcyclic(graph, members, position)) {
-          for (Node* n : joining) members.erase(n);
-          continue;
-        }
-        operations += joining_operations;
-        external = std::move(inputs);
-        for (Node* n : joining) frontier.push_back(n);
-        took_readers = true;
-      }
-    }
-    if (members.size() < 2) continue;
-    // Producers added after readers joined were checked against the root's
-    // place only; those readers' own readers may come before it.
-    if (took_readers && !FusedNodeIsAcyclic(graph, members, position)) {
-      continue;
-    }
-
-    std::vector<Node*> group(members.begin(), members.end());
-    std::sort(group.begin(), group.end(),
-              [&](Node* a, Node* b) { return position[a] < position[b]; });
-    // Inputs, registers, outputs.
-    ScalarProgram program;
-    program.compute = compute;
-    std::vector<WideInstr> wide;
-    std::vector<Var> inputs;
-    absl::flat_hash_map<const Variable*, int> value_register;
-    std::vector<Var> outputs;
-    std::vector<DType> output_dtypes;
-    int next_register = 0;
-    bool too_many = false;
-    for (Node* n : group) {
-      const ScalarProgram& p = AsElemwise(*n)->program();
-      std::vector<int> reg_map(p.num_registers, -1);
-      for (const theta_ew_instr& ins : p.instrs) {
-        if (ins.op == THETA_EW_LOAD) {
-          const Var& in = n->input(ins.a);
-          auto found = value_register.find(in.get());
-          if (found == value_register.end()) {
-            if (static_cast<int>(inputs.size()) >= kMaxFusedInputs)
-              too_many = true;
-            const int r = next_register++;
-            wide.push_back(
-                {THETA_EW_LOAD, r, static_cast<int>(inputs.size()), 0, 0});
-            inputs.push_back(in);
-            found = value_register.emplace(in.get(), r).first;
-          }
-          reg_map[ins.dst] = found->second;
-        } else if (ins.op == THETA_EW_STORE) {
-          value_register[n->output_variable(ins.dst)] = reg_map[ins.a];
-        } else {
-          WideInstr copy{ins.op, 0, 0, 0, 0};
-          const int arity = ew::Arity(ins.op);
-          if (arity >= 1) copy.a = reg_map[ins.a];
-          if (arity >= 2) copy.b = reg_map[ins.b];
-          if (arity >= 3) copy.c = reg_map[ins.c];
-          const int r = next_register++;
-          copy.dst = r;
-          reg_map[ins.dst] = r;
-          wide.push_back(copy);
-        }
-      }
-    }
-    if (too_many) continue;
-    // Outputs: the root's, and members' used outside the group.
-    for (Node* n : group) {
-      for (int o = 0; o < n->num_outputs(); ++o) {
-        const Variable* v = n->output_variable(o);
-        bool outside = n == root;
-        for (const auto& c : graph.clients(v)) {
-          if (c.node == nullptr || !members.contains(c.node)) outside = true;
-        }
-        if (!outside) continue;
-        wide.push_back({THETA_EW_STORE, static_cast<int>(outputs.size()),
-                        value_register.at(v), 0, 0});
-        outputs.push_back(n->output(o));
-        output_dtypes.push_back(v->type().dtype());
-      }
-    }
-    program.num_inputs = static_cast<int>(inputs.size());
-    program.num_outputs = static_cast<int>(outputs.size());
-    program.num_registers = AllocateRegisters(wide, next_register);
-    // kMaxFusedOperations keeps every group far inside the encoding; a group
-    // that still did not fit stays unfused rather than being miscompiled.
-    if (!Encode(wide, program)) continue;
-    auto op = std::make_shared<Elemwise>(std::move(program), output_dtypes);
-    std::shared_ptr<Node> fused =
-        Node::Create(std::move(op), std::move(inputs), root->source());
-    position[fused.get()] = root_pos;  // it takes the root's place
-    for (size_t o = 0; o < outputs.size(); ++o) {
-      Var replacement = fused->output(static_cast<int>(o));
-      replacement->set_name(outputs[o].name());
-      graph.Replace(outputs[o], replacement, "fusion");
-    }
-    for (Node* n : group) grouped.insert(n);
-    grouped.insert(fused.get());
+    root_ = root;
+    root_type_ = &root->output_variable(0)->type();
+    compute_ = root_op->program().compute;
+    root_pos_ = position_[root];
+    if (!GrowGroup() || !FuseGroup()) continue;
     changed = true;
-    if (took_readers) {
+    if (took_readers_) {
       restart = true;
       return true;
     }
   }
   return changed;
+}
+
+bool FusionPass::GrowGroup() {
+  members_.clear();
+  members_.insert(root_);
+  frontier_.assign(1, root_);
+  external_.clear();
+  for (const Var& in : root_->inputs()) external_.insert(in.get());
+  read_earlier_producers_.clear();
+  operations_ = AsElementwise(*root_)->program().num_operations();
+  took_readers_ = false;
+  while (!frontier_.empty()) {
+    Node* n = frontier_.back();
+    frontier_.pop_back();
+    AddProducers(n);
+    if (!frontier_.empty()) continue;
+    JoinReadEarlierProducers();
+  }
+  if (members_.size() < 2) return false;
+  // Producers added after readers joined were checked against the root's
+  // place only; those readers' own readers may come before it.
+  return !took_readers_ || FusedNodeIsAcyclic(graph_, members_, position_);
+}
+
+void FusionPass::AddProducers(Node* n) {
+  for (const Var& in : n->inputs()) {
+    Node* p = in.owner();
+    if (p == nullptr || members_.contains(p) || grouped_.contains(p)) continue;
+    const Elementwise* pe = AsElementwise(*p);
+    if (pe == nullptr || pe->program().compute != compute_ ||
+        !ExactInRegisters(*pe) || host_.IsHostValue(p->output_variable(0))) {
+      continue;
+    }
+    bool ok = true;
+    bool read_earlier = false;
+    for (int o = 0; o < p->num_outputs() && ok; ++o) {
+      const bool same =
+          SameBroadcastPattern(p->output_variable(o)->type(), *root_type_);
+      ok = same || (Cheap(*pe) &&
+                    p->output_variable(o)->type().ndim() == root_type_->ndim());
+      // Uses outside the group must see the value in its own shape, and
+      // come after the fused node (or join it: see below).
+      for (const auto& c : graph_.clients(p->output_variable(o))) {
+        if (c.node == nullptr || !members_.contains(c.node)) {
+          if (!same) ok = false;
+          if (c.node != nullptr && position_[c.node] <= root_pos_) {
+            read_earlier = true;
+          }
+        }
+      }
+    }
+    if (!ok) continue;
+    if (read_earlier) {
+      read_earlier_producers_.push_back(p);
+      continue;
+    }
+    // The group's inputs with p inside: p's outputs leave, its inputs
+    // join.
+    int grown = static_cast<int>(external_.size());
+    for (int o = 0; o < p->num_outputs(); ++o)
+      grown -= static_cast<int>(external_.contains(p->output_variable(o)));
+    for (int i = 0; i < p->num_inputs(); ++i) {
+      const Variable* pin = p->input(i).get();
+      bool counted = external_.contains(pin);
+      for (int j = 0; j < i && !counted; ++j) {
+        counted = p->input(j).get() == pin;
+      }
+      grown += static_cast<int>(!counted);
+    }
+    const int p_operations = pe->program().num_operations();
+    if (grown > kMaxFusedInputs || members_.size() >= kMaxFusedNodes ||
+        operations_ + p_operations > kMaxFusedOperations) {
+      continue;
+    }
+    operations_ += p_operations;
+    for (int o = 0; o < p->num_outputs(); ++o)
+      external_.erase(p->output_variable(o));
+    for (const Var& pin : p->inputs()) external_.insert(pin.get());
+    members_.insert(p);
+    frontier_.push_back(p);
+  }
+}
+
+void FusionPass::JoinReadEarlierProducers() {
+  while (!read_earlier_producers_.empty() && frontier_.empty()) {
+    Node* p = read_earlier_producers_.back();
+    read_earlier_producers_.pop_back();
+    if (members_.contains(p) || grouped_.contains(p)) continue;
+    std::vector<Node*> joining = {p};
+    for (int o = 0; o < p->num_outputs(); ++o) {
+      for (const auto& c : graph_.clients(p->output_variable(o))) {
+        Node* q = c.node;
+        if (q == nullptr || members_.contains(q) || position_[q] > root_pos_ ||
+            std::find(joining.begin(), joining.end(), q) != joining.end()) {
+          continue;
+        }
+        const Elementwise* qe = AsElementwise(*q);
+        bool fusable = qe != nullptr && !grouped_.contains(q) &&
+                       qe->program().compute == compute_ &&
+                       ExactInRegisters(*qe);
+        for (int qo = 0; qo < q->num_outputs() && fusable; ++qo) {
+          fusable = SameBroadcastPattern(q->output_variable(qo)->type(),
+                                         *root_type_) &&
+                    !host_.IsHostValue(q->output_variable(qo));
+        }
+        // Other readers stay outside (FusedNodeIsAcyclic decides).
+        if (fusable) joining.push_back(q);
+      }
+    }
+    int joining_operations = 0;
+    for (Node* n : joining) {
+      joining_operations += AsElementwise(*n)->program().num_operations();
+    }
+    if (operations_ + joining_operations > kMaxFusedOperations) continue;
+    for (Node* n : joining) members_.insert(n);
+    absl::flat_hash_set<const Variable*> inputs = GroupInputs(members_);
+    if (static_cast<int>(inputs.size()) > kMaxFusedInputs ||
+        members_.size() > kMaxFusedNodes ||
+        !FusedNodeIsAcyclic(graph_, members_, position_)) {
+      for (Node* n : joining) members_.erase(n);
+      continue;
+    }
+    operations_ += joining_operations;
+    external_ = std::move(inputs);
+    for (Node* n : joining) frontier_.push_back(n);
+    took_readers_ = true;
+  }
+}
+
+bool FusionPass::FuseGroup() {
+  std::vector<Node*> group(members_.begin(), members_.end());
+  std::sort(group.begin(), group.end(),
+            [&](Node* a, Node* b) { return position_[a] < position_[b]; });
+  // Inputs, registers, outputs.
+  ScalarProgram program;
+  program.compute = compute_;
+  std::vector<WideInstr> wide;
+  std::vector<Var> inputs;
+  absl::flat_hash_map<const Variable*, int> value_register;
+  std::vector<Var> outputs;
+  std::vector<DType> output_dtypes;
+  int next_register = 0;
+  bool too_many = false;
+  for (Node* n : group) {
+    const ScalarProgram& p = AsElementwise(*n)->program();
+    std::vector<int> reg_map(p.num_registers, -1);
+    for (const theta_ew_instr& ins : p.instrs) {
+      if (ins.op == THETA_EW_LOAD) {
+        const Var& in = n->input(ins.a);
+        auto found = value_register.find(in.get());
+        if (found == value_register.end()) {
+          if (static_cast<int>(inputs.size()) >= kMaxFusedInputs)
+            too_many = true;
+          const int r = next_register++;
+          wide.push_back(
+              {THETA_EW_LOAD, r, static_cast<int>(inputs.size()), 0, 0});
+          inputs.push_back(in);
+          found = value_register.emplace(in.get(), r).first;
+        }
+        reg_map[ins.dst] = found->second;
+      } else if (ins.op == THETA_EW_STORE) {
+        value_register[n->output_variable(ins.dst)] = reg_map[ins.a];
+      } else {
+        WideInstr copy{ins.op, 0, 0, 0, 0};
+        const int arity = ew::Arity(ins.op);
+        if (arity >= 1) copy.a = reg_map[ins.a];
+        if (arity >= 2) copy.b = reg_map[ins.b];
+        if (arity >= 3) copy.c = reg_map[ins.c];
+        const int r = next_register++;
+        copy.dst = r;
+        reg_map[ins.dst] = r;
+        wide.push_back(copy);
+      }
+    }
+  }
+  if (too_many) return false;
+  // Outputs: the root's, and members' used outside the group.
+  for (Node* n : group) {
+    for (int o = 0; o < n->num_outputs(); ++o) {
+      const Variable* v = n->output_variable(o);
+      bool outside = n == root_;
+      for (const auto& c : graph_.clients(v)) {
+        if (c.node == nullptr || !members_.contains(c.node)) outside = true;
+      }
+      if (!outside) continue;
+      wide.push_back({THETA_EW_STORE, static_cast<int>(outputs.size()),
+                      value_register.at(v), 0, 0});
+      outputs.push_back(n->output(o));
+      output_dtypes.push_back(v->type().dtype());
+    }
+  }
+  program.num_inputs = static_cast<int>(inputs.size());
+  program.num_outputs = static_cast<int>(outputs.size());
+  program.num_registers = AllocateRegisters(wide, next_register);
+  // kMaxFusedOperations keeps every group far inside the encoding; a group
+  // that still did not fit stays unfused rather than being miscompiled.
+  if (!Encode(wide, program)) return false;
+  auto op = std::make_shared<Elementwise>(std::move(program), output_dtypes);
+  std::shared_ptr<Node> fused =
+      Node::Create(std::move(op), std::move(inputs), root_->source());
+  position_[fused.get()] = root_pos_;  // it takes the root's place
+  for (size_t o = 0; o < outputs.size(); ++o) {
+    Var replacement = fused->output(static_cast<int>(o));
+    replacement->set_name(outputs[o].name());
+    graph_.Replace(outputs[o], replacement, "fusion");
+  }
+  for (Node* n : group) grouped_.insert(n);
+  grouped_.insert(fused.get());
+  return true;
 }
 
 bool FuseElementwise(FunctionGraph& graph) {
@@ -485,7 +532,7 @@ bool FuseElementwise(FunctionGraph& graph) {
   // Each pass that restarts has fused nodes away, so this ends.
   while (restart) {
     restart = false;
-    changed |= FuseElementwisePass(graph, restart);
+    changed |= FusionPass(graph).Run(restart);
   }
   return changed;
 }

@@ -2,8 +2,8 @@
 // into the Gemm call (alpha * A B + beta * C), so a layer's dot + bias, or
 // the sum of two weight-gradient products, costs one GEMM call each.
 #include "graph/rewrite.h"
-#include "ops/elemwise.h"
-#include "ops/elemwise_op.h"
+#include "ops/elementwise.h"
+#include "ops/elementwise_op.h"
 #include "ops/linalg_ops.h"
 
 namespace theta {
@@ -39,7 +39,7 @@ Replacement Same(const Var& v, Node& node) {
 }
 
 Replacement DetectGemm(FunctionGraph& graph, Node& node) {
-  const Elemwise* e = AsElemwise(node);
+  const Elementwise* e = AsElementwise(node);
   if (e == nullptr) return std::nullopt;
   const int op = e->single_opcode();
   const Var out = node.output(0);
@@ -98,6 +98,7 @@ Replacement DetectGemm(FunctionGraph& graph, Node& node) {
 
 }  // namespace
 
-THETA_REGISTER_NODE_REWRITE_FOR(kSpecialize, "gemm", 10, Elemwise, DetectGemm);
+THETA_REGISTER_NODE_REWRITE_FOR(kSpecialize, "gemm", 10, Elementwise,
+                                DetectGemm);
 
 }  // namespace theta

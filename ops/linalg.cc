@@ -5,8 +5,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "graph/launches.h"
-#include "ops/elemwise.h"
-#include "ops/elemwise_op.h"
+#include "ops/elementwise.h"
+#include "ops/elementwise_op.h"
+#include "ops/grad_util.h"
 #include "ops/linalg_ops.h"
 #include "ops/shape.h"
 

@@ -1,7 +1,7 @@
 #include "ops/nnet.h"
 
 #include "absl/strings/str_cat.h"
-#include "ops/elemwise_op.h"
+#include "ops/elementwise_op.h"
 #include "ops/labels.h"
 #include "ops/nnet_ops.h"
 #include "ops/reduce.h"

@@ -10,7 +10,7 @@
 #include <source_location>
 
 #include "graph/ir.h"
-#include "ops/elemwise.h"
+#include "ops/elementwise.h"
 
 namespace theta::nnet {
 

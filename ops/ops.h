@@ -5,7 +5,7 @@
 #ifndef THETA_OPS_OPS_H_
 #define THETA_OPS_OPS_H_
 
-#include "ops/elemwise.h"
+#include "ops/elementwise.h"
 #include "ops/linalg.h"
 #include "ops/nnet.h"
 #include "ops/reduce.h"

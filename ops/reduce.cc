@@ -5,8 +5,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "ops/elemwise.h"
-#include "ops/elemwise_op.h"
+#include "ops/elementwise.h"
+#include "ops/elementwise_op.h"
 #include "ops/reduce_ops.h"
 #include "ops/shape.h"
 #include "ops/shape_ops.h"

@@ -6,7 +6,7 @@
 #include "gmock/gmock.h"
 #include "graph/function_graph.h"
 #include "gtest/gtest.h"
-#include "ops/elemwise_op.h"
+#include "ops/elementwise_op.h"
 #include "ops/linalg_ops.h"
 #include "ops/ops.h"
 #include "ops/test_util.h"

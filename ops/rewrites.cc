@@ -11,8 +11,8 @@
 //   inc(PlaceInZeros(parts...), v, idx) -> PlaceInZeros(parts..., (v, idx)).
 #include "absl/strings/str_cat.h"
 #include "graph/rewrite.h"
-#include "ops/elemwise.h"
-#include "ops/elemwise_op.h"
+#include "ops/elementwise.h"
+#include "ops/elementwise_op.h"
 #include "ops/nnet.h"
 #include "ops/nnet_ops.h"
 #include "ops/shape.h"
@@ -49,7 +49,7 @@ Replacement If(const Var& x, Node& node) {
 }
 
 Replacement SimplifyArithmetic(FunctionGraph&, Node& node) {
-  const Elemwise* e = AsElemwise(node);
+  const Elementwise* e = AsElementwise(node);
   if (e == nullptr) return std::nullopt;
   const int op = e->single_opcode();
   switch (op) {
@@ -68,7 +68,7 @@ Replacement SimplifyArithmetic(FunctionGraph&, Node& node) {
       if (IsConstantValue(node.input(1), 1)) return If(node.input(0), node);
       break;
     case THETA_EW_NEG:
-      if (IsElemwiseOp(node.input(0).owner(), THETA_EW_NEG)) {
+      if (IsElementwiseOp(node.input(0).owner(), THETA_EW_NEG)) {
         return If(node.input(0).owner()->input(0), node);
       }
       break;
@@ -98,14 +98,14 @@ Replacement MergeDimShuffles(FunctionGraph&, Node& node) {
   return std::vector<Var>{dimshuffle(inner_node->input(0), combined)};
 }
 
-// DimShuffle(Elemwise(a, b)) -> Elemwise(DimShuffle(a), DimShuffle(b)):
+// DimShuffle(Elementwise(a, b)) -> Elementwise(DimShuffle(a), DimShuffle(b)):
 // moves layout changes towards the inputs so that elementwise chains meet
 // and fuse (Theano's local_dimshuffle_lift).
 Replacement LiftDimShuffle(FunctionGraph& graph, Node& node) {
   const auto* ds = dynamic_cast<const DimShuffle*>(&node.op());
   if (ds == nullptr) return std::nullopt;
   Node* producer = node.input(0).owner();
-  const Elemwise* e = producer ? AsElemwise(*producer) : nullptr;
+  const Elementwise* e = producer ? AsElementwise(*producer) : nullptr;
   if (e == nullptr || producer->num_outputs() != 1 ||
       graph.clients(producer->output_variable(0)).size() != 1) {
     return std::nullopt;
@@ -147,8 +147,8 @@ Replacement DimShuffleOfAlloc(FunctionGraph& graph, Node& node) {
             node);
 }
 
-Replacement ElemwiseOfAlloc(FunctionGraph&, Node& node) {
-  const Elemwise* e = AsElemwise(node);
+Replacement ElementwiseOfAlloc(FunctionGraph&, Node& node) {
+  const Elementwise* e = AsElementwise(node);
   if (e == nullptr) return std::nullopt;
   for (int i = 0; i < node.num_inputs(); ++i) {
     Node* alloc = node.input(i).owner();
@@ -212,7 +212,7 @@ bool SameAllocShape(const Node& a, const Node& b) {
 // the rewrite the increments go one after another into one buffer, in place,
 // and the sum of full-size tensors disappears.
 Replacement AddOfIncrements(FunctionGraph&, Node& node) {
-  if (!IsElemwiseOp(&node, THETA_EW_ADD) || node.num_inputs() != 2) {
+  if (!IsElementwiseOp(&node, THETA_EW_ADD) || node.num_inputs() != 2) {
     return std::nullopt;
   }
   const Variable* out = node.output_variable(0);
@@ -305,7 +305,7 @@ Replacement MergePlacements(FunctionGraph& graph, Node& node) {
 }
 
 Replacement LogOfSoftmax(FunctionGraph&, Node& node) {
-  if (!IsElemwiseOp(&node, THETA_EW_LOG)) return std::nullopt;
+  if (!IsElementwiseOp(&node, THETA_EW_LOG)) return std::nullopt;
   Node* producer = node.input(0).owner();
   const Softmax* sm = AsSoftmax(producer);
   if (sm == nullptr || sm->log()) return std::nullopt;
@@ -313,20 +313,20 @@ Replacement LogOfSoftmax(FunctionGraph&, Node& node) {
 }
 
 Replacement LogOfSigmoid(FunctionGraph&, Node& node) {
-  if (!IsElemwiseOp(&node, THETA_EW_LOG)) return std::nullopt;
+  if (!IsElementwiseOp(&node, THETA_EW_LOG)) return std::nullopt;
   Node* producer = node.input(0).owner();
-  if (IsElemwiseOp(producer, THETA_EW_SIGMOID)) {
+  if (IsElementwiseOp(producer, THETA_EW_SIGMOID)) {
     // log(sigmoid(x)) = -softplus(-x)
     return If(-softplus(-producer->input(0)), node);
   }
   // log(1 - sigmoid(x)) = -softplus(x)
-  if (IsElemwiseOp(producer, THETA_EW_SUB) &&
+  if (IsElementwiseOp(producer, THETA_EW_SUB) &&
       IsConstantValue(producer->input(0), 1.0) &&
-      IsElemwiseOp(producer->input(1).owner(), THETA_EW_SIGMOID)) {
+      IsElementwiseOp(producer->input(1).owner(), THETA_EW_SIGMOID)) {
     return If(-softplus(producer->input(1).owner()->input(0)), node);
   }
   // log(1 + x) = log1p(x)
-  if (IsElemwiseOp(producer, THETA_EW_ADD)) {
+  if (IsElementwiseOp(producer, THETA_EW_ADD)) {
     for (int i = 0; i < 2; ++i) {
       if (IsConstantValue(producer->input(i), 1.0)) {
         return If(log1p(producer->input(1 - i)), node);
@@ -337,19 +337,19 @@ Replacement LogOfSigmoid(FunctionGraph&, Node& node) {
 }
 
 Replacement ExpMinusOne(FunctionGraph&, Node& node) {
-  if (!IsElemwiseOp(&node, THETA_EW_SUB) ||
+  if (!IsElementwiseOp(&node, THETA_EW_SUB) ||
       !IsConstantValue(node.input(1), 1.0)) {
     return std::nullopt;
   }
   Node* producer = node.input(0).owner();
-  if (!IsElemwiseOp(producer, THETA_EW_EXP)) return std::nullopt;
+  if (!IsElementwiseOp(producer, THETA_EW_EXP)) return std::nullopt;
   return If(expm1(producer->input(0)), node);
 }
 
 }  // namespace
 
 THETA_REGISTER_NODE_REWRITE_FOR(kCanonicalize, "simplify_arithmetic", 10,
-                                Elemwise, SimplifyArithmetic);
+                                Elementwise, SimplifyArithmetic);
 THETA_REGISTER_NODE_REWRITE_FOR(kCanonicalize, "merge_dimshuffles", 20,
                                 DimShuffle, MergeDimShuffles);
 THETA_REGISTER_NODE_REWRITE_FOR(kCanonicalize, "lift_dimshuffle", 30,
@@ -357,18 +357,19 @@ THETA_REGISTER_NODE_REWRITE_FOR(kCanonicalize, "lift_dimshuffle", 30,
 THETA_REGISTER_NODE_REWRITE_FOR(kCanonicalize, "dimshuffle_of_alloc", 40,
                                 DimShuffle, DimShuffleOfAlloc);
 THETA_REGISTER_NODE_REWRITE_FOR(kCanonicalize, "elemwise_of_alloc", 50,
-                                Elemwise, ElemwiseOfAlloc);
-THETA_REGISTER_NODE_REWRITE_FOR(kStabilize, "log_softmax", 10, Elemwise,
+                                Elementwise, ElementwiseOfAlloc);
+THETA_REGISTER_NODE_REWRITE_FOR(kStabilize, "log_softmax", 10, Elementwise,
                                 LogOfSoftmax);
-THETA_REGISTER_NODE_REWRITE_FOR(kStabilize, "log_sigmoid", 20, Elemwise,
+THETA_REGISTER_NODE_REWRITE_FOR(kStabilize, "log_sigmoid", 20, Elementwise,
                                 LogOfSigmoid);
-THETA_REGISTER_NODE_REWRITE_FOR(kStabilize, "expm1", 30, Elemwise, ExpMinusOne);
+THETA_REGISTER_NODE_REWRITE_FOR(kStabilize, "expm1", 30, Elementwise,
+                                ExpMinusOne);
 THETA_REGISTER_NODE_REWRITE_FOR(kFinal, "place_in_zeros", 10, IncSubtensor,
                                 PlaceIntoZeros);
 THETA_REGISTER_NODE_REWRITE_FOR(kFinal, "merge_placements", 20, IncSubtensor,
                                 MergePlacements);
 // After canonicalize's merge, so that equal zeros are one node.
-THETA_REGISTER_NODE_REWRITE_FOR(kSpecialize, "add_of_increments", 20, Elemwise,
-                                AddOfIncrements);
+THETA_REGISTER_NODE_REWRITE_FOR(kSpecialize, "add_of_increments", 20,
+                                Elementwise, AddOfIncrements);
 
 }  // namespace theta

@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "backends/error.h"
 #include "graph/text.h"
-#include "ops/elemwise_op.h"
+#include "ops/elementwise_op.h"
 #include "ops/shape_ops.h"
 #include "ops/subtensor.h"
 

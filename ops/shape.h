@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "graph/ir.h"
-#include "ops/elemwise.h"
+#include "ops/elementwise.h"
 
 namespace theta {
 

@@ -2,7 +2,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "graph/function_graph.h"
-#include "ops/elemwise_op.h"
+#include "ops/elementwise_op.h"
 #include "ops/linalg_ops.h"
 #include "ops/ops.h"
 #include "ops/shape_ops.h"
@@ -104,7 +104,7 @@ class Vectorizer {
       timed[i] = Outer(node->input(i));
     Var out;
     const std::source_location loc = std::source_location::current();
-    if (const Elemwise* e = AsElemwise(*node)) {
+    if (const Elementwise* e = AsElementwise(*node)) {
       (void)e;
       std::vector<Var> inputs;
       for (int i = 0; i < node->num_inputs(); ++i) {
@@ -134,7 +134,7 @@ class Vectorizer {
 
  private:
   bool Vectorizable(const Node& node) {
-    if (AsElemwise(node) != nullptr) return node.num_outputs() == 1;
+    if (AsElementwise(node) != nullptr) return node.num_outputs() == 1;
     if (dynamic_cast<const DimShuffle*>(&node.op()) != nullptr) return true;
     if (const Gemm* g = AsGemm(&node)) {
       return !g->has_bias() && node.input(0).ndim() == 2 &&
@@ -166,7 +166,7 @@ void GroupBiasWithSequenceWork(const ScanSpec& spec, LoopBody& body) {
   for (const Var& out : body.inner_outputs) ++uses[out.get()];
   // The regrouped sum for `node`, or an undefined Var.
   auto regroup = [&](Node* node) -> Var {
-    if (!IsElemwiseOp(node, THETA_EW_ADD) || node->num_inputs() != 2) {
+    if (!IsElementwiseOp(node, THETA_EW_ADD) || node->num_inputs() != 2) {
       return Var();
     }
     for (int k = 0; k < 2; ++k) {
@@ -174,7 +174,7 @@ void GroupBiasWithSequenceWork(const ScanSpec& spec, LoopBody& body) {
       const Var& bias = node->input(1 - k);
       Node* inner = sum.owner();
       if (vec.Group(bias) != kInvariant || uses[sum.get()] != 1 ||
-          !IsElemwiseOp(inner, THETA_EW_ADD) || inner->num_inputs() != 2) {
+          !IsElementwiseOp(inner, THETA_EW_ADD) || inner->num_inputs() != 2) {
         continue;
       }
       for (int j = 0; j < 2; ++j) {

@@ -79,73 +79,239 @@ struct BackwardSequence {
   std::string name;
 };
 
-}  // namespace
+// Forward values the backward loop reads as rows of an outer array: the
+// array, and its row for the loop's first step (step s reads row + s).
+struct OuterRows {
+  Var array;
+  int first_row;
+};
 
-std::vector<Var> Scan::Grad(Node& node,
-                            std::span<const Var> output_grads) const {
-  const ScanSpec& F = *spec_;
-  if (F.has_until) {
-    ThrowAt(node.source(),
+// Gradient sent back through one tap of a fed-back output.
+struct TapGrad {
+  int output;
+  int tap;
+  Var placeholder;  // what later steps sent to this step's state
+  int backward_output;
+};
+
+// The gradient of one sequence tap's slices, stored in forward order.
+struct SliceGrad {
+  int sequence;
+  int tap_index;
+  int backward_output;
+};
+
+// A non-sequence gradient accumulated over the steps.
+struct SumGrad {
+  int non_sequence;
+  Var placeholder;
+  int backward_output;
+};
+
+// A non-sequence gradient that is a product or a sum of the step's rows,
+// taken over all steps' rows after the loop.
+struct RowsGrad {
+  int non_sequence;
+  int x_output;  // -1 for a sum of rows or when x_rows is set
+  Var x_rows;    // X's rows where they already lie in an outer array
+  int y_output;
+  double alpha;
+  bool keepdims;  // of a sum of rows
+};
+
+// Builds the gradient of one Scan node, one method per step, called in order
+// by Build():
+//   1. DifferentiateBody: the body's vector-Jacobian product;
+//   2. FindForwardValuesRead: which forward values that product reads;
+//   3. BuildAugmentedForward and the Read* methods: the forward loop that
+//      also saves them, and the rows the backward loop reads;
+//   4. the Add* methods and BuildBackwardLoop: the backward loop;
+//   5. the *Grads methods: the gradients of the node's inputs.
+// A builder is used once.
+class ScanGradBuilder {
+ public:
+  ScanGradBuilder(const ScanSpec& spec, Node& node,
+                  std::span<const Var> output_grads)
+      : f_(spec),
+        node_(node),
+        output_grads_(output_grads),
+        num_sequences_(static_cast<int>(spec.sequences.size())),
+        num_outputs_(static_cast<int>(spec.outputs.size())),
+        num_non_sequences_(spec.num_non_sequences),
+        n_steps_(node.input(0)),
+        k_trunc_(spec.truncate_gradient) {}
+
+  std::vector<Var> Build();
+
+ private:
+  void DifferentiateBody();
+  void FindForwardValuesRead();
+  void BuildAugmentedForward();
+  void ReadForwardSequences();
+  void ReadStates();
+  void ReadOutputRowsAndSaved();
+  void ReadSavedSizes();
+  void ReadOutsideGrads();
+  void StartBackwardLoop();
+  void AddTapGrads();
+  void AddSliceGrads();
+  void AddNonSequenceGrads();
+  void BuildBackwardLoop();
+  void SequenceGrads();
+  void InitialStateGrads();
+  void NonSequenceGrads();
+
+  // Adds a backward sequence reading `rows` from the last step back, with
+  // one placeholder of `row_type`; returns the placeholder.
+  Var ReadRows(const Var& rows, bool reversed_storage,
+               const TensorType& row_type, const std::string& name);
+  // The backward output storing `v`'s rows (in iteration order reversed),
+  // added on first use.
+  int StoreRows(const Var& v, const std::string& name);
+
+  // The forward loop.
+  const ScanSpec& f_;
+  Node& node_;
+  std::span<const Var> output_grads_;
+  const int num_sequences_;
+  const int num_outputs_;
+  const int num_non_sequences_;
+  const Var n_steps_;
+  const int k_trunc_;  // truncate_gradient
+  Var n_back_;         // steps the backward loop runs
+
+  // 1. The body's outputs, the placeholders for their total gradients, and
+  // the gradient of each inner input (undefined where none).
+  std::vector<Var> body_outputs_;
+  std::vector<Var> step_grad_;
+  std::vector<Var> inner_grad_;
+
+  // 2. Forward values the gradient reads.
+  std::vector<Var> saved_;  // intermediates, in first-use order
+  absl::flat_hash_set<const Variable*> output_rows_read_;
+  absl::flat_hash_set<const Variable*> inputs_read_;
+  // Shape reads of forward intermediates, and the intermediates saved only
+  // for their sizes.
+  std::vector<Node*> size_reads_;
+  absl::flat_hash_set<const Variable*> size_only_;
+
+  // 3. The augmented forward loop and what the backward loop reads of it.
+  std::vector<int> history_of_;
+  std::vector<int> saved_at_;
+  std::vector<Var> forward_;
+  std::vector<BackwardSequence> sequences_;
+  absl::flat_hash_map<const Variable*, Var>
+      replace_;  // forward value -> placeholder
+  absl::flat_hash_map<const Variable*, OuterRows> rows_in_outer_;
+  std::vector<std::pair<Var, Var>> size_substitutions_;
+  std::vector<Var> size_placeholders_, size_values_;
+  std::vector<Var> outside_grad_;
+
+  // 4. The backward loop.
+  std::shared_ptr<ScanSpec> spec_;
+  LoopDefinition def_;
+  std::vector<TapGrad> tap_grads_;
+  std::vector<Var> tap_values_;  // inner outputs for those
+  std::vector<SliceGrad> slice_grads_;
+  std::vector<Var> slice_values_;
+  std::vector<SumGrad> sum_grads_;
+  std::vector<RowsGrad> rows_grads_;
+  std::vector<Var> sum_values_;  // inner outputs, in the order added
+  // Rows stored in iteration order reversed, like the slice gradients
+  // (whose outputs they may share: same value, same rows).
+  absl::flat_hash_map<const Variable*, int> stored_rows_;
+  std::vector<Var> backward_;
+
+  // 5. One per node input; and 1 when the truncation reaches the initial
+  // states, 0 when not (undefined without truncation).
+  std::vector<Var> grads_;
+  Var truncation_allows_initial_;
+};
+
+std::vector<Var> ScanGradBuilder::Build() {
+  if (f_.has_until) {
+    ThrowAt(node_.source(),
             "grad: differentiating a scan that stops early with `until` is not "
             "supported");
   }
-  const int S = static_cast<int>(F.sequences.size());
-  const int O = static_cast<int>(F.outputs.size());
-  const int J = F.num_non_sequences;
-  const Var n_steps = node.input(0);
-  const int k_trunc = F.truncate_gradient;
-  const Var n_back = k_trunc > 0 ? minimum(n_steps, Int(k_trunc)) : n_steps;
+  n_back_ = k_trunc_ > 0 ? minimum(n_steps_, Int(k_trunc_)) : n_steps_;
+  DifferentiateBody();
+  FindForwardValuesRead();
+  BuildAugmentedForward();
+  ReadForwardSequences();
+  ReadStates();
+  ReadOutputRowsAndSaved();
+  ReadSavedSizes();
+  ReadOutsideGrads();
+  StartBackwardLoop();
+  AddTapGrads();
+  AddSliceGrads();
+  AddNonSequenceGrads();
+  BuildBackwardLoop();
+  grads_.assign(node_.num_inputs(), Var());
+  truncation_allows_initial_ =
+      k_trunc_ > 0 ? cast(n_steps_ <= Int(k_trunc_), DType::kFloat64) : Var();
+  SequenceGrads();
+  InitialStateGrads();
+  NonSequenceGrads();
+  for (int i = 1; i < node_.num_inputs(); ++i) {
+    if (grads_[i].defined() && !IsFloat(node_.input(i).dtype())) {
+      grads_[i] = Var();
+    }
+  }
+  return std::move(grads_);
+}
 
-  // 1. The body's vector-Jacobian product, with placeholders for the total
-  // gradient of each output of the step.
-  std::vector<Var> body_outputs(F.inner_outputs.begin(),
-                                F.inner_outputs.begin() + O);
-  std::vector<Var> step_grad(O);
+// 1. The body's vector-Jacobian product, with placeholders for the total
+// gradient of each output of the step.
+void ScanGradBuilder::DifferentiateBody() {
+  body_outputs_.assign(f_.inner_outputs.begin(),
+                       f_.inner_outputs.begin() + num_outputs_);
+  step_grad_.assign(num_outputs_, Var());
   GradOptions options;
   options.disconnected_inputs = DisconnectedInputs::kIgnore;
   options.return_disconnected = ReturnDisconnected::kNone;
-  for (int o = 0; o < O; ++o) {
-    const bool carries =
-        F.outputs[o].kind != ScanOutputKind::kMap || output_grads[o].defined();
-    if (!carries || !IsFloat(body_outputs[o].dtype())) continue;
-    step_grad[o] = MakeInput(body_outputs[o].type(),
-                             absl::StrCat("grad_", F.outputs[o].name));
-    options.known_grads.push_back({body_outputs[o], step_grad[o]});
+  for (int o = 0; o < num_outputs_; ++o) {
+    const bool carries = f_.outputs[o].kind != ScanOutputKind::kMap ||
+                         output_grads_[o].defined();
+    if (!carries || !IsFloat(body_outputs_[o].dtype())) continue;
+    step_grad_[o] = MakeInput(body_outputs_[o].type(),
+                              absl::StrCat("grad_", f_.outputs[o].name));
+    options.known_grads.push_back({body_outputs_[o], step_grad_[o]});
   }
   std::vector<Var> float_inputs;
   std::vector<int> float_index;
-  for (size_t i = 0; i < F.inner_inputs.size(); ++i) {
-    if (IsFloat(F.inner_inputs[i].dtype())) {
-      float_inputs.push_back(F.inner_inputs[i]);
+  for (size_t i = 0; i < f_.inner_inputs.size(); ++i) {
+    if (IsFloat(f_.inner_inputs[i].dtype())) {
+      float_inputs.push_back(f_.inner_inputs[i]);
       float_index.push_back(static_cast<int>(i));
     }
   }
-  std::vector<Var> inner_grad(F.inner_inputs.size());
+  inner_grad_.assign(f_.inner_inputs.size(), Var());
   if (!options.known_grads.empty() && !float_inputs.empty()) {
     std::vector<Var> g = grad(Var(), float_inputs, options);
-    for (size_t i = 0; i < g.size(); ++i) inner_grad[float_index[i]] = g[i];
+    for (size_t i = 0; i < g.size(); ++i) inner_grad_[float_index[i]] = g[i];
   }
+}
 
-  // 2. The forward values the gradient reads: the step's inputs, its
-  // outputs, and intermediates (saved by the forward loop).
+// 2. The forward values the gradient reads: the step's inputs, its
+// outputs, and intermediates (saved by the forward loop).
+void ScanGradBuilder::FindForwardValuesRead() {
   absl::flat_hash_set<const Node*> forward_nodes;
-  for (Node* n : TopologicalNodes(body_outputs)) forward_nodes.insert(n);
+  for (Node* n : TopologicalNodes(body_outputs_)) forward_nodes.insert(n);
   absl::flat_hash_map<const Variable*, int> output_of;
-  for (int o = O - 1; o >= 0; --o) output_of[body_outputs[o].get()] = o;
+  for (int o = num_outputs_ - 1; o >= 0; --o)
+    output_of[body_outputs_[o].get()] = o;
   std::vector<Var> defined_grads;
-  for (const Var& g : inner_grad) {
+  for (const Var& g : inner_grad_) {
     if (g.defined()) defined_grads.push_back(g);
   }
   // Walk the gradient graph down to forward values, without entering the
   // forward computation (its inputs are not needed, only its values).
-  std::vector<Var> saved;  // intermediates, in first-use order
-  absl::flat_hash_set<const Variable*> output_rows_read;
-  absl::flat_hash_set<const Variable*> inputs_read;
   absl::flat_hash_set<const Variable*> seen;
   // Sizes of forward intermediates (the zeros a slice's gradient starts
   // from take the sliced value's shape): read from the saved array's shape
   // unless the value itself is read too.
-  std::vector<Node*> size_reads;
   std::vector<Var> stack = defined_grads;
   while (!stack.empty()) {
     Var v = stack.back();
@@ -153,19 +319,19 @@ std::vector<Var> Scan::Grad(Node& node,
     if (!seen.insert(v.get()).second) continue;
     Node* owner = v.owner();
     if (owner == nullptr) {
-      inputs_read.insert(v.get());
+      inputs_read_.insert(v.get());
     } else if (forward_nodes.contains(owner)) {
       if (output_of.contains(v.get())) {
-        output_rows_read.insert(v.get());
+        output_rows_read_.insert(v.get());
       } else {
-        saved.push_back(v);
+        saved_.push_back(v);
       }
     } else if (const auto* size = dynamic_cast<const Shape*>(&owner->op());
                size != nullptr && size->axis() >= 0 &&
                owner->input(0).owner() != nullptr &&
                forward_nodes.contains(owner->input(0).owner()) &&
                !output_of.contains(owner->input(0).get())) {
-      size_reads.push_back(owner);
+      size_reads_.push_back(owner);
     } else {
       for (const Var& in : owner->inputs()) stack.push_back(in);
     }
@@ -173,205 +339,206 @@ std::vector<Var> Scan::Grad(Node& node,
   // Intermediates only whose sizes are read are saved too (their array's
   // shape gives the sizes), but the backward loop does not read their rows;
   // nothing reads the array, so the forward loop need not write it.
-  absl::flat_hash_set<const Variable*> size_only;
-  for (Node* n : size_reads) {
+  for (Node* n : size_reads_) {
     const Var& v = n->input(0);
     if (!seen.insert(v.get()).second) continue;  // its values are read too
-    saved.push_back(v);
-    size_only.insert(v.get());
+    saved_.push_back(v);
+    size_only_.insert(v.get());
   }
+}
 
-  // 3. The augmented forward loop: the same loop, also storing the saved
-  // intermediates and the history of states kept only at their end.
-  auto augmented = std::make_shared<ScanSpec>(F);
-  augmented->inner_outputs.assign(F.inner_outputs.begin(),
-                                  F.inner_outputs.begin() + O);
-  std::vector<int> history_of(O, -1);
-  for (int o = 0; o < O; ++o) {
-    if (F.outputs[o].kind != ScanOutputKind::kLast) continue;
-    history_of[o] = static_cast<int>(augmented->outputs.size());
+// 3. The augmented forward loop: the same loop, also storing the saved
+// intermediates and the history of states kept only at their end.
+void ScanGradBuilder::BuildAugmentedForward() {
+  auto augmented = std::make_shared<ScanSpec>(f_);
+  augmented->inner_outputs.assign(f_.inner_outputs.begin(),
+                                  f_.inner_outputs.begin() + num_outputs_);
+  history_of_.assign(num_outputs_, -1);
+  for (int o = 0; o < num_outputs_; ++o) {
+    if (f_.outputs[o].kind != ScanOutputKind::kLast) continue;
+    history_of_[o] = static_cast<int>(augmented->outputs.size());
     ScanOutput map;
-    map.name = absl::StrCat(F.outputs[o].name, "_history");
+    map.name = absl::StrCat(f_.outputs[o].name, "_history");
     augmented->outputs.push_back(map);
-    augmented->inner_outputs.push_back(body_outputs[o]);
+    augmented->inner_outputs.push_back(body_outputs_[o]);
   }
-  std::vector<int> saved_at;
-  for (const Var& v : saved) {
-    saved_at.push_back(static_cast<int>(augmented->outputs.size()));
+  for (const Var& v : saved_) {
+    saved_at_.push_back(static_cast<int>(augmented->outputs.size()));
     ScanOutput map;
     map.name = v.name().empty() ? "saved" : v.name();
     augmented->outputs.push_back(map);
     augmented->inner_outputs.push_back(v);
   }
-  std::vector<Var> forward = MakeScanNode(
-      augmented, std::vector<Var>(node.inputs().begin(), node.inputs().end()));
+  forward_ = MakeScanNode(augmented, std::vector<Var>(node_.inputs().begin(),
+                                                      node_.inputs().end()));
+}
 
-  // Rows of the forward arrays, read from the last step back.
-  std::vector<BackwardSequence> sequences;
-  absl::flat_hash_map<const Variable*, Var>
-      replace;  // forward value -> placeholder
-  auto read_rows = [&](const Var& rows, bool reversed_storage,
-                       const TensorType& row_type, const std::string& name) {
-    BackwardSequence seq{
-        rows, {0}, !reversed_storage, {MakeInput(row_type, name)}, name};
-    sequences.push_back(seq);
-    return seq.placeholders[0];
-  };
-  // Forward values the backward loop reads as rows of an outer array: the
-  // array, and its row for the loop's first step (step s reads row + s).
-  struct OuterRows {
-    Var array;
-    int first_row;
-  };
-  absl::flat_hash_map<const Variable*, OuterRows> rows_in_outer;
-  // a. The forward sequences, cut to the N positions the forward loop used.
-  for (int s = 0; s < S; ++s) {
-    const ScanSequence& fs = F.sequences[s];
-    const Var& x = node.input(1 + s);
+// Rows of the forward arrays, read from the last step back.
+Var ScanGradBuilder::ReadRows(const Var& rows, bool reversed_storage,
+                              const TensorType& row_type,
+                              const std::string& name) {
+  BackwardSequence seq{
+      rows, {0}, !reversed_storage, {MakeInput(row_type, name)}, name};
+  sequences_.push_back(seq);
+  return seq.placeholders[0];
+}
+
+// 3a. The forward sequences, cut to the N positions the forward loop used.
+void ScanGradBuilder::ReadForwardSequences() {
+  for (int s = 0; s < num_sequences_; ++s) {
+    const ScanSequence& fs = f_.sequences[s];
+    const Var& x = node_.input(1 + s);
     const int span = fs.hi() - fs.lo();
     Var used =
         fs.backwards
-            ? slice(x, {Slice(shape_i(x, 0) - n_steps - Int(span), kNone)})
-            : slice(x, {Slice(0, n_steps + Int(span))});
+            ? slice(x, {Slice(shape_i(x, 0) - n_steps_ - Int(span), kNone)})
+            : slice(x, {Slice(0, n_steps_ + Int(span))});
     BackwardSequence seq{used, fs.taps, !fs.backwards, {}, fs.name};
-    const int first = F.inner_sequence_input(s);
+    const int first = f_.inner_sequence_input(s);
     for (size_t k = 0; k < fs.taps.size(); ++k) {
-      seq.placeholders.push_back(F.inner_inputs[first + k]);
+      seq.placeholders.push_back(f_.inner_inputs[first + k]);
     }
-    sequences.push_back(seq);
+    sequences_.push_back(seq);
   }
-  // b. The states the taps read: the initial rows, then the outputs.
-  for (int o = 0; o < O; ++o) {
-    const ScanOutput& fo = F.outputs[o];
+}
+
+// 3b. The states the taps read: the initial rows, then the outputs.
+void ScanGradBuilder::ReadStates() {
+  for (int o = 0; o < num_outputs_; ++o) {
+    const ScanOutput& fo = f_.outputs[o];
     if (fo.kind == ScanOutputKind::kMap) continue;
-    const int first = F.inner_output_input(o);
+    const int first = f_.inner_output_input(o);
     bool read = false;
     for (size_t k = 0; k < fo.taps.size(); ++k) {
-      read |= inputs_read.contains(F.inner_inputs[first + k].get());
+      read |= inputs_read_.contains(f_.inner_inputs[first + k].get());
     }
     if (!read) continue;
-    const Var& init = node.input(F.initial_input_of_output(o));
+    const Var& init = node_.input(f_.initial_input_of_output(o));
     Var history;
     Var first_rows;
     if (fo.kind == ScanOutputKind::kLast) {
       std::vector<int> pattern = {kNewAxis};
       for (int d = 0; d < init.ndim(); ++d) pattern.push_back(d);
       first_rows = dimshuffle(init, pattern);
-      history = forward[history_of[o]];
+      history = forward_[history_of_[o]];
     } else {
       first_rows = slice(init, {Slice(-fo.m(), kNone)});
-      history = forward[o];
+      history = forward_[o];
     }
     BackwardSequence seq{
         concatenate({first_rows, history}, 0), fo.taps, true, {}, fo.name};
     for (size_t k = 0; k < fo.taps.size(); ++k) {
-      seq.placeholders.push_back(F.inner_inputs[first + k]);
-      rows_in_outer[seq.placeholders.back().get()] = {seq.outer,
-                                                      fo.m() + fo.taps[k]};
+      seq.placeholders.push_back(f_.inner_inputs[first + k]);
+      rows_in_outer_[seq.placeholders.back().get()] = {seq.outer,
+                                                       fo.m() + fo.taps[k]};
     }
-    sequences.push_back(seq);
+    sequences_.push_back(seq);
   }
-  // c. This step's outputs and d. the saved intermediates.
-  for (int o = 0; o < O; ++o) {
-    if (!output_rows_read.contains(body_outputs[o].get())) continue;
-    Var rows = F.outputs[o].kind == ScanOutputKind::kLast
-                   ? forward[history_of[o]]
-                   : forward[o];
-    replace[body_outputs[o].get()] =
-        read_rows(rows, F.outputs[o].reverse_storage, body_outputs[o].type(),
-                  absl::StrCat(F.outputs[o].name, "[t]"));
-    if (!F.outputs[o].reverse_storage) {
-      rows_in_outer[body_outputs[o].get()] = {rows, 0};
+}
+
+// 3c. This step's outputs and d. the saved intermediates.
+void ScanGradBuilder::ReadOutputRowsAndSaved() {
+  for (int o = 0; o < num_outputs_; ++o) {
+    if (!output_rows_read_.contains(body_outputs_[o].get())) continue;
+    Var rows = f_.outputs[o].kind == ScanOutputKind::kLast
+                   ? forward_[history_of_[o]]
+                   : forward_[o];
+    replace_[body_outputs_[o].get()] =
+        ReadRows(rows, f_.outputs[o].reverse_storage, body_outputs_[o].type(),
+                 absl::StrCat(f_.outputs[o].name, "[t]"));
+    if (!f_.outputs[o].reverse_storage) {
+      rows_in_outer_[body_outputs_[o].get()] = {rows, 0};
     }
   }
-  // A size read of a value saved for its size: that size of the saved
-  // array, a value the backward loop reads on the host.
-  std::vector<std::pair<Var, Var>> size_substitutions;
-  std::vector<Var> size_placeholders, size_values;
-  for (size_t i = 0; i < saved.size(); ++i) {
-    if (size_only.contains(saved[i].get())) continue;
-    replace[saved[i].get()] =
-        read_rows(forward[saved_at[i]], false, saved[i].type(), "saved[t]");
-    rows_in_outer[saved[i].get()] = {forward[saved_at[i]], 0};
+  for (size_t i = 0; i < saved_.size(); ++i) {
+    if (size_only_.contains(saved_[i].get())) continue;
+    replace_[saved_[i].get()] =
+        ReadRows(forward_[saved_at_[i]], false, saved_[i].type(), "saved[t]");
+    rows_in_outer_[saved_[i].get()] = {forward_[saved_at_[i]], 0};
   }
-  // One placeholder per value and axis, however many reads there are (so
-  // that zeros of the same shape are seen to be the same).
+}
+
+// A size read of a value saved for its size: that size of the saved array,
+// a value the backward loop reads on the host. One placeholder per value and
+// axis, however many reads there are (so that zeros of the same shape are
+// seen to be the same).
+void ScanGradBuilder::ReadSavedSizes() {
   absl::flat_hash_map<std::pair<const Variable*, int>, Var> size_placeholder;
-  for (Node* n : size_reads) {
+  for (Node* n : size_reads_) {
     const Var& v = n->input(0);
-    if (!size_only.contains(v.get())) continue;
+    if (!size_only_.contains(v.get())) continue;
     const int axis = static_cast<const Shape&>(n->op()).axis();
     auto [it, fresh] = size_placeholder.try_emplace({v.get(), axis});
     if (fresh) {
-      const size_t i = std::find_if(saved.begin(), saved.end(),
+      const size_t i = std::find_if(saved_.begin(), saved_.end(),
                                     [&](const Var& s) { return s.is(v); }) -
-                       saved.begin();
+                       saved_.begin();
       it->second = MakeInput(n->output(0).type(),
                              absl::StrCat("size", axis, "_of_saved"));
-      size_placeholders.push_back(it->second);
-      size_values.push_back(shape_i(forward[saved_at[i]], axis + 1));
+      size_placeholders_.push_back(it->second);
+      size_values_.push_back(shape_i(forward_[saved_at_[i]], axis + 1));
     }
-    size_substitutions.push_back({n->output(0), it->second});
+    size_substitutions_.push_back({n->output(0), it->second});
   }
-  // e. The gradients arriving from outside for each output row.
-  std::vector<Var> outside_grad(O);
-  for (int o = 0; o < O; ++o) {
-    if (!step_grad[o].defined() || F.outputs[o].kind == ScanOutputKind::kLast ||
-        !output_grads[o].defined()) {
+}
+
+// 3e. The gradients arriving from outside for each output row.
+void ScanGradBuilder::ReadOutsideGrads() {
+  outside_grad_.assign(num_outputs_, Var());
+  for (int o = 0; o < num_outputs_; ++o) {
+    if (!step_grad_[o].defined() ||
+        f_.outputs[o].kind == ScanOutputKind::kLast ||
+        !output_grads_[o].defined()) {
       continue;
     }
-    outside_grad[o] = read_rows(output_grads[o], F.outputs[o].reverse_storage,
-                                step_grad[o].type(),
-                                absl::StrCat("d", F.outputs[o].name, "[t]"));
+    outside_grad_[o] = ReadRows(output_grads_[o], f_.outputs[o].reverse_storage,
+                                step_grad_[o].type(),
+                                absl::StrCat("d", f_.outputs[o].name, "[t]"));
   }
+}
 
-  // 4. The backward loop's outputs.
-  auto spec = std::make_shared<ScanSpec>();
-  spec->name = absl::StrCat("grad_of_", F.name.empty() ? "scan" : F.name);
-  spec->source = node.source();
-  LoopDefinition def;
-  def.spec = spec;
-  def.n_steps = n_back;
-  for (const BackwardSequence& seq : sequences) {
-    spec->sequences.push_back(ScanSequence{seq.taps, seq.name, seq.backwards});
-    def.sequences.push_back(seq.outer);
-    for (const Var& p : seq.placeholders) def.step_placeholders.push_back(p);
+// 4. The backward loop: its sequences are the rows read above.
+void ScanGradBuilder::StartBackwardLoop() {
+  spec_ = std::make_shared<ScanSpec>();
+  spec_->name = absl::StrCat("grad_of_", f_.name.empty() ? "scan" : f_.name);
+  spec_->source = node_.source();
+  def_.spec = spec_;
+  def_.n_steps = n_back_;
+  for (const BackwardSequence& seq : sequences_) {
+    spec_->sequences.push_back(ScanSequence{seq.taps, seq.name, seq.backwards});
+    def_.sequences.push_back(seq.outer);
+    for (const Var& p : seq.placeholders) def_.step_placeholders.push_back(p);
   }
-  // Gradient sent back through each tap of each fed-back output.
-  struct TapGrad {
-    int output;
-    int tap;
-    Var placeholder;  // what later steps sent to this step's state
-    int backward_output;
-  };
-  std::vector<TapGrad> tap_grads;
-  std::vector<Var> tap_values;  // inner outputs for those
-  for (int o = 0; o < O; ++o) {
-    const ScanOutput& fo = F.outputs[o];
-    if (fo.kind == ScanOutputKind::kMap || !step_grad[o].defined()) continue;
-    const int first = F.inner_output_input(o);
+}
+
+// Gradient sent back through each tap of each fed-back output.
+void ScanGradBuilder::AddTapGrads() {
+  for (int o = 0; o < num_outputs_; ++o) {
+    const ScanOutput& fo = f_.outputs[o];
+    if (fo.kind == ScanOutputKind::kMap || !step_grad_[o].defined()) continue;
+    const int first = f_.inner_output_input(o);
     for (size_t k = 0; k < fo.taps.size(); ++k) {
       const int tap = fo.taps[k];
       TapGrad t{o, tap,
-                MakeInput(step_grad[o].type(), absl::StrCat("back_", fo.name)),
-                static_cast<int>(spec->outputs.size())};
+                MakeInput(step_grad_[o].type(), absl::StrCat("back_", fo.name)),
+                static_cast<int>(spec_->outputs.size())};
       ScanOutput out;
       out.kind = ScanOutputKind::kRecurrent;
       out.taps = {tap};
       out.name = absl::StrCat("d", fo.name, "_tap", tap);
-      spec->outputs.push_back(out);
-      const Var& g = inner_grad[first + k];
-      tap_values.push_back(g.defined() ? g : zeros_like(step_grad[o]));
+      spec_->outputs.push_back(out);
+      const Var& g = inner_grad_[first + k];
+      tap_values_.push_back(g.defined() ? g : zeros_like(step_grad_[o]));
       // Before the last step: nothing from later steps, except for a state
       // kept only at its end, whose gradient from outside arrives here.
-      const Var& init = node.input(F.initial_input_of_output(o));
+      const Var& init = node_.input(f_.initial_input_of_output(o));
       Var initial;
-      if (fo.kind == ScanOutputKind::kLast && output_grads[o].defined()) {
+      if (fo.kind == ScanOutputKind::kLast && output_grads_[o].defined()) {
         std::vector<int> pattern = {kNewAxis};
-        for (int d = 0; d < output_grads[o].ndim(); ++d) pattern.push_back(d);
-        initial = dimshuffle(output_grads[o], pattern);
+        for (int d = 0; d < output_grads_[o].ndim(); ++d) pattern.push_back(d);
+        initial = dimshuffle(output_grads_[o], pattern);
       } else {
-        const TensorType row = step_grad[o].type();
+        const TensorType row = step_grad_[o].type();
         initial =
             fo.kind == ScanOutputKind::kLast
                 ? zeros_like(dimshuffle(init,
@@ -383,78 +550,59 @@ std::vector<Var> Scan::Grad(Node& node,
                                         }()))
                 : ZerosOfShape(slice(init, {Slice::Index(0)}), row, -tap);
       }
-      def.initial_states.push_back(initial);
-      tap_grads.push_back(t);
+      def_.initial_states.push_back(initial);
+      tap_grads_.push_back(t);
     }
   }
-  // Gradients of the sequence slices, stored in forward order.
-  struct SliceGrad {
-    int sequence;
-    int tap_index;
-    int backward_output;
-  };
-  std::vector<SliceGrad> slice_grads;
-  std::vector<Var> slice_values;
-  for (int s = 0; s < S; ++s) {
-    const int first = F.inner_sequence_input(s);
-    for (size_t k = 0; k < F.sequences[s].taps.size(); ++k) {
-      const Var& g = inner_grad[first + k];
+}
+
+// Gradients of the sequence slices, stored in forward order.
+void ScanGradBuilder::AddSliceGrads() {
+  for (int s = 0; s < num_sequences_; ++s) {
+    const int first = f_.inner_sequence_input(s);
+    for (size_t k = 0; k < f_.sequences[s].taps.size(); ++k) {
+      const Var& g = inner_grad_[first + k];
       if (!g.defined()) continue;
       ScanOutput out;
       out.kind = ScanOutputKind::kMap;
       out.reverse_storage = true;
-      out.name = absl::StrCat("d", F.sequences[s].name);
-      slice_grads.push_back(
-          {s, static_cast<int>(k), static_cast<int>(spec->outputs.size())});
-      spec->outputs.push_back(out);
-      slice_values.push_back(g);
+      out.name = absl::StrCat("d", f_.sequences[s].name);
+      slice_grads_.push_back(
+          {s, static_cast<int>(k), static_cast<int>(spec_->outputs.size())});
+      spec_->outputs.push_back(out);
+      slice_values_.push_back(g);
     }
   }
-  // Non-sequence gradients summed over the steps. One that is a product or
-  // a sum of the step's rows (an RNN's recurrent weights, a bias) is not
-  // accumulated: the loop stores the rows and one product (one sum) over
-  // all steps' rows follows it, instead of a small one per step.
-  struct SumGrad {
-    int non_sequence;
-    Var placeholder;
-    int backward_output;
-  };
-  struct RowsGrad {
-    int non_sequence;
-    int x_output;  // -1 for a sum of rows or when x_rows is set
-    Var x_rows;    // X's rows where they already lie in an outer array
-    int y_output;
-    double alpha;
-    bool keepdims;  // of a sum of rows
-  };
-  std::vector<SumGrad> sum_grads;
-  std::vector<RowsGrad> rows_grads;
-  std::vector<Var> sum_values;  // inner outputs, in the order added
-  // Rows stored in iteration order reversed, like the slice gradients
-  // (whose outputs they may share: same value, same rows).
-  absl::flat_hash_map<const Variable*, int> stored_rows;
-  for (size_t i = 0; i < slice_grads.size(); ++i) {
-    stored_rows.try_emplace(slice_values[i].get(),
-                            slice_grads[i].backward_output);
+}
+
+int ScanGradBuilder::StoreRows(const Var& v, const std::string& name) {
+  auto [it, fresh] = stored_rows_.try_emplace(
+      v.get(), static_cast<int>(spec_->outputs.size()));
+  if (fresh) {
+    ScanOutput out;
+    out.kind = ScanOutputKind::kMap;
+    out.reverse_storage = true;
+    out.name = name;
+    spec_->outputs.push_back(out);
+    sum_values_.push_back(v);
   }
-  auto store_rows = [&](const Var& v, const std::string& name) {
-    auto [it, fresh] = stored_rows.try_emplace(
-        v.get(), static_cast<int>(spec->outputs.size()));
-    if (fresh) {
-      ScanOutput out;
-      out.kind = ScanOutputKind::kMap;
-      out.reverse_storage = true;
-      out.name = name;
-      spec->outputs.push_back(out);
-      sum_values.push_back(v);
-    }
-    return it->second;
-  };
-  const int first_non_seq = F.inner_non_sequence_input(0);
-  for (int j = 0; j < J; ++j) {
-    const Var& g = inner_grad[first_non_seq + j];
+  return it->second;
+}
+
+// Non-sequence gradients summed over the steps. One that is a product or a
+// sum of the step's rows (an RNN's recurrent weights, a bias) is not
+// accumulated: the loop stores the rows and one product (one sum) over all
+// steps' rows follows it, instead of a small one per step.
+void ScanGradBuilder::AddNonSequenceGrads() {
+  for (size_t i = 0; i < slice_grads_.size(); ++i) {
+    stored_rows_.try_emplace(slice_values_[i].get(),
+                             slice_grads_[i].backward_output);
+  }
+  const int first_non_seq = f_.inner_non_sequence_input(0);
+  for (int j = 0; j < num_non_sequences_; ++j) {
+    const Var& g = inner_grad_[first_non_seq + j];
     if (!g.defined()) continue;
-    const Var& w = node.input(F.first_non_sequence_input() + j);
+    const Var& w = node_.input(f_.first_non_sequence_input() + j);
     Var x, y;
     double alpha = 1.0;
     if (AsRowProduct(g, x, y, alpha)) {
@@ -462,111 +610,125 @@ std::vector<Var> Scan::Grad(Node& node,
       // read from the forward's arrays, not copied out by the loop again.
       int x_output = -1;
       Var x_rows;
-      if (auto it = rows_in_outer.find(x.get()); it != rows_in_outer.end()) {
-        const Var first = Int(it->second.first_row) + n_steps - n_back;
-        x_rows = slice(it->second.array, {Slice(first, first + n_back)});
+      if (auto it = rows_in_outer_.find(x.get()); it != rows_in_outer_.end()) {
+        const Var first = Int(it->second.first_row) + n_steps_ - n_back_;
+        x_rows = slice(it->second.array, {Slice(first, first + n_back_)});
       } else {
-        x_output = store_rows(x, absl::StrCat("rows_for_d", w.name()));
+        x_output = StoreRows(x, absl::StrCat("rows_for_d", w.name()));
       }
-      const int y_output = store_rows(y, absl::StrCat("rows_for_d", w.name()));
-      rows_grads.push_back({j, x_output, x_rows, y_output, alpha, false});
+      const int y_output = StoreRows(y, absl::StrCat("rows_for_d", w.name()));
+      rows_grads_.push_back({j, x_output, x_rows, y_output, alpha, false});
       continue;
     }
     if (bool keepdims; AsRowSum(g, y, keepdims)) {
-      rows_grads.push_back({j, -1, Var(),
-                            store_rows(y, absl::StrCat("rows_for_d", w.name())),
-                            1.0, keepdims});
+      rows_grads_.push_back({j, -1, Var(),
+                             StoreRows(y, absl::StrCat("rows_for_d", w.name())),
+                             1.0, keepdims});
       continue;
     }
     SumGrad sg{j, MakeInput(g.type(), absl::StrCat("sum_d", w.name())),
-               static_cast<int>(spec->outputs.size())};
+               static_cast<int>(spec_->outputs.size())};
     ScanOutput out;
     out.kind = ScanOutputKind::kLast;
     out.taps = {-1};
     out.name = absl::StrCat("d", w.name());
-    spec->outputs.push_back(out);
-    def.initial_states.push_back(zeros_like(w));
-    sum_values.push_back(sg.placeholder + g);
-    sum_grads.push_back(sg);
+    spec_->outputs.push_back(out);
+    def_.initial_states.push_back(zeros_like(w));
+    sum_values_.push_back(sg.placeholder + g);
+    sum_grads_.push_back(sg);
   }
-  for (const TapGrad& t : tap_grads)
-    def.step_placeholders.push_back(t.placeholder);
-  for (const SumGrad& sg : sum_grads)
-    def.step_placeholders.push_back(sg.placeholder);
+}
+
+// The backward loop's remaining placeholders and non-sequences, its body
+// (the gradients above with forward values replaced by the rows read), and
+// the loop itself.
+void ScanGradBuilder::BuildBackwardLoop() {
+  for (const TapGrad& t : tap_grads_)
+    def_.step_placeholders.push_back(t.placeholder);
+  for (const SumGrad& sg : sum_grads_)
+    def_.step_placeholders.push_back(sg.placeholder);
   // Non-sequences of the backward loop: the forward loop's.
-  for (int j = 0; j < J; ++j) {
-    def.non_sequence_placeholders.push_back(F.inner_inputs[first_non_seq + j]);
-    def.non_sequences.push_back(node.input(F.first_non_sequence_input() + j));
+  const int first_non_seq = f_.inner_non_sequence_input(0);
+  for (int j = 0; j < num_non_sequences_; ++j) {
+    def_.non_sequence_placeholders.push_back(
+        f_.inner_inputs[first_non_seq + j]);
+    def_.non_sequences.push_back(
+        node_.input(f_.first_non_sequence_input() + j));
   }
-  for (size_t i = 0; i < size_placeholders.size(); ++i) {
-    def.non_sequence_placeholders.push_back(size_placeholders[i]);
-    def.non_sequences.push_back(size_values[i]);
+  for (size_t i = 0; i < size_placeholders_.size(); ++i) {
+    def_.non_sequence_placeholders.push_back(size_placeholders_[i]);
+    def_.non_sequences.push_back(size_values_[i]);
   }
   // The total gradient of each output of the step.
   std::vector<std::pair<Var, Var>> substitutions;
-  for (int o = 0; o < O; ++o) {
-    if (!step_grad[o].defined()) continue;
-    Var total = outside_grad[o];
-    for (const TapGrad& t : tap_grads) {
+  for (int o = 0; o < num_outputs_; ++o) {
+    if (!step_grad_[o].defined()) continue;
+    Var total = outside_grad_[o];
+    for (const TapGrad& t : tap_grads_) {
       if (t.output != o) continue;
       total = total.defined() ? total + t.placeholder : t.placeholder;
     }
-    substitutions.push_back({step_grad[o], total});
+    substitutions.push_back({step_grad_[o], total});
   }
-  for (const Var& v : saved) {
-    if (!size_only.contains(v.get())) {
-      substitutions.push_back({v, replace.at(v.get())});
+  for (const Var& v : saved_) {
+    if (!size_only_.contains(v.get())) {
+      substitutions.push_back({v, replace_.at(v.get())});
     }
   }
-  substitutions.insert(substitutions.end(), size_substitutions.begin(),
-                       size_substitutions.end());
-  for (int o = 0; o < O; ++o) {
-    if (replace.contains(body_outputs[o].get())) {
+  substitutions.insert(substitutions.end(), size_substitutions_.begin(),
+                       size_substitutions_.end());
+  for (int o = 0; o < num_outputs_; ++o) {
+    if (replace_.contains(body_outputs_[o].get())) {
       substitutions.push_back(
-          {body_outputs[o], replace.at(body_outputs[o].get())});
+          {body_outputs_[o], replace_.at(body_outputs_[o].get())});
     }
   }
-  std::vector<Var> values = tap_values;
-  values.insert(values.end(), slice_values.begin(), slice_values.end());
-  values.insert(values.end(), sum_values.begin(), sum_values.end());
+  std::vector<Var> values = tap_values_;
+  values.insert(values.end(), slice_values_.begin(), slice_values_.end());
+  values.insert(values.end(), sum_values_.begin(), sum_values_.end());
   // In the order the spec's outputs were appended: tap grads, slice grads,
   // stored rows and sums.
-  def.inner_outputs = CloneReplace(values, substitutions);
-  std::vector<Var> backward = BuildLoop(std::move(def));
+  def_.inner_outputs = CloneReplace(values, substitutions);
+  backward_ = BuildLoop(std::move(def_));
+}
 
-  // 5. Gradients of the loop's inputs.
-  std::vector<Var> grads(node.num_inputs());
-  const Var truncation_allows_initial =
-      k_trunc > 0 ? cast(n_steps <= Int(k_trunc), DType::kFloat64) : Var();
-  for (const SliceGrad& sg : slice_grads) {
-    const ScanSequence& fs = F.sequences[sg.sequence];
-    const Var& x = node.input(1 + sg.sequence);
+// 5. Gradients of the sequences: the backward loop's rows, added at the
+// positions the forward loop read.
+void ScanGradBuilder::SequenceGrads() {
+  for (const SliceGrad& sg : slice_grads_) {
+    const ScanSequence& fs = f_.sequences[sg.sequence];
+    const Var& x = node_.input(1 + sg.sequence);
     const int tap = fs.taps[sg.tap_index];
-    Var rows = backward[sg.backward_output];  // steps N-Nb..N-1, forward order
-    Var& g = grads[1 + sg.sequence];
+    Var rows = backward_[sg.backward_output];  // steps N-Nb..N-1, fwd order
+    Var& g = grads_[1 + sg.sequence];
     if (!g.defined()) g = zeros_like(x);
     const Var offset = Int(tap - fs.lo());
     if (!fs.backwards) {
-      Var start = n_steps - n_back + offset;
-      g = inc_subtensor(slice(g, {Slice(start, start + n_back)}), rows);
+      Var start = n_steps_ - n_back_ + offset;
+      g = inc_subtensor(slice(g, {Slice(start, start + n_back_)}), rows);
     } else {
       // Forward step t read position allowed-1-t: rows run the other way.
       const Var allowed = shape_i(x, 0) - Int(fs.hi() - fs.lo());
-      Var start = allowed - n_steps + offset;
-      g = inc_subtensor(slice(g, {Slice(start, start + n_back)}),
+      Var start = allowed - n_steps_ + offset;
+      g = inc_subtensor(slice(g, {Slice(start, start + n_back_)}),
                         slice(rows, {Slice(kNone, kNone, -1)}));
     }
   }
-  for (const TapGrad& t : tap_grads) {
-    const ScanOutput& fo = F.outputs[t.output];
-    const int input = F.initial_input_of_output(t.output);
-    const Var& init = node.input(input);
+}
+
+// Gradients of the initial states: what the first steps sent back through
+// each tap, zero under a truncation shorter than the loop.
+void ScanGradBuilder::InitialStateGrads() {
+  for (const TapGrad& t : tap_grads_) {
+    const ScanOutput& fo = f_.outputs[t.output];
+    const int input = f_.initial_input_of_output(t.output);
+    const Var& init = node_.input(input);
     // Steps t < |tap| read the initial value: the last rows of this tap's
     // backward output hold them (the last row is step 0).
     Var contributions =
-        slice(backward[t.backward_output], {Slice(t.tap, kNone)});
+        slice(backward_[t.backward_output], {Slice(t.tap, kNone)});
     Var in_order = slice(contributions, {Slice(kNone, kNone, -1)});
-    Var& g = grads[input];
+    Var& g = grads_[input];
     if (fo.kind == ScanOutputKind::kLast) {
       std::vector<int> pattern = {kNewAxis};
       for (int d = 0; d < init.ndim(); ++d) pattern.push_back(d);
@@ -574,11 +736,11 @@ std::vector<Var> Scan::Grad(Node& node,
       rows = inc_subtensor(slice(rows, {Slice(0, shape_i(in_order, 0))}),
                            in_order);
       Var total = index(rows, 0);
-      if (output_grads[t.output].defined()) {
+      if (output_grads_[t.output].defined()) {
         // With no steps, the final state is the initial one.
         total = total +
-                output_grads[t.output] *
-                    cast(eq(n_steps, Int(0)), output_grads[t.output].dtype());
+                output_grads_[t.output] *
+                    cast(eq(n_steps_, Int(0)), output_grads_[t.output].dtype());
       }
       g = g.defined() ? g + total : total;
     } else {
@@ -590,38 +752,46 @@ std::vector<Var> Scan::Grad(Node& node,
                         in_order);
     }
   }
-  if (truncation_allows_initial.defined()) {
-    for (int o = 0; o < O; ++o) {
-      const int input = F.initial_input_of_output(o);
-      if (input < 0 || !grads[input].defined()) continue;
-      grads[input] =
-          grads[input] * cast(truncation_allows_initial, grads[input].dtype());
+  if (truncation_allows_initial_.defined()) {
+    for (int o = 0; o < num_outputs_; ++o) {
+      const int input = f_.initial_input_of_output(o);
+      if (input < 0 || !grads_[input].defined()) continue;
+      grads_[input] = grads_[input] *
+                      cast(truncation_allows_initial_, grads_[input].dtype());
     }
   }
-  for (const SumGrad& sg : sum_grads) {
-    grads[F.first_non_sequence_input() + sg.non_sequence] =
-        backward[sg.backward_output];
+}
+
+// Gradients of the non-sequences: the accumulated sums, and one product (or
+// sum) over all steps' rows for the others.
+void ScanGradBuilder::NonSequenceGrads() {
+  for (const SumGrad& sg : sum_grads_) {
+    grads_[f_.first_non_sequence_input() + sg.non_sequence] =
+        backward_[sg.backward_output];
   }
   // Over all steps' rows at once: (Nb, n, q) -> (Nb * n, q). With no steps
   // the product has an inner size of 0 and the sum no rows: zeros.
   auto all_rows = [](const Var& v) { return reshape(v, {-1, shape_i(v, 2)}); };
-  for (const RowsGrad& rg : rows_grads) {
-    Var ys = all_rows(backward[rg.y_output]);
+  for (const RowsGrad& rg : rows_grads_) {
+    Var ys = all_rows(backward_[rg.y_output]);
     if (!rg.x_rows.defined() && rg.x_output < 0) {
-      grads[F.first_non_sequence_input() + rg.non_sequence] =
+      grads_[f_.first_non_sequence_input() + rg.non_sequence] =
           sum(ys, 0, rg.keepdims);
       continue;
     }
     const Var xs =
-        all_rows(rg.x_rows.defined() ? rg.x_rows : backward[rg.x_output]);
-    grads[F.first_non_sequence_input() + rg.non_sequence] =
+        all_rows(rg.x_rows.defined() ? rg.x_rows : backward_[rg.x_output]);
+    grads_[f_.first_non_sequence_input() + rg.non_sequence] =
         MakeGemm(transpose(xs), ys, Var(), rg.alpha, 0.0,
                  std::source_location::current());
   }
-  for (int i = 1; i < node.num_inputs(); ++i) {
-    if (grads[i].defined() && !IsFloat(node.input(i).dtype())) grads[i] = Var();
-  }
-  return grads;
+}
+
+}  // namespace
+
+std::vector<Var> Scan::Grad(Node& node,
+                            std::span<const Var> output_grads) const {
+  return ScanGradBuilder(*spec_, node, output_grads).Build();
 }
 
 }  // namespace theta

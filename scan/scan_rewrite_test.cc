@@ -8,7 +8,7 @@
 #include "gmock/gmock.h"
 #include "graph/function_graph.h"
 #include "gtest/gtest.h"
-#include "ops/elemwise_op.h"
+#include "ops/elementwise_op.h"
 #include "ops/linalg_ops.h"
 #include "ops/ops.h"
 #include "ops/test_util.h"
@@ -225,7 +225,7 @@ TEST(ScanRewriteTest, LstmBiasJoinsThePushedOutProjection) {
         spec.inner_inputs[spec.inner_non_sequence_input(j)].get());
   }
   for (Node* n : TopologicalNodes(spec.inner_outputs)) {
-    if (AsElemwise(*n) == nullptr) continue;
+    if (AsElementwise(*n) == nullptr) continue;
     for (const Var& in : n->inputs()) {
       EXPECT_FALSE(invariants.contains(in.get()))
           << n->op().name() << " reads " << in.name() << " in every step:\n"

@@ -19,43 +19,94 @@
 
 namespace theta::ew {
 
+// The ABI's values of the opcodes; they never change (binary compatibility
+// with plugins built earlier), whatever is added to THETA_EW_OPCODES.
+static_assert(THETA_EW_LOAD == 0 && THETA_EW_PARAM == 1 &&
+              THETA_EW_STORE == 2 && THETA_EW_COPY == 3);
+static_assert(THETA_EW_NEG == 10 && THETA_EW_ABS == 11 && THETA_EW_SIGN == 12 &&
+              THETA_EW_EXP == 13 && THETA_EW_LOG == 14 &&
+              THETA_EW_LOG1P == 15 && THETA_EW_EXPM1 == 16 &&
+              THETA_EW_SQRT == 17 && THETA_EW_RSQRT == 18 &&
+              THETA_EW_SQUARE == 19 && THETA_EW_RECIPROCAL == 20 &&
+              THETA_EW_TANH == 21 && THETA_EW_SIGMOID == 22 &&
+              THETA_EW_SOFTPLUS == 23 && THETA_EW_RELU == 24 &&
+              THETA_EW_SIN == 25 && THETA_EW_COS == 26 &&
+              THETA_EW_FLOOR == 27 && THETA_EW_CEIL == 28 &&
+              THETA_EW_ROUND == 29 && THETA_EW_TRUNC == 30 &&
+              THETA_EW_NOT == 31 && THETA_EW_ERF == 32 &&
+              THETA_EW_ISNAN == 33 && THETA_EW_ISINF == 34);
+static_assert(THETA_EW_ADD == 50 && THETA_EW_SUB == 51 && THETA_EW_MUL == 52 &&
+              THETA_EW_DIV == 53 && THETA_EW_MOD == 54 && THETA_EW_POW == 55 &&
+              THETA_EW_MAX == 56 && THETA_EW_MIN == 57 && THETA_EW_EQ == 58 &&
+              THETA_EW_NE == 59 && THETA_EW_LT == 60 && THETA_EW_LE == 61 &&
+              THETA_EW_GT == 62 && THETA_EW_GE == 63 && THETA_EW_AND == 64 &&
+              THETA_EW_OR == 65 && THETA_EW_XOR == 66 && THETA_EW_ATAN2 == 67 &&
+              THETA_EW_SELECT == 80 && THETA_EW_CLIP == 81);
+
 // Opcode arity: 1, 2 or 3 source registers; 0 for LOAD/PARAM/STORE, whose
 // operands are not registers (STORE reads register `a`); -1 for unknown.
 THETA_HD constexpr int Arity(int op) {
-  if (op == THETA_EW_COPY) return 1;
-  if (op >= THETA_EW_NEG && op <= THETA_EW_ISINF) return 1;
-  if (op >= THETA_EW_ADD && op <= THETA_EW_ATAN2) return 2;
-  if (op == THETA_EW_SELECT || op == THETA_EW_CLIP) return 3;
-  if (op == THETA_EW_LOAD || op == THETA_EW_PARAM || op == THETA_EW_STORE) {
-    return 0;
+  switch (op) {
+#define THETA_EW_ARITY_CASE(ID, VALUE, ARITY, KIND, NAME) \
+  case THETA_EW_##ID:                                     \
+    return ARITY;
+    THETA_EW_OPCODES(THETA_EW_ARITY_CASE)
+#undef THETA_EW_ARITY_CASE
+    default:
+      return -1;
   }
-  return -1;
+}
+
+// The opcode's kind (theta_ew_kind), or -1 for an unknown opcode.
+THETA_HD constexpr int Kind(int op) {
+  switch (op) {
+#define THETA_EW_KIND_CASE(ID, VALUE, ARITY, KIND, NAME) \
+  case THETA_EW_##ID:                                    \
+    return THETA_EW_KIND_##KIND;
+    THETA_EW_OPCODES(THETA_EW_KIND_CASE)
+#undef THETA_EW_KIND_CASE
+    default:
+      return -1;
+  }
+}
+
+// The enumerator's name without THETA_EW_ ("EXP"), or null for an unknown
+// opcode.
+THETA_HD constexpr const char* OpcodeId(int op) {
+  switch (op) {
+#define THETA_EW_ID_CASE(ID, VALUE, ARITY, KIND, NAME) \
+  case THETA_EW_##ID:                                  \
+    return #ID;
+    THETA_EW_OPCODES(THETA_EW_ID_CASE)
+#undef THETA_EW_ID_CASE
+    default:
+      return nullptr;
+  }
+}
+
+// The op's name in the core ("exp", "sqr", "switch"), or null for an unknown
+// opcode.
+THETA_HD constexpr const char* OpName(int op) {
+  switch (op) {
+#define THETA_EW_NAME_CASE(ID, VALUE, ARITY, KIND, NAME) \
+  case THETA_EW_##ID:                                    \
+    return NAME;
+    THETA_EW_OPCODES(THETA_EW_NAME_CASE)
+#undef THETA_EW_NAME_CASE
+    default:
+      return nullptr;
+  }
 }
 
 // Unary functions computed by a polynomial or a library call (not exact in
 // the last bit, and several times the cost of an add).
 THETA_HD constexpr bool IsTranscendental(int op) {
-  switch (op) {
-    case THETA_EW_EXP:
-    case THETA_EW_LOG:
-    case THETA_EW_LOG1P:
-    case THETA_EW_EXPM1:
-    case THETA_EW_TANH:
-    case THETA_EW_SIGMOID:
-    case THETA_EW_SOFTPLUS:
-    case THETA_EW_SIN:
-    case THETA_EW_COS:
-    case THETA_EW_ERF:
-      return true;
-    default:
-      return false;
-  }
+  return Kind(op) == THETA_EW_KIND_TRANSCENDENTAL;
 }
 
 // Comparisons and logical ops give 0/1; the core types their results bool.
 THETA_HD constexpr bool IsPredicate(int op) {
-  return (op >= THETA_EW_EQ && op <= THETA_EW_XOR) || op == THETA_EW_NOT ||
-         op == THETA_EW_ISNAN || op == THETA_EW_ISINF;
+  return Kind(op) == THETA_EW_KIND_PREDICATE;
 }
 
 namespace internal {

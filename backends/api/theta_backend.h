@@ -193,61 +193,102 @@ typedef struct theta_gemm_args {
  * element is written exactly once; an output may be the same array as an
  * input (identical data and strides: in place), any other overlap is
  * undefined. Inputs may have negative strides (reversed views). */
+/* Every elementwise opcode, as one X-macro table; the enum below, the
+ * reference semantics' arity and kind queries (elementwise_semantics.h), the
+ * plugins' opcode names and the core's op names are generated from it. A new
+ * opcode is one line here (a value never used before: values are the ABI and
+ * never change), its semantics in elementwise_semantics.h, and its op and
+ * gradient in the core.
+ *
+ * X(ID, VALUE, ARITY, KIND, NAME): the enumerator is THETA_EW_<ID> = VALUE;
+ * ARITY is the number of source registers (0 for LOAD, PARAM and STORE,
+ * whose operands are not registers); KIND is a theta_ew_kind without its
+ * THETA_EW_KIND_ prefix; NAME is the op's name in the core ("Elemwise{exp}",
+ * after Theano's scalar op names). THETA_EW_DATA_OPCODES lists the data
+ * movement opcodes, THETA_EW_COMPUTE_OPCODES those that compute a value from
+ * registers; THETA_EW_OPCODES both. */
+/* clang-format off */
+#define THETA_EW_DATA_OPCODES(X)                                            \
+  X(LOAD,   0, 0, DATA, "load")   /* r[dst] = input[a] */                   \
+  X(PARAM,  1, 0, DATA, "param")  /* r[dst] = params[a] */                  \
+  X(STORE,  2, 0, DATA, "store")  /* output[dst] = r[a] */
+
+#define THETA_EW_COMPUTE_OPCODES(X)                                         \
+  X(COPY,        3, 1, ARITHMETIC,     "identity") /* r[dst] = r[a] */      \
+  /* unary */                                                               \
+  X(NEG,        10, 1, ARITHMETIC,     "neg")                               \
+  X(ABS,        11, 1, ARITHMETIC,     "abs")                               \
+  X(SIGN,       12, 1, ARITHMETIC,     "sign")                              \
+  X(EXP,        13, 1, TRANSCENDENTAL, "exp")                               \
+  X(LOG,        14, 1, TRANSCENDENTAL, "log")                               \
+  X(LOG1P,      15, 1, TRANSCENDENTAL, "log1p")                             \
+  X(EXPM1,      16, 1, TRANSCENDENTAL, "expm1")                             \
+  X(SQRT,       17, 1, ARITHMETIC,     "sqrt")                              \
+  X(RSQRT,      18, 1, ARITHMETIC,     "rsqrt")                             \
+  X(SQUARE,     19, 1, ARITHMETIC,     "sqr")                               \
+  X(RECIPROCAL, 20, 1, ARITHMETIC,     "inv")                               \
+  X(TANH,       21, 1, TRANSCENDENTAL, "tanh")                              \
+  X(SIGMOID,    22, 1, TRANSCENDENTAL, "sigmoid")                           \
+  X(SOFTPLUS,   23, 1, TRANSCENDENTAL, "softplus")                          \
+  X(RELU,       24, 1, ARITHMETIC,     "relu")                              \
+  X(SIN,        25, 1, TRANSCENDENTAL, "sin")                               \
+  X(COS,        26, 1, TRANSCENDENTAL, "cos")                               \
+  X(FLOOR,      27, 1, ARITHMETIC,     "floor")                             \
+  X(CEIL,       28, 1, ARITHMETIC,     "ceil")                              \
+  X(ROUND,      29, 1, ARITHMETIC,     "round") /* half to even */          \
+  X(TRUNC,      30, 1, ARITHMETIC,     "trunc")                             \
+  X(NOT,        31, 1, PREDICATE,      "not")   /* logical: a == 0 */       \
+  X(ERF,        32, 1, TRANSCENDENTAL, "erf")                               \
+  X(ISNAN,      33, 1, PREDICATE,      "isnan")                             \
+  X(ISINF,      34, 1, PREDICATE,      "isinf")                             \
+  /* binary */                                                              \
+  X(ADD,        50, 2, ARITHMETIC,     "add")                               \
+  X(SUB,        51, 2, ARITHMETIC,     "sub")                               \
+  X(MUL,        52, 2, ARITHMETIC,     "mul")                               \
+  /* floats: a / b; integers: floor division, x / 0 = 0 */                 \
+  X(DIV,        53, 2, ARITHMETIC,     "div")                               \
+  /* floor modulo (sign of b); integers: x % 0 = 0 */                       \
+  X(MOD,        54, 2, ARITHMETIC,     "mod")                               \
+  X(POW,        55, 2, ARITHMETIC,     "pow")                               \
+  X(MAX,        56, 2, ARITHMETIC,     "maximum") /* NaN if either is NaN */\
+  X(MIN,        57, 2, ARITHMETIC,     "minimum") /* NaN if either is NaN */\
+  /* comparisons and logical ops give 1 or 0 */                             \
+  X(EQ,         58, 2, PREDICATE,      "eq")                                \
+  X(NE,         59, 2, PREDICATE,      "neq")                               \
+  X(LT,         60, 2, PREDICATE,      "lt")                                \
+  X(LE,         61, 2, PREDICATE,      "le")                                \
+  X(GT,         62, 2, PREDICATE,      "gt")                                \
+  X(GE,         63, 2, PREDICATE,      "ge")                                \
+  /* logical: (a != 0) && (b != 0) */                                       \
+  X(AND,        64, 2, PREDICATE,      "and")                               \
+  X(OR,         65, 2, PREDICATE,      "or")                                \
+  X(XOR,        66, 2, PREDICATE,      "xor")                               \
+  X(ATAN2,      67, 2, ARITHMETIC,     "atan2")                             \
+  /* ternary */                                                             \
+  X(SELECT,     80, 3, ARITHMETIC,     "switch") /* a != 0 ? b : c */       \
+  /* min(max(a, b), c), NaN in a propagates */                              \
+  X(CLIP,       81, 3, ARITHMETIC,     "clip")
+
+#define THETA_EW_OPCODES(X) THETA_EW_DATA_OPCODES(X) THETA_EW_COMPUTE_OPCODES(X)
+/* clang-format on */
+
+/* What an opcode does, for cost models and type rules: DATA moves values
+ * in or out of registers; a PREDICATE gives 1 or 0 (the core types its
+ * result bool); a TRANSCENDENTAL is computed by a polynomial or a library
+ * call (not exact in the last bit, several times the cost of an add);
+ * ARITHMETIC is everything else. */
+typedef enum theta_ew_kind {
+  THETA_EW_KIND_DATA = 0,
+  THETA_EW_KIND_ARITHMETIC = 1,
+  THETA_EW_KIND_TRANSCENDENTAL = 2,
+  THETA_EW_KIND_PREDICATE = 3
+} theta_ew_kind;
+
+#define THETA_EW_ENUMERATOR(ID, VALUE, ARITY, KIND, NAME) THETA_EW_##ID = VALUE,
 typedef enum theta_ew_opcode {
-  /* data movement */
-  THETA_EW_LOAD = 0,  /* r[dst] = input[a] */
-  THETA_EW_PARAM = 1, /* r[dst] = params[a] */
-  THETA_EW_STORE = 2, /* output[dst] = r[a] */
-  THETA_EW_COPY = 3,  /* r[dst] = r[a] */
-  /* unary */
-  THETA_EW_NEG = 10,
-  THETA_EW_ABS = 11,
-  THETA_EW_SIGN = 12,
-  THETA_EW_EXP = 13,
-  THETA_EW_LOG = 14,
-  THETA_EW_LOG1P = 15,
-  THETA_EW_EXPM1 = 16,
-  THETA_EW_SQRT = 17,
-  THETA_EW_RSQRT = 18,
-  THETA_EW_SQUARE = 19,
-  THETA_EW_RECIPROCAL = 20,
-  THETA_EW_TANH = 21,
-  THETA_EW_SIGMOID = 22,
-  THETA_EW_SOFTPLUS = 23,
-  THETA_EW_RELU = 24,
-  THETA_EW_SIN = 25,
-  THETA_EW_COS = 26,
-  THETA_EW_FLOOR = 27,
-  THETA_EW_CEIL = 28,
-  THETA_EW_ROUND = 29, /* half to even */
-  THETA_EW_TRUNC = 30,
-  THETA_EW_NOT = 31, /* logical: a == 0 */
-  THETA_EW_ERF = 32,
-  THETA_EW_ISNAN = 33,
-  THETA_EW_ISINF = 34,
-  /* binary */
-  THETA_EW_ADD = 50,
-  THETA_EW_SUB = 51,
-  THETA_EW_MUL = 52,
-  THETA_EW_DIV = 53, /* floats: a / b; integers: floor division, x / 0 = 0 */
-  THETA_EW_MOD = 54, /* floor modulo (sign of b); integers: x % 0 = 0 */
-  THETA_EW_POW = 55,
-  THETA_EW_MAX = 56, /* NaN if either is NaN */
-  THETA_EW_MIN = 57, /* NaN if either is NaN */
-  THETA_EW_EQ = 58,  /* comparisons give 1 or 0 */
-  THETA_EW_NE = 59,
-  THETA_EW_LT = 60,
-  THETA_EW_LE = 61,
-  THETA_EW_GT = 62,
-  THETA_EW_GE = 63,
-  THETA_EW_AND = 64, /* logical: (a != 0) && (b != 0) */
-  THETA_EW_OR = 65,
-  THETA_EW_XOR = 66,
-  THETA_EW_ATAN2 = 67,
-  /* ternary */
-  THETA_EW_SELECT = 80, /* a != 0 ? b : c */
-  THETA_EW_CLIP = 81    /* min(max(a, b), c), NaN in a propagates */
+  THETA_EW_OPCODES(THETA_EW_ENUMERATOR)
 } theta_ew_opcode;
+#undef THETA_EW_ENUMERATOR
 
 /* Register fields are 16 bits, so a program has at most this many
  * registers: a plugin rejects a larger num_registers with INVALID_ARGUMENT

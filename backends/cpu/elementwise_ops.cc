@@ -20,17 +20,6 @@
 namespace theta::cpu {
 namespace {
 
-// X(NAME) for every computing opcode.
-// clang-format off
-#define THETA_CPU_EW_OPS(X)                                                   \
-  X(COPY)                                                                     \
-  X(NEG) X(ABS) X(SIGN) X(EXP) X(LOG) X(LOG1P) X(EXPM1) X(SQRT) X(RSQRT)      \
-  X(SQUARE) X(RECIPROCAL) X(TANH) X(SIGMOID) X(SOFTPLUS) X(RELU) X(SIN)       \
-  X(COS) X(FLOOR) X(CEIL) X(ROUND) X(TRUNC) X(NOT) X(ERF) X(ISNAN) X(ISINF)   \
-  X(ADD) X(SUB) X(MUL) X(DIV) X(MOD) X(POW) X(MAX) X(MIN) X(EQ) X(NE) X(LT)  \
-  X(LE) X(GT) X(GE) X(AND) X(OR) X(XOR) X(ATAN2) X(SELECT) X(CLIP)
-// clang-format on
-
 // Lanes per step of RefLoop: a fixed trip count lets GCC's -O2 vectoriser
 // (cost model "very cheap") handle the loop.
 constexpr int kLanes = 16;
@@ -186,11 +175,11 @@ template <typename T>
 bool ApplyReference(int op, T* d, const T* a, const T* b, const T* c,
                     int64_t n) {
   switch (op) {
-#define THETA_CPU_CASE(NAME)                    \
-  case THETA_EW_##NAME:                         \
-    RefLoop<T, THETA_EW_##NAME>(d, a, b, c, n); \
+#define THETA_CPU_CASE(ID, VALUE, ARITY, KIND, NAME) \
+  case THETA_EW_##ID:                                \
+    RefLoop<T, THETA_EW_##ID>(d, a, b, c, n);        \
     return true;
-    THETA_CPU_EW_OPS(THETA_CPU_CASE)
+    THETA_EW_COMPUTE_OPCODES(THETA_CPU_CASE)
 #undef THETA_CPU_CASE
     default:
       return false;
@@ -415,22 +404,6 @@ template bool ApplyBlock<int32_t>(int, int32_t*, const int32_t*, const int32_t*,
 template bool ApplyBlock<int64_t>(int, int64_t*, const int64_t*, const int64_t*,
                                   const int64_t*, int64_t);
 
-const char* OpcodeName(int op) {
-  switch (op) {
-    case THETA_EW_LOAD:
-      return "LOAD";
-    case THETA_EW_PARAM:
-      return "PARAM";
-    case THETA_EW_STORE:
-      return "STORE";
-#define THETA_CPU_NAME(NAME) \
-  case THETA_EW_##NAME:      \
-    return #NAME;
-      THETA_CPU_EW_OPS(THETA_CPU_NAME)
-#undef THETA_CPU_NAME
-    default:
-      return nullptr;
-  }
-}
+const char* OpcodeName(int op) { return ew::OpcodeId(op); }
 
 }  // namespace theta::cpu

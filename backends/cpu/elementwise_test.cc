@@ -17,20 +17,19 @@ namespace {
 
 // ---- every opcode in every compute type against ew::Apply ----
 
-const int kUnary[] = {
-    THETA_EW_COPY,  THETA_EW_NEG,     THETA_EW_ABS,      THETA_EW_SIGN,
-    THETA_EW_EXP,   THETA_EW_LOG,     THETA_EW_LOG1P,    THETA_EW_EXPM1,
-    THETA_EW_SQRT,  THETA_EW_RSQRT,   THETA_EW_SQUARE,   THETA_EW_RECIPROCAL,
-    THETA_EW_TANH,  THETA_EW_SIGMOID, THETA_EW_SOFTPLUS, THETA_EW_RELU,
-    THETA_EW_SIN,   THETA_EW_COS,     THETA_EW_FLOOR,    THETA_EW_CEIL,
-    THETA_EW_ROUND, THETA_EW_TRUNC,   THETA_EW_NOT,      THETA_EW_ERF,
-    THETA_EW_ISNAN, THETA_EW_ISINF};
-const int kBinary[] = {THETA_EW_ADD, THETA_EW_SUB,  THETA_EW_MUL, THETA_EW_DIV,
-                       THETA_EW_MOD, THETA_EW_POW,  THETA_EW_MAX, THETA_EW_MIN,
-                       THETA_EW_EQ,  THETA_EW_NE,   THETA_EW_LT,  THETA_EW_LE,
-                       THETA_EW_GT,  THETA_EW_GE,   THETA_EW_AND, THETA_EW_OR,
-                       THETA_EW_XOR, THETA_EW_ATAN2};
-const int kTernary[] = {THETA_EW_SELECT, THETA_EW_CLIP};
+// Every computing opcode of the ABI's table, by arity (a new opcode is tested
+// here without being listed).
+std::vector<int> OpcodesOfArity(int arity) {
+  std::vector<int> ops;
+#define THETA_TEST_OPCODE(ID, VALUE, ARITY, KIND, NAME) \
+  if (ARITY == arity) ops.push_back(THETA_EW_##ID);
+  THETA_EW_COMPUTE_OPCODES(THETA_TEST_OPCODE)
+#undef THETA_TEST_OPCODE
+  return ops;
+}
+const std::vector<int> kUnary = OpcodesOfArity(1);
+const std::vector<int> kBinary = OpcodesOfArity(2);
+const std::vector<int> kTernary = OpcodesOfArity(3);
 
 using ew::IsTranscendental;
 
@@ -204,9 +203,9 @@ void CheckSpecialCombinations(ElementwiseTest* test) {
   a.FillBits([&](int64_t i) { return double(specials[i % k]); });
   b.FillBits([&](int64_t i) { return double(specials[(i / k) % k]); });
   c.FillBits([&](int64_t i) { return double(specials[i / (k * k)]); });
-  std::vector<int> ops(std::begin(kBinary), std::end(kBinary));
-  ops.insert(ops.end(), std::begin(kTernary), std::end(kTernary));
-  ops.insert(ops.end(), std::begin(kUnary), std::end(kUnary));
+  std::vector<int> ops = kBinary;
+  ops.insert(ops.end(), kTernary.begin(), kTernary.end());
+  ops.insert(ops.end(), kUnary.begin(), kUnary.end());
   for (int op : ops) {
     if (IsTranscendental(op)) continue;
     Program p{

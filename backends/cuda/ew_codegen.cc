@@ -94,65 +94,7 @@ const char* EwTypeName(theta_dtype dtype) {
   return "void";
 }
 
-const char* EwOpcodeName(int op) {
-  switch (op) {
-#define THETA_EW_NAME(NAME) \
-  case THETA_EW_##NAME:     \
-    return #NAME;
-    THETA_EW_NAME(LOAD)
-    THETA_EW_NAME(PARAM)
-    THETA_EW_NAME(STORE)
-    THETA_EW_NAME(COPY)
-    THETA_EW_NAME(NEG)
-    THETA_EW_NAME(ABS)
-    THETA_EW_NAME(SIGN)
-    THETA_EW_NAME(EXP)
-    THETA_EW_NAME(LOG)
-    THETA_EW_NAME(LOG1P)
-    THETA_EW_NAME(EXPM1)
-    THETA_EW_NAME(SQRT)
-    THETA_EW_NAME(RSQRT)
-    THETA_EW_NAME(SQUARE)
-    THETA_EW_NAME(RECIPROCAL)
-    THETA_EW_NAME(TANH)
-    THETA_EW_NAME(SIGMOID)
-    THETA_EW_NAME(SOFTPLUS)
-    THETA_EW_NAME(RELU)
-    THETA_EW_NAME(SIN)
-    THETA_EW_NAME(COS)
-    THETA_EW_NAME(FLOOR)
-    THETA_EW_NAME(CEIL)
-    THETA_EW_NAME(ROUND)
-    THETA_EW_NAME(TRUNC)
-    THETA_EW_NAME(NOT)
-    THETA_EW_NAME(ERF)
-    THETA_EW_NAME(ISNAN)
-    THETA_EW_NAME(ISINF)
-    THETA_EW_NAME(ADD)
-    THETA_EW_NAME(SUB)
-    THETA_EW_NAME(MUL)
-    THETA_EW_NAME(DIV)
-    THETA_EW_NAME(MOD)
-    THETA_EW_NAME(POW)
-    THETA_EW_NAME(MAX)
-    THETA_EW_NAME(MIN)
-    THETA_EW_NAME(EQ)
-    THETA_EW_NAME(NE)
-    THETA_EW_NAME(LT)
-    THETA_EW_NAME(LE)
-    THETA_EW_NAME(GT)
-    THETA_EW_NAME(GE)
-    THETA_EW_NAME(AND)
-    THETA_EW_NAME(OR)
-    THETA_EW_NAME(XOR)
-    THETA_EW_NAME(ATAN2)
-    THETA_EW_NAME(SELECT)
-    THETA_EW_NAME(CLIP)
-#undef THETA_EW_NAME
-    default:
-      return nullptr;
-  }
-}
+const char* EwOpcodeName(int op) { return ew::OpcodeId(op); }
 
 std::string EwKernelSpec::Key() const {
   std::string key;

@@ -10,8 +10,8 @@
 // its type says its size is 1 (Theano's rule): declare such inputs with
 // row()/col()/a static shape, or use dimshuffle with 'x'. Plain C++ numbers
 // are "weak": they take the other operand's dtype (x * 2.0 stays float32).
-#ifndef THETA_OPS_ELEMWISE_H_
-#define THETA_OPS_ELEMWISE_H_
+#ifndef THETA_OPS_ELEMENTWISE_H_
+#define THETA_OPS_ELEMENTWISE_H_
 
 #include <source_location>
 
@@ -132,4 +132,4 @@ Var constant(double value, DType dtype,
 
 }  // namespace theta
 
-#endif  // THETA_OPS_ELEMWISE_H_
+#endif  // THETA_OPS_ELEMENTWISE_H_

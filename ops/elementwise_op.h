@@ -1,12 +1,12 @@
-// The Elemwise op: a scalar program (the backend's elementwise bytecode)
+// The Elementwise op: a scalar program (the backend's elementwise bytecode)
 // applied at every position of its broadcast inputs. A single operation is
 // a one-instruction program; fusion merges chains of them into one program
 // run in one pass over memory.
 //
 //   ScalarProgram p = ScalarProgram::Single(THETA_EW_ADD, 2, DType::kFloat32);
-//   auto op = std::make_shared<Elemwise>(p, DType::kFloat32);
-#ifndef THETA_OPS_ELEMWISE_OP_H_
-#define THETA_OPS_ELEMWISE_OP_H_
+//   auto op = std::make_shared<Elementwise>(p, DType::kFloat32);
+#ifndef THETA_OPS_ELEMENTWISE_OP_H_
+#define THETA_OPS_ELEMENTWISE_OP_H_
 
 #include <string>
 #include <vector>
@@ -55,10 +55,10 @@ struct ScalarProgram {
 // compile time quadratic in the chain's length).
 inline constexpr int kMaxFusedOperations = 1024;
 
-class Elemwise final : public Op {
+class Elementwise final : public Op {
  public:
   // `output_dtypes` gives each output's dtype (stores convert to it).
-  Elemwise(ScalarProgram program, std::vector<DType> output_dtypes);
+  Elementwise(ScalarProgram program, std::vector<DType> output_dtypes);
 
   const ScalarProgram& program() const { return program_; }
   const std::vector<DType>& output_dtypes() const { return output_dtypes_; }
@@ -89,20 +89,16 @@ class Elemwise final : public Op {
   size_t hash_;
 };
 
-// The Elemwise op of `node`, or null.
-const Elemwise* AsElemwise(const Node& node);
-// True when `node` is a single-operation Elemwise with this opcode.
-bool IsElemwiseOp(const Node* node, int opcode);
+// The Elementwise op of `node`, or null.
+const Elementwise* AsElementwise(const Node& node);
+// True when `node` is a single-operation Elementwise with this opcode.
+bool IsElementwiseOp(const Node* node, int opcode);
 
 // Builds an elementwise node of one operation on `inputs` (ranks aligned by
 // the caller), computing in `compute` and producing `out_dtype`.
-Var MakeElemwise(int opcode, std::vector<Var> inputs, DType compute,
-                 DType out_dtype, std::source_location loc);
-
-// Sums `grad` over the dimensions where `type` broadcasts but `grad` does
-// not, so that it has `type`'s shape (the gradient of broadcasting).
-Var SumToBroadcast(const Var& grad, const TensorType& type);
+Var MakeElementwise(int opcode, std::vector<Var> inputs, DType compute,
+                    DType out_dtype, std::source_location loc);
 
 }  // namespace theta
 
-#endif  // THETA_OPS_ELEMWISE_OP_H_
+#endif  // THETA_OPS_ELEMENTWISE_OP_H_

@@ -1,24 +1,25 @@
-// Gradients of the single-operation Elemwise ops (fused programs exist only
+// Gradients of the single-operation Elementwise ops (fused programs exist only
 // after compilation and are never differentiated).
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
 #include "backends/api/elementwise_semantics.h"
-#include "ops/elemwise.h"
-#include "ops/elemwise_op.h"
+#include "ops/elementwise.h"
+#include "ops/elementwise_op.h"
+#include "ops/grad_util.h"
 #include "ops/shape.h"
 
 namespace theta {
 
-bool Elemwise::IsDifferentiable(int input) const {
+bool Elementwise::IsDifferentiable(int input) const {
   const int op = program_.single_opcode();
   if (ew::IsPredicate(op)) return false;
   if (op == THETA_EW_SELECT && input == 0) return false;
   return true;
 }
 
-std::vector<Var> Elemwise::Grad(Node& node,
-                                std::span<const Var> output_grads) const {
+std::vector<Var> Elementwise::Grad(Node& node,
+                                   std::span<const Var> output_grads) const {
   const int op = program_.single_opcode();
   std::vector<Var> grads(node.num_inputs());
   const Var& gz = output_grads[0];

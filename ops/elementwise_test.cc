@@ -1,12 +1,14 @@
-#include "ops/elemwise.h"
+#include "ops/elementwise.h"
 
 #include <cmath>
+#include <cstring>
 #include <functional>
 #include <limits>
 
+#include "backends/registry.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "ops/elemwise_op.h"
+#include "ops/elementwise_op.h"
 #include "ops/ops.h"
 #include "ops/test_util.h"
 
@@ -161,7 +163,7 @@ INSTANTIATE_TEST_SUITE_P(
                                         static_cast<int>(BinaryCases().size())),
                        ::testing::Values(DType::kFloat32, DType::kFloat64)));
 
-TEST(ElemwiseTest, BvectorIsBoolLikeComparisons) {
+TEST(ElementwiseTest, BvectorIsBoolLikeComparisons) {
   // b is bool in Theta (int8 in Theano): a bvector holds a comparison.
   Var x = dvector("x");
   Var mask = bvector("mask");
@@ -173,7 +175,7 @@ TEST(ElemwiseTest, BvectorIsBoolLikeComparisons) {
   EXPECT_TRUE(AllClose(Run1({x}, switch_(x > 0.0, x, 0.0), {xv}), {0, 2}));
 }
 
-TEST(ElemwiseTest, ColumnAndRowBroadcastTogether) {
+TEST(ElementwiseTest, ColumnAndRowBroadcastTogether) {
   Var c = col("c", DType::kFloat64);
   Var r = row("r", DType::kFloat64);
   Tensor cv(std::vector<double>{1, 2, 3}, {3, 1});
@@ -183,7 +185,7 @@ TEST(ElemwiseTest, ColumnAndRowBroadcastTogether) {
   EXPECT_TRUE(AllClose(out, {10, 20, 20, 40, 30, 60}));
 }
 
-TEST(ElemwiseTest, RankAlignmentAddsLeadingBroadcastDims) {
+TEST(ElementwiseTest, RankAlignmentAddsLeadingBroadcastDims) {
   Var m = matrix("m", DType::kFloat64);
   Var v = vector("v", DType::kFloat64);
   Var y = m + v;  // v becomes (1, n)
@@ -194,7 +196,7 @@ TEST(ElemwiseTest, RankAlignmentAddsLeadingBroadcastDims) {
   EXPECT_TRUE(AllClose(out, {11, 22, 13, 24}));
 }
 
-TEST(ElemwiseTest, WeakNumbersKeepTheTensorDtype) {
+TEST(ElementwiseTest, WeakNumbersKeepTheTensorDtype) {
   Var x = fvector("x");
   EXPECT_EQ((x * 2.5).dtype(), DType::kFloat32);
   EXPECT_EQ((2 * x).dtype(), DType::kFloat32);
@@ -208,7 +210,7 @@ TEST(ElemwiseTest, WeakNumbersKeepTheTensorDtype) {
   EXPECT_EQ(exp(i).dtype(), DType::kFloat64);
 }
 
-TEST(ElemwiseTest, IntegerArithmeticFollowsPython) {
+TEST(ElementwiseTest, IntegerArithmeticFollowsPython) {
   Var a = lvector("a");
   Var b = lvector("b");
   Tensor av(std::vector<int64_t>{7, -7, 7, -7, 5});
@@ -219,7 +221,7 @@ TEST(ElemwiseTest, IntegerArithmeticFollowsPython) {
   EXPECT_TRUE(AllClose(Run1({a, b}, pow(a, b), {av, bv}), {49, 49, 0, 0, 1}));
 }
 
-TEST(ElemwiseTest, ComparisonsLogicSwitchAndClip) {
+TEST(ElementwiseTest, ComparisonsLogicSwitchAndClip) {
   Var x = dvector("x");
   Tensor xv(std::vector<double>{-2, -0.5, 0, 0.5, 2});
   EXPECT_TRUE(AllClose(Run1({x}, x > 0.0, {xv}), {0, 0, 0, 1, 1}));
@@ -239,7 +241,7 @@ TEST(ElemwiseTest, ComparisonsLogicSwitchAndClip) {
       AllClose(Run1({x}, clip(x, -1.0, 1.0), {xv}), {-1, -0.5, 0, 0.5, 1}));
 }
 
-TEST(ElemwiseTest, NanAndInfPropagate) {
+TEST(ElementwiseTest, NanAndInfPropagate) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   const double inf = std::numeric_limits<double>::infinity();
   Var x = dvector("x");
@@ -251,7 +253,7 @@ TEST(ElemwiseTest, NanAndInfPropagate) {
   EXPECT_TRUE(AllClose(Run1({x}, isinf(x), {xv}), {0, 1, 1, 0}));
 }
 
-TEST(ElemwiseTest, CastsTruncateTowardZero) {
+TEST(ElementwiseTest, CastsTruncateTowardZero) {
   Var x = dvector("x");
   Tensor xv(std::vector<double>{-2.7, -0.5, 0.5, 2.7});
   Tensor out = Run1({x}, cast(x, DType::kInt32), {xv});
@@ -265,17 +267,17 @@ TEST(ElemwiseTest, CastsTruncateTowardZero) {
   EXPECT_TRUE(AllClose(f, {0.5, 1.5}));
 }
 
-TEST(ElemwiseTest, BuildTimeBroadcastErrorNamesShapesAndLocation) {
+TEST(ElementwiseTest, BuildTimeBroadcastErrorNamesShapesAndLocation) {
   Var a = tensor(DType::kFloat32, {3, 4}, "a");
   Var b = tensor(DType::kFloat32, {3, 5}, "b");
   std::string message = ErrorOf([&] { a + b; });
   EXPECT_THAT(message, HasSubstr("Elemwise{add}"));
   EXPECT_THAT(message, HasSubstr("shapes do not broadcast"));
   EXPECT_THAT(message, HasSubstr("size 5 in dimension 1"));
-  EXPECT_THAT(message, HasSubstr("elemwise_test.cc:"));
+  EXPECT_THAT(message, HasSubstr("elementwise_test.cc:"));
 }
 
-TEST(ElemwiseTest, RunTimeShapeMismatchNamesTheNode) {
+TEST(ElementwiseTest, RunTimeShapeMismatchNamesTheNode) {
   Var a = matrix("a");
   Var b = matrix("b");
   Function f = function({a, b}, {a * b});
@@ -285,10 +287,10 @@ TEST(ElemwiseTest, RunTimeShapeMismatchNamesTheNode) {
   EXPECT_THAT(message, HasSubstr("shape mismatch in dimension 1"));
   EXPECT_THAT(message, HasSubstr("size 3"));
   EXPECT_THAT(message, HasSubstr("size 4"));
-  EXPECT_THAT(message, HasSubstr("elemwise_test.cc:"));
+  EXPECT_THAT(message, HasSubstr("elementwise_test.cc:"));
 }
 
-TEST(ElemwiseTest, SizeOneDimensionBroadcastsOnlyWhenItsTypeSaysSo) {
+TEST(ElementwiseTest, SizeOneDimensionBroadcastsOnlyWhenItsTypeSaysSo) {
   Var a = matrix("a");
   Var b = matrix("b");  // not declared broadcastable
   Function f = function({a, b}, {a + b});
@@ -298,7 +300,7 @@ TEST(ElemwiseTest, SizeOneDimensionBroadcastsOnlyWhenItsTypeSaysSo) {
   EXPECT_THAT(message, HasSubstr("broadcasts only when its type says"));
 }
 
-TEST(ElemwiseTest, LargeInputsCrossKernelBlocks) {
+TEST(ElementwiseTest, LargeInputsCrossKernelBlocks) {
   Var x = fvector("x");
   Tensor xv = Random(DType::kFloat32, {100003}, 9);
   Tensor out = Run1({x}, tanh(x) * 2.0f + 1.0f, {xv});
@@ -309,13 +311,13 @@ TEST(ElemwiseTest, LargeInputsCrossKernelBlocks) {
 // A program the backend's 16-bit register fields cannot encode is refused
 // when the function is planned, with the limit named, instead of reaching a
 // backend that would wrap its register numbers.
-TEST(ElemwiseTest, ProgramsBeyondTheRegisterEncodingAreRefused) {
+TEST(ElementwiseTest, ProgramsBeyondTheRegisterEncodingAreRefused) {
   Var x = dvector("x");
   ScalarProgram p = ScalarProgram::Single(THETA_EW_NEG, 1, DType::kFloat64);
   p.num_registers = THETA_EW_MAX_REGISTERS + 1;
   Var y = ApplyOp1(
-      std::make_shared<Elemwise>(p, std::vector<DType>{DType::kFloat64}), {x},
-      std::source_location::current());
+      std::make_shared<Elementwise>(p, std::vector<DType>{DType::kFloat64}),
+      {x}, std::source_location::current());
   Function f = function({x}, {y}, {.rewrite = false});
   EXPECT_THAT(ErrorOf([&] {
                 f({Tensor(std::vector<double>{1, 2})});
@@ -326,14 +328,30 @@ TEST(ElemwiseTest, ProgramsBeyondTheRegisterEncodingAreRefused) {
   ScalarProgram q = ScalarProgram::Single(THETA_EW_NEG, 1, DType::kFloat64);
   q.instrs[1].a = 1;
   Var z = ApplyOp1(
-      std::make_shared<Elemwise>(q, std::vector<DType>{DType::kFloat64}), {x},
-      std::source_location::current());
+      std::make_shared<Elementwise>(q, std::vector<DType>{DType::kFloat64}),
+      {x}, std::source_location::current());
   Function g = function({x}, {z}, {.rewrite = false});
   EXPECT_THAT(ErrorOf([&] {
                 g({Tensor(std::vector<double>{1, 2})});
               }),
               HasSubstr("instruction 1 (neg) reads register 1 before any "
                         "instruction writes it"));
+}
+
+// A plugin's message names its kernel already; the backend's prefix does not
+// name it again ("cpu: elementwise: elementwise: ..." before).
+TEST(ElementwiseTest, PluginErrorsNameTheKernelOnce) {
+  backends::Backend& backend = backends::current();
+  theta_elementwise_args args;
+  std::memset(&args, 0, sizeof(args));
+  args.struct_size = sizeof(args);  // and no program
+  absl::Status s = backend.Check(
+      backend.api().elementwise(backend.stream(), &args), "elementwise");
+  ASSERT_FALSE(s.ok());
+  const std::string prefix = std::string(backend.name()) + ": elementwise: ";
+  EXPECT_EQ(std::string(s.message()).rfind(prefix, 0), 0u) << s.message();
+  EXPECT_THAT(s.message(),
+              ::testing::Not(HasSubstr("elementwise: elementwise")));
 }
 
 }  // namespace

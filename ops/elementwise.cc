@@ -1,13 +1,13 @@
 // Builders of elementwise nodes: operand resolution (weak numbers, rank
 // alignment) and Theano's dtype rules per kind of operation.
-#include "ops/elemwise.h"
+#include "ops/elementwise.h"
 
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
 #include "backends/api/elementwise_semantics.h"
 #include "backends/error.h"
-#include "ops/elemwise_op.h"
+#include "ops/elementwise_op.h"
 #include "ops/shape.h"
 
 namespace theta {
@@ -104,7 +104,7 @@ Var Build(int opcode, Kind kind, std::initializer_list<const Operand*> list) {
       out = DType::kBool;
       break;
   }
-  return MakeElemwise(opcode, std::move(vars), compute, out, loc);
+  return MakeElementwise(opcode, std::move(vars), compute, out, loc);
 }
 
 Var Unary(int opcode, Kind kind, const Operand& x) {
@@ -256,7 +256,7 @@ Var cast(const Var& x, DType dtype, std::source_location loc) {
     compute = (from == DType::kInt64 || dtype == DType::kInt64) ? DType::kInt64
                                                                 : DType::kInt32;
   }
-  return MakeElemwise(THETA_EW_COPY, {x}, compute, dtype, loc);
+  return MakeElementwise(THETA_EW_COPY, {x}, compute, dtype, loc);
 }
 
 }  // namespace theta

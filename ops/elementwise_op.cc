@@ -1,4 +1,4 @@
-#include "ops/elemwise_op.h"
+#include "ops/elementwise_op.h"
 
 #include <algorithm>
 #include <functional>
@@ -7,109 +7,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "backends/api/elementwise_semantics.h"
-#include "ops/reduce.h"
 #include "ops/shape.h"
 
 namespace theta {
 namespace {
 
+// The op's name ("exp"); "?" for the data movement opcodes and unknown ones.
 const char* OpcodeName(int op) {
-  switch (op) {
-    case THETA_EW_COPY:
-      return "identity";
-    case THETA_EW_NEG:
-      return "neg";
-    case THETA_EW_ABS:
-      return "abs";
-    case THETA_EW_SIGN:
-      return "sign";
-    case THETA_EW_EXP:
-      return "exp";
-    case THETA_EW_LOG:
-      return "log";
-    case THETA_EW_LOG1P:
-      return "log1p";
-    case THETA_EW_EXPM1:
-      return "expm1";
-    case THETA_EW_SQRT:
-      return "sqrt";
-    case THETA_EW_RSQRT:
-      return "rsqrt";
-    case THETA_EW_SQUARE:
-      return "sqr";
-    case THETA_EW_RECIPROCAL:
-      return "inv";
-    case THETA_EW_TANH:
-      return "tanh";
-    case THETA_EW_SIGMOID:
-      return "sigmoid";
-    case THETA_EW_SOFTPLUS:
-      return "softplus";
-    case THETA_EW_RELU:
-      return "relu";
-    case THETA_EW_SIN:
-      return "sin";
-    case THETA_EW_COS:
-      return "cos";
-    case THETA_EW_FLOOR:
-      return "floor";
-    case THETA_EW_CEIL:
-      return "ceil";
-    case THETA_EW_ROUND:
-      return "round";
-    case THETA_EW_TRUNC:
-      return "trunc";
-    case THETA_EW_NOT:
-      return "not";
-    case THETA_EW_ERF:
-      return "erf";
-    case THETA_EW_ISNAN:
-      return "isnan";
-    case THETA_EW_ISINF:
-      return "isinf";
-    case THETA_EW_ADD:
-      return "add";
-    case THETA_EW_SUB:
-      return "sub";
-    case THETA_EW_MUL:
-      return "mul";
-    case THETA_EW_DIV:
-      return "div";
-    case THETA_EW_MOD:
-      return "mod";
-    case THETA_EW_POW:
-      return "pow";
-    case THETA_EW_MAX:
-      return "maximum";
-    case THETA_EW_MIN:
-      return "minimum";
-    case THETA_EW_EQ:
-      return "eq";
-    case THETA_EW_NE:
-      return "neq";
-    case THETA_EW_LT:
-      return "lt";
-    case THETA_EW_LE:
-      return "le";
-    case THETA_EW_GT:
-      return "gt";
-    case THETA_EW_GE:
-      return "ge";
-    case THETA_EW_AND:
-      return "and";
-    case THETA_EW_OR:
-      return "or";
-    case THETA_EW_XOR:
-      return "xor";
-    case THETA_EW_ATAN2:
-      return "atan2";
-    case THETA_EW_SELECT:
-      return "switch";
-    case THETA_EW_CLIP:
-      return "clip";
-    default:
-      return "?";
-  }
+  const char* name = ew::OpName(op);
+  return name == nullptr || ew::Kind(op) == THETA_EW_KIND_DATA ? "?" : name;
 }
 
 // Evaluates a program on the host for small values (shapes, scalars).
@@ -160,9 +66,9 @@ void RunOnHost(const ScalarProgram& p, std::span<const HostValue* const> in,
 }
 
 // The launch of an elementwise program for fixed shapes.
-class ElemwiseLaunch : public Launch {
+class ElementwiseLaunch : public Launch {
  public:
-  ElemwiseLaunch(const ScalarProgram& program, LaunchContext& ctx) {
+  ElementwiseLaunch(const ScalarProgram& program, LaunchContext& ctx) {
     const Dims& out_shape = ctx.outputs[0].shape;
     shape_ = out_shape;
     instrs_ = program.instrs;
@@ -384,27 +290,28 @@ size_t ScalarProgram::Hash() const {
   return h;
 }
 
-Elemwise::Elemwise(ScalarProgram program, std::vector<DType> output_dtypes)
+Elementwise::Elementwise(ScalarProgram program,
+                         std::vector<DType> output_dtypes)
     : program_(std::move(program)),
       output_dtypes_(std::move(output_dtypes)),
       single_opcode_(program_.single_opcode()),
       hash_(program_.Hash()) {}
 
-std::string Elemwise::name() const {
+std::string Elementwise::name() const {
   return absl::StrCat("Elemwise{", program_.Describe(), "}");
 }
 
-bool Elemwise::Equals(const Op& other) const {
-  const auto* o = typeid(other) == typeid(Elemwise)
-                      ? static_cast<const Elemwise*>(&other)
+bool Elementwise::Equals(const Op& other) const {
+  const auto* o = typeid(other) == typeid(Elementwise)
+                      ? static_cast<const Elementwise*>(&other)
                       : nullptr;
   return o != nullptr && o->hash_ == hash_ && o->program_ == program_ &&
          o->output_dtypes_ == output_dtypes_;
 }
 
-size_t Elemwise::Hash() const { return hash_; }
+size_t Elementwise::Hash() const { return hash_; }
 
-absl::StatusOr<std::vector<TensorType>> Elemwise::OutputTypes(
+absl::StatusOr<std::vector<TensorType>> Elementwise::OutputTypes(
     std::span<const Var> inputs) const {
   if (static_cast<int>(inputs.size()) != program_.num_inputs) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -438,7 +345,7 @@ absl::StatusOr<std::vector<TensorType>> Elemwise::OutputTypes(
   return out;
 }
 
-absl::Status Elemwise::InferShapes(ShapeContext& ctx) const {
+absl::Status Elementwise::InferShapes(ShapeContext& ctx) const {
   const int ndim = ctx.node.output_variable(0)->type().ndim();
   Dims shape = Dims::Filled(ndim, 1);
   for (int d = 0; d < ndim; ++d) {
@@ -466,7 +373,7 @@ absl::Status Elemwise::InferShapes(ShapeContext& ctx) const {
   return absl::OkStatus();
 }
 
-bool Elemwise::ConsumesHostValue(const Node& node, int input) const {
+bool Elementwise::ConsumesHostValue(const Node& node, int input) const {
   // A single value is passed to the kernel as a parameter.
   for (int64_t d : node.input(input).type().shape()) {
     if (d != 1) return false;
@@ -474,7 +381,7 @@ bool Elemwise::ConsumesHostValue(const Node& node, int input) const {
   return true;
 }
 
-absl::Status Elemwise::EvaluateOnHost(HostEvalContext& ctx) const {
+absl::Status Elementwise::EvaluateOnHost(HostEvalContext& ctx) const {
   Dims shape = ctx.outputs[0].shape;
   // The static output shape may hold unknowns; compute it from the inputs.
   const int ndim = shape.size();
@@ -508,55 +415,32 @@ absl::Status Elemwise::EvaluateOnHost(HostEvalContext& ctx) const {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::unique_ptr<Launch>> Elemwise::MakeLaunch(
+absl::StatusOr<std::unique_ptr<Launch>> Elementwise::MakeLaunch(
     LaunchContext& ctx) const {
   if (absl::Status s = program_.Validate(); !s.ok()) return s;
-  return std::unique_ptr<Launch>(new ElemwiseLaunch(program_, ctx));
+  return std::unique_ptr<Launch>(new ElementwiseLaunch(program_, ctx));
 }
 
-const Elemwise* AsElemwise(const Node& node) {
-  // Elemwise is final: a type comparison is enough (and cheaper).
-  return node.op_type() == typeid(Elemwise)
-             ? static_cast<const Elemwise*>(&node.op())
+const Elementwise* AsElementwise(const Node& node) {
+  // Elementwise is final: a type comparison is enough (and cheaper).
+  return node.op_type() == typeid(Elementwise)
+             ? static_cast<const Elementwise*>(&node.op())
              : nullptr;
 }
 
-bool IsElemwiseOp(const Node* node, int opcode) {
+bool IsElementwiseOp(const Node* node, int opcode) {
   if (node == nullptr) return false;
-  const Elemwise* e = AsElemwise(*node);
+  const Elementwise* e = AsElementwise(*node);
   return e != nullptr && e->single_opcode() == opcode;
 }
 
-Var MakeElemwise(int opcode, std::vector<Var> inputs, DType compute,
-                 DType out_dtype, std::source_location loc) {
+Var MakeElementwise(int opcode, std::vector<Var> inputs, DType compute,
+                    DType out_dtype, std::source_location loc) {
   const int arity = static_cast<int>(inputs.size());
-  auto op =
-      std::make_shared<Elemwise>(ScalarProgram::Single(opcode, arity, compute),
-                                 std::vector<DType>{out_dtype});
+  auto op = std::make_shared<Elementwise>(
+      ScalarProgram::Single(opcode, arity, compute),
+      std::vector<DType>{out_dtype});
   return ApplyOp1(std::move(op), std::move(inputs), loc);
-}
-
-Var SumToBroadcast(const Var& grad, const TensorType& type) {
-  if (!grad.defined()) return grad;
-  std::vector<int> axes;
-  const int offset = grad.ndim() - type.ndim();
-  for (int d = 0; d < offset; ++d) axes.push_back(d);
-  for (int d = 0; d < type.ndim(); ++d) {
-    if (type.broadcastable(d) && !grad.type().broadcastable(d + offset)) {
-      axes.push_back(d + offset);
-    }
-  }
-  Var g = grad;
-  if (!axes.empty()) {
-    g = sum(g, AxisList(axes), /*keepdims=*/true);
-    if (offset > 0) {
-      std::vector<int> pattern;
-      for (int d = 0; d < type.ndim(); ++d) pattern.push_back(d + offset);
-      g = dimshuffle(g, pattern);
-    }
-  }
-  if (g.dtype() != type.dtype()) g = cast(g, type.dtype());
-  return g;
 }
 
 }  // namespace theta
