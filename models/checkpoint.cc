@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "base/status_macros.h"
 
 namespace theta::models {
 namespace {
@@ -48,8 +49,7 @@ absl::Status SaveCheckpoint(const std::string& path,
                             const std::vector<SharedVar>& vars,
                             const std::map<std::string, std::string>& metadata,
                             const SafetensorsWriteOptions& options) {
-  absl::Status s = CheckNames(path, vars);
-  if (!s.ok()) return s;
+  THETA_RETURN_IF_ERROR(CheckNames(path, vars));
   std::vector<NamedTensor> tensors;
   tensors.reserve(vars.size());
   for (const SharedVar& v : vars) tensors.push_back({v.name(), v.get_value()});
@@ -59,16 +59,14 @@ absl::Status SaveCheckpoint(const std::string& path,
 absl::Status LoadCheckpoint(const std::string& path,
                             const std::vector<SharedVar>& vars,
                             std::map<std::string, std::string>* metadata) {
-  absl::Status s = CheckNames(path, vars);
-  if (!s.ok()) return s;
-  absl::StatusOr<SafetensorsContents> contents = ReadSafetensors(path);
-  if (!contents.ok()) return contents.status();
+  THETA_RETURN_IF_ERROR(CheckNames(path, vars));
+  THETA_ASSIGN_OR_RETURN(SafetensorsContents contents, ReadSafetensors(path));
   std::vector<const Tensor*> found(vars.size());
   std::set<std::string> wanted;
   for (size_t i = 0; i < vars.size(); ++i) {
     const SharedVar& v = vars[i];
     wanted.insert(v.name());
-    found[i] = contents->Find(v.name());
+    found[i] = contents.Find(v.name());
     if (found[i] == nullptr) {
       return absl::InvalidArgumentError(absl::StrCat(
           "checkpoint ", path, " has no tensor '", v.name(),
@@ -84,7 +82,7 @@ absl::Status LoadCheckpoint(const std::string& path,
           " in the model (a checkpoint of another architecture?)"));
     }
   }
-  for (const NamedTensor& t : contents->tensors) {
+  for (const NamedTensor& t : contents.tensors) {
     if (!wanted.contains(t.name)) {
       return absl::InvalidArgumentError(
           absl::StrCat("checkpoint ", path, " has a tensor '", t.name,
@@ -93,7 +91,7 @@ absl::Status LoadCheckpoint(const std::string& path,
     }
   }
   for (size_t i = 0; i < vars.size(); ++i) vars[i].set_value(*found[i]);
-  if (metadata != nullptr) *metadata = std::move(contents->metadata);
+  if (metadata != nullptr) *metadata = std::move(contents.metadata);
   return absl::OkStatus();
 }
 

@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "base/status_macros.h"
 #include "graph/dims.h"
 #include "nlohmann/json.hpp"
 
@@ -109,13 +110,13 @@ absl::Status ParseEntry(const std::string& name, const Json& value,
                      absl::StrCat("tensor '", name, "': no \"", field, "\""));
     }
   }
-  absl::Status s = ParseDTypeOf(name, value["dtype"], source, &entry->dtype);
-  if (!s.ok()) return s;
+  THETA_RETURN_IF_ERROR(
+      ParseDTypeOf(name, value["dtype"], source, &entry->dtype));
   std::vector<uint64_t> shape, offsets;
-  s = ParseUints(name, "shape", value["shape"], source, &shape);
-  if (!s.ok()) return s;
-  s = ParseUints(name, "data_offsets", value["data_offsets"], source, &offsets);
-  if (!s.ok()) return s;
+  THETA_RETURN_IF_ERROR(
+      ParseUints(name, "shape", value["shape"], source, &shape));
+  THETA_RETURN_IF_ERROR(ParseUints(name, "data_offsets", value["data_offsets"],
+                                   source, &offsets));
   if (shape.size() > static_cast<size_t>(kMaxDims)) {
     return Invalid(source,
                    absl::StrCat("tensor '", name, "' has rank ", shape.size(),
@@ -214,17 +215,14 @@ absl::StatusOr<Header> ParseHeader(absl::string_view text, uint64_t data_size,
   Header header;
   for (const auto& [key, value] : json.items()) {
     if (key == "__metadata__") {
-      absl::Status s = ParseMetadata(value, source, &header.metadata);
-      if (!s.ok()) return s;
+      THETA_RETURN_IF_ERROR(ParseMetadata(value, source, &header.metadata));
       continue;
     }
     Entry entry;
-    absl::Status s = ParseEntry(key, value, data_size, source, &entry);
-    if (!s.ok()) return s;
+    THETA_RETURN_IF_ERROR(ParseEntry(key, value, data_size, source, &entry));
     header.entries.push_back(std::move(entry));
   }
-  absl::Status s = CheckLayout(header.entries, data_size, source);
-  if (!s.ok()) return s;
+  THETA_RETURN_IF_ERROR(CheckLayout(header.entries, data_size, source));
   return header;
 }
 
@@ -276,15 +274,15 @@ const char* SafetensorsDType(DType dtype) {
 
 absl::StatusOr<SafetensorsContents> ParseSafetensors(absl::string_view bytes,
                                                      absl::string_view source) {
-  absl::StatusOr<uint64_t> n = CheckHeaderLength(bytes, bytes.size(), source);
-  if (!n.ok()) return n.status();
-  const uint64_t data_start = 8 + *n;
-  absl::StatusOr<Header> header =
-      ParseHeader(bytes.substr(8, *n), bytes.size() - data_start, source);
-  if (!header.ok()) return header.status();
+  THETA_ASSIGN_OR_RETURN(const uint64_t n,
+                         CheckHeaderLength(bytes, bytes.size(), source));
+  const uint64_t data_start = 8 + n;
+  THETA_ASSIGN_OR_RETURN(
+      Header header,
+      ParseHeader(bytes.substr(8, n), bytes.size() - data_start, source));
   SafetensorsContents out;
-  out.metadata = std::move(header->metadata);
-  for (const Entry& e : header->entries) {
+  out.metadata = std::move(header.metadata);
+  for (const Entry& e : header.entries) {
     Tensor t(e.dtype, std::span<const int64_t>(e.shape));
     if (e.end > e.begin) {
       std::memcpy(t.raw_data(), bytes.data() + data_start + e.begin,
@@ -326,24 +324,19 @@ absl::StatusOr<SafetensorsContents> ReadSafetensors(const std::string& path) {
     return absl::OkStatus();
   };
   char prefix[8] = {};
-  if (size >= 8) {
-    absl::Status s = read_at(prefix, 8, 0);
-    if (!s.ok()) return s;
-  }
-  absl::StatusOr<uint64_t> n =
-      CheckHeaderLength(absl::string_view(prefix, 8), size, path);
-  if (!n.ok()) return n.status();
-  std::string text(*n, '\0');
-  absl::Status s = read_at(text.data(), *n, 8);
-  if (!s.ok()) return s;
-  absl::StatusOr<Header> header = ParseHeader(text, size - 8 - *n, path);
-  if (!header.ok()) return header.status();
+  if (size >= 8) THETA_RETURN_IF_ERROR(read_at(prefix, 8, 0));
+  THETA_ASSIGN_OR_RETURN(
+      const uint64_t n,
+      CheckHeaderLength(absl::string_view(prefix, 8), size, path));
+  std::string text(n, '\0');
+  THETA_RETURN_IF_ERROR(read_at(text.data(), n, 8));
+  THETA_ASSIGN_OR_RETURN(Header header, ParseHeader(text, size - 8 - n, path));
   SafetensorsContents out;
-  out.metadata = std::move(header->metadata);
-  for (const Entry& e : header->entries) {
+  out.metadata = std::move(header.metadata);
+  for (const Entry& e : header.entries) {
     Tensor t(e.dtype, std::span<const int64_t>(e.shape));
-    s = read_at(t.raw_data(), e.end - e.begin, 8 + *n + e.begin);
-    if (!s.ok()) return s;
+    THETA_RETURN_IF_ERROR(
+        read_at(t.raw_data(), e.end - e.begin, 8 + n + e.begin));
     out.tensors.push_back({e.name, std::move(t)});
   }
   return out;

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
 #include "models/safetensors.h"
 #include "nlohmann/json.hpp"
 
@@ -91,8 +92,7 @@ absl::Status WriteContents(int fd, const std::string& tmp,
                            const std::string& header,
                            const std::vector<NamedTensor>& tensors,
                            const SafetensorsWriteOptions& options) {
-  absl::Status s = WriteAll(fd, header.data(), header.size(), tmp);
-  if (!s.ok()) return s;
+  THETA_RETURN_IF_ERROR(WriteAll(fd, header.data(), header.size(), tmp));
   int64_t total = 0;
   for (const NamedTensor& t : tensors) total += t.tensor.nbytes();
   int64_t written = 0;
@@ -101,8 +101,7 @@ absl::Status WriteContents(int fd, const std::string& tmp,
     const int64_t size = t.tensor.nbytes();
     for (int64_t at = 0; at < size; at += kChunk) {
       const int64_t n = std::min(kChunk, size - at);
-      s = WriteAll(fd, data + at, n, tmp);
-      if (!s.ok()) return s;
+      THETA_RETURN_IF_ERROR(WriteAll(fd, data + at, n, tmp));
       written += n;
       if (options.progress) options.progress(written, total);
     }
@@ -119,8 +118,7 @@ absl::Status WriteSafetensors(
     const std::string& path, const std::vector<NamedTensor>& tensors,
     const std::map<std::string, std::string>& metadata,
     const SafetensorsWriteOptions& options) {
-  absl::Status s = CheckTensors(path, tensors);
-  if (!s.ok()) return s;
+  THETA_RETURN_IF_ERROR(CheckTensors(path, tensors));
   const std::string header = EncodeHeader(tensors, metadata);
   const std::string dir = DirectoryOf(path);
   std::string tmp = path + ".tmp-XXXXXX";
@@ -131,7 +129,7 @@ absl::Status WriteSafetensors(
         ": ", Errno(), " (the previous checkpoint, if any, is unchanged)"));
   }
   ::fchmod(fd, 0644);
-  s = WriteContents(fd, tmp, header, tensors, options);
+  absl::Status s = WriteContents(fd, tmp, header, tensors, options);
   if (::close(fd) != 0 && s.ok()) {
     s = absl::InternalError(absl::StrCat("close ", tmp, ": ", Errno()));
   }

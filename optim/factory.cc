@@ -2,7 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "backends/error.h"
+#include "base/error.h"
 #include "optim/adadelta.h"
 #include "optim/adagrad.h"
 #include "optim/adam.h"
@@ -59,7 +59,7 @@ absl::StatusOr<std::unique_ptr<Optimizer>> MakeOptimizer(absl::string_view name,
     }
     return opt;
   } catch (const Error& e) {
-    return absl::InvalidArgumentError(e.what());
+    return e.status();
   }
 }
 

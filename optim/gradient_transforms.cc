@@ -2,7 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "backends/error.h"
+#include "base/error.h"
 #include "ops/elemwise.h"
 #include "ops/reduce.h"
 #include "optim/optimizer.h"

@@ -3,7 +3,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
-#include "backends/error.h"
+#include "base/error.h"
 #include "ops/elemwise.h"
 
 namespace theta::optim {

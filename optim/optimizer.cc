@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "autodiff/grad.h"
-#include "backends/error.h"
+#include "base/error.h"
 #include "optim/gradient_transforms.h"
 
 namespace theta::optim {

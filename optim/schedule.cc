@@ -5,7 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "backends/error.h"
+#include "base/error.h"
 
 namespace theta::optim {
 namespace {
