@@ -12,6 +12,7 @@
 #include "optim/adagrad.h"
 #include "optim/adam.h"
 #include "optim/adamw.h"
+#include "optim/factory.h"
 #include "optim/gradient_transforms.h"
 #include "optim/hyper.h"
 #include "optim/momentum.h"
