@@ -104,6 +104,23 @@ class Trainer {
   NamedTensors State() const;
   void Restore(const NamedTensors& state);
 
+  // The shared variables a checkpoint holds: the parameters, then the
+  // optimizer state; and the loop's own position, restored with them.
+  const std::vector<SharedVar>& state_variables() const { return state_vars_; }
+  struct LoopState {
+    int64_t step = 0;
+    double best_validation_loss = std::numeric_limits<double>::infinity();
+    int64_t stale_evaluations = 0;
+  };
+  LoopState loop_state() const {
+    return {step_, best_loss_, stale_evaluations_};
+  }
+  void set_loop_state(const LoopState& s) {
+    step_ = s.step;
+    best_loss_ = s.best_validation_loss;
+    stale_evaluations_ = s.stale_evaluations;
+  }
+
   const Model& model() const { return model_; }
   int64_t step() const { return step_; }
   // The step of the last on_checkpoint call (-1: none yet).
