@@ -1,7 +1,7 @@
 // train_fashion_mnist: trains an LSTM classifier on Fashion-MNIST, reading
 // each 28x28 image as a sequence of 28 rows of 28 pixels, (timesteps,
 // samples, features) layout, the last hidden state feeding a softmax over
-// the 10 classes; SGD with momentum by default. Built on //models' Lstm,
+// the 10 classes; Adam (lr 0.001) by default. Built on //models' Lstm,
 // Trainer and //optim. Uses Debian's dataset-fashion-mnist when installed,
 // the 2,000/500-image sample built into //models otherwise.
 //
@@ -35,9 +35,9 @@ ABSL_FLAG(int, epochs, 3, "passes over the training set (>= 1)");
 ABSL_FLAG(int, batch_size, 64,
           "images per optimiser step (>= 1, at most the training images)");
 ABSL_FLAG(int, hidden, 128, "LSTM hidden units (>= 1)");
-ABSL_FLAG(std::string, optimizer, "momentum",
+ABSL_FLAG(std::string, optimizer, "adam",
           "sgd, momentum (v = momentum v - lr g; p += v) or adam");
-ABSL_FLAG(double, learning_rate, 0.05, "learning rate (finite, > 0)");
+ABSL_FLAG(double, learning_rate, 0.001, "learning rate (finite, > 0)");
 ABSL_FLAG(double, momentum, 0.9,
           "momentum of --optimizer=momentum (in [0, 1))");
 ABSL_FLAG(int, evaluations_per_epoch, 4,

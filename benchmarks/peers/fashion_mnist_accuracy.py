@@ -79,7 +79,7 @@ CONFIGS = {
     "mlp": (lambda: torch.nn.Sequential(dense(784, 512, he=True),
                                         torch.nn.ReLU(), dense(512, 10)),
             "adam", 1e-3, 10),
-    "lstm": (LstmClassifier, "momentum", 0.05, 3),
+    "lstm": (LstmClassifier, "adam", 1e-3, 3),
 }
 
 
