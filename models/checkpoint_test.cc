@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "graph/function.h"
+#include "compile/function.h"
 #include "gtest/gtest.h"
 #include "ops/ops.h"
 #include "optim/adam.h"

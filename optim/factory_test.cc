@@ -1,6 +1,6 @@
 #include "optim/factory.h"
 
-#include "graph/function.h"
+#include "compile/function.h"
 #include "gtest/gtest.h"
 #include "ops/ops.h"
 

@@ -3,7 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "base/error.h"
-#include "ops/elemwise.h"
+#include "ops/elementwise.h"
 #include "ops/reduce.h"
 #include "optim/optimizer.h"
 

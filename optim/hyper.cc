@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/error.h"
-#include "ops/elemwise.h"
+#include "ops/elementwise.h"
 
 namespace theta::optim {
 

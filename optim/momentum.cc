@@ -1,6 +1,6 @@
 #include "optim/momentum.h"
 
-#include "ops/elemwise.h"
+#include "ops/elementwise.h"
 
 namespace theta::optim {
 

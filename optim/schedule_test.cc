@@ -3,7 +3,7 @@
 #include <cmath>
 #include <numbers>
 
-#include "graph/function.h"
+#include "compile/function.h"
 #include "gtest/gtest.h"
 #include "ops/ops.h"
 #include "ops/test_util.h"

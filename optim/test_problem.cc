@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "graph/function.h"
+#include "compile/function.h"
 #include "gtest/gtest.h"
 #include "ops/ops.h"
 
