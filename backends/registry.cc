@@ -25,6 +25,24 @@
 namespace theta::backends {
 namespace {
 
+// The capability query's answers for every kernel and dtype.
+std::vector<PluginReport::KernelSupport> SupportedKernels(
+    const Backend& backend) {
+  std::vector<PluginReport::KernelSupport> kernels;
+  for (int k = 0; k < THETA_KERNEL_COUNT; ++k) {
+    PluginReport::KernelSupport support;
+    support.kernel = KernelName(static_cast<theta_kernel>(k));
+    for (int d = THETA_DTYPE_F32; d <= THETA_DTYPE_BOOL; ++d) {
+      if (backend.Supports(static_cast<theta_kernel>(k),
+                           static_cast<theta_dtype>(d))) {
+        support.dtypes.push_back(DtypeName(static_cast<theta_dtype>(d)));
+      }
+    }
+    if (!support.dtypes.empty()) kernels.push_back(std::move(support));
+  }
+  return kernels;
+}
+
 constexpr std::string_view kPrefix = "libtheta_";
 constexpr std::string_view kSuffix = ".so";
 
@@ -237,16 +255,18 @@ class Registry {
     absl::StatusOr<Backend*> backend = OpenLocked(path, 0);
     auto& plugin = plugins_[RealPath(path)];
     if (plugin.library.ok()) {
-      report.name = (*plugin.library)->api().name;
-      report.version = (*plugin.library)->api().version != nullptr
-                           ? (*plugin.library)->api().version
-                           : "";
+      const theta_backend_api& table = (*plugin.library)->api();
+      report.name = table.name;
+      report.version = table.version != nullptr ? table.version : "";
+      report.abi = absl::StrCat(table.abi_major, ".", table.abi_minor);
+      report.missing_entries = (*plugin.library)->missing_entries();
     }
     if (!backend.ok()) {
       report.reason = std::string(backend.status().message());
       return report;
     }
     report.available = true;
+    report.kernels = SupportedKernels(**backend);
     const theta_backend_api& api = (*backend)->api();
     int32_t count = 0;
     if (absl::Status s = (*backend)->Check(

@@ -4,7 +4,6 @@
 
 #include "backends/api/elementwise_semantics.h"
 #include "backends/cpu/kernels.h"
-#include "backends/cpu/status.h"
 #include "backends/cpu/strided.h"
 
 namespace theta::cpu {

@@ -31,8 +31,8 @@
 #include "backends/api/elementwise_semantics.h"
 #include "backends/cpu/elementwise_ops.h"
 #include "backends/cpu/kernels.h"
-#include "backends/cpu/status.h"
 #include "backends/cpu/strided.h"
+#include "backends/plugin_kit/checks.h"
 
 namespace theta::cpu {
 namespace {
@@ -620,24 +620,8 @@ void Run(ThreadPool& pool, Plan& plan) {
 
 theta_status* Elementwise(ThreadPool& pool,
                           const theta_elementwise_args& args) {
-  const theta_ew_program* program = args.program;
-  if (program == nullptr)
-    return InvalidArgument("elementwise: program is NULL");
-  if (program->struct_size < sizeof(theta_ew_program)) {
-    return InvalidArgument("elementwise: program->struct_size is ",
-                           program->struct_size, ", expected at least ",
-                           sizeof(theta_ew_program));
-  }
-  const theta_dtype ct = program->compute_dtype;
-  if (ct != THETA_DTYPE_F32 && ct != THETA_DTYPE_F64 && ct != THETA_DTYPE_I32 &&
-      ct != THETA_DTYPE_I64) {
-    return InvalidArgument("elementwise: compute dtype ", DtypeName(ct),
-                           " is not supported (F32, F64, I32 or I64)");
-  }
-  if (program->num_instrs > 0 && program->instrs == nullptr) {
-    return InvalidArgument("elementwise: program has ", program->num_instrs,
-                           " instructions but instrs is NULL");
-  }
+  if (theta_status* s = plugin_kit::CheckProgramHeader(args)) return s;
+  const theta_dtype ct = args.program->compute_dtype;
   alignas(64) std::byte arena_buffer[8192];
   std::pmr::monotonic_buffer_resource arena(arena_buffer, sizeof(arena_buffer));
   Plan plan(&arena);

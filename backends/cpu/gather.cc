@@ -13,7 +13,6 @@
 #include <type_traits>
 
 #include "backends/cpu/kernels.h"
-#include "backends/cpu/status.h"
 #include "backends/cpu/strided.h"
 
 namespace theta::cpu {

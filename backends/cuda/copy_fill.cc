@@ -47,7 +47,7 @@ theta_status* Copy(theta_stream* stream, const theta_copy_args& args) {
   const theta_array& src = args.source;
   const theta_array& dst = args.destination;
   if (theta_status* s =
-          CheckArray("copy", "source", src, Strides::kAllowNegative)) {
+          CheckArray("copy", "source", src, StrideSign::kAnyForReadOnly)) {
     return s;
   }
   if (theta_status* s = CheckArray("copy", "destination", dst)) return s;
