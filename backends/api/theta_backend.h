@@ -23,9 +23,10 @@
  *      (THETA_API_HAS) and gives every newer field the default its comment
  *      states. A smaller struct_size is INVALID_ARGUMENT.
  *   4. A loader accepts a table whose `struct_size` is at least
- *      THETA_BACKEND_API_SIZE_1_0, never reads past `struct_size`, and treats
- *      an entry the table does not cover (or a NULL optional entry) as
- *      unsupported: the caller gets UNIMPLEMENTED, never a crash.
+ *      THETA_BACKEND_API_SIZE_1_0 and never reads past `struct_size`. An
+ *      entry the table does not cover (or a NULL one appended after 1.0) is
+ *      unsupported: the loader never calls it and puts a stand-in in its
+ *      place (for `supports`: no kernel on any dtype).
  *   5. Optional features that need no table slot are reached by name
  *      through `get_extension`.
  *
@@ -33,7 +34,9 @@
  *   1.0  the table up to `rng`; status codes 1..6 (see theta_status_code).
  *   1.1  `supports` (the capability query) appended to the table; status
  *        codes take absl::StatusCode's numbers. A loader reads the codes of
- *        a 1.0 plugin through the 1.0 numbering (THETA_STATUS_1_0_*).
+ *        a 1.0 plugin through the 1.0 numbering (THETA_STATUS_1_0_*); a
+ *        1.0 loader given a 1.1 plugin would misname a failure's code (its
+ *        message is intact).
  *
  * Errors. Every fallible function returns `theta_status*`: NULL means
  * success; otherwise a plugin-owned object with a code and a message, which
