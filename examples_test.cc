@@ -102,7 +102,7 @@ TEST(HeaderExamples, Ir) {
   EXPECT_EQ(y.owner()->op().name(), "Elemwise{add}");
 }
 
-// graph/function.h
+// compile/function.h
 TEST(HeaderExamples, Function) {
   Tensor w0({1.f, 2.f}, {2, 1});
   Tensor batch({1.f, 1.f}, {1, 2});
@@ -133,7 +133,7 @@ TEST(HeaderExamples, Shared) {
   EXPECT_EQ(velocity.value_shape(), W.value_shape());
 }
 
-// graph/source_info.h, graph/debugprint.h (compiled, not run: it writes a
+// graph/source_info.h, compile/debugprint.h (compiled, not run: it writes a
 // file).
 [[maybe_unused]] void SourceInfoAndDebugprint(Var x, Var W, Var y, Function f) {
   {

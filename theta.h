@@ -1,7 +1,7 @@
 // Theta: Theano's model of computation in C++. Including this header (and
 // linking //:theta) gives the whole public API; each part can also be used
-// alone through its own package (//graph, //ops, //autodiff, //scan,
-// //backends, //models).
+// alone through its own package (//graph, //compile, //ops, //autodiff,
+// //scan, //backends, //models).
 //
 //   #include "theta.h"
 //   using namespace theta;
@@ -14,9 +14,9 @@
 #define THETA_THETA_H_
 
 // Tensors, symbolic variables, shared variables, compiled functions.
-#include "graph/debugprint.h"
+#include "compile/debugprint.h"
+#include "compile/function.h"
 #include "graph/dtype.h"
-#include "graph/function.h"
 #include "graph/ir.h"
 #include "graph/shared.h"
 #include "graph/tensor.h"

@@ -5,9 +5,9 @@
 #include <utility>
 
 #include "autodiff/verify_grad.h"
+#include "compile/debugprint.h"
+#include "compile/function.h"
 #include "gmock/gmock.h"
-#include "graph/debugprint.h"
-#include "graph/function.h"
 #include "graph/function_graph.h"
 #include "graph/op.h"
 #include "graph/shared.h"

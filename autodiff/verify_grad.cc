@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "autodiff/grad.h"
-#include "graph/function.h"
+#include "compile/function.h"
 #include "ops/ops.h"
 
 namespace theta {

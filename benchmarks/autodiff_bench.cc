@@ -11,7 +11,7 @@
 
 #include "autodiff/grad.h"
 #include "benchmarks/bench_util.h"
-#include "graph/function.h"
+#include "compile/function.h"
 #include "graph/function_graph.h"
 #include "graph/shared.h"
 #include "ops/ops.h"

@@ -13,7 +13,7 @@
 
 #include "backends/registry.h"
 #include "benchmarks/bench_util.h"
-#include "graph/function.h"
+#include "compile/function.h"
 #include "graph/shared.h"
 #include "ops/ops.h"
 

@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "graph/function.h"
+#include "compile/function.h"
 #include "graph/shared.h"
 #include "graph/tensor.h"
 

@@ -29,7 +29,7 @@
 #include "benchmarks/direct_kernels.h"
 #include "benchmarks/hand_written_lstm.h"
 #include "benchmarks/lstm_step.h"
-#include "graph/function.h"
+#include "compile/function.h"
 #include "graph/function_graph.h"
 #include "graph/shared.h"
 #include "ops/linalg_ops.h"

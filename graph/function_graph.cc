@@ -164,20 +164,65 @@ std::vector<Var> CloneReplace(
 
 FunctionGraph::FunctionGraph(std::span<const Var> inputs,
                              std::span<const Var> outputs,
-                             std::span<const std::pair<Var, Var>> givens)
-    : inputs_(inputs.begin(), inputs.end()) {
-  absl::flat_hash_map<const Variable*, Var> map;
+                             std::span<const std::pair<Var, Var>> givens) {
+  ThrowIfError(Build(inputs, outputs, givens));
+}
+
+absl::StatusOr<std::unique_ptr<FunctionGraph>> FunctionGraph::Create(
+    std::span<const Var> inputs, std::span<const Var> outputs,
+    std::span<const std::pair<Var, Var>> givens) {
+  std::unique_ptr<FunctionGraph> graph(new FunctionGraph());
+  if (absl::Status s = graph->Build(inputs, outputs, givens); !s.ok()) {
+    return s;
+  }
+  return graph;
+}
+
+absl::Status FunctionGraph::CheckGivens(
+    std::span<const std::pair<Var, Var>> givens) {
   for (const auto& [from, to] : givens) {
     if (!from.defined() || !to.defined()) {
-      throw Error("givens: an undefined Var was given");
+      return absl::InvalidArgumentError("givens: an undefined Var was given");
     }
     if (!CompatibleTypes(from.type(), to.type())) {
-      throw Error(absl::StrCat("givens: cannot replace '", from->DisplayName(),
-                               "' of type ", from.type().ToString(), " by '",
-                               to->DisplayName(), "' of type ",
-                               to.type().ToString()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("givens: cannot replace '", from->DisplayName(),
+                       "' of type ", from.type().ToString(), " by '",
+                       to->DisplayName(), "' of type ", to.type().ToString()));
     }
   }
+  return absl::OkStatus();
+}
+
+absl::Status FunctionGraph::CheckInputs() const {
+  absl::flat_hash_set<const Variable*> input_set;
+  for (const Var& in : inputs_) {
+    if (!in.defined()) {
+      return absl::InvalidArgumentError(
+          "function: an input is an undefined Var");
+    }
+    if (in->kind() != VarKind::kInput) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "function: input '", in->DisplayName(), "' is ",
+          in->kind() == VarKind::kShared     ? "a shared variable"
+          : in->kind() == VarKind::kConstant ? "a constant"
+                                             : "computed by a node",
+          "; inputs must be symbolic variables such as matrix(\"x\")"));
+    }
+    if (!input_set.insert(in.get()).second) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "function: input '", in->DisplayName(), "' is given twice"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status FunctionGraph::Build(std::span<const Var> inputs,
+                                  std::span<const Var> outputs,
+                                  std::span<const std::pair<Var, Var>> givens) {
+  inputs_.assign(inputs.begin(), inputs.end());
+  if (absl::Status s = CheckGivens(givens); !s.ok()) return s;
+  absl::flat_hash_map<const Variable*, Var> map;
   // Replacements are themselves cloned so that their nodes are private too.
   std::vector<Var> replacement_images;
   {
@@ -190,7 +235,10 @@ FunctionGraph::FunctionGraph(std::span<const Var> inputs,
     map[givens[i].first.get()] = replacement_images[i];
   }
   for (const Var& out : outputs) {
-    if (!out.defined()) throw Error("function: an output is an undefined Var");
+    if (!out.defined()) {
+      return absl::InvalidArgumentError(
+          "function: an output is an undefined Var");
+    }
   }
   // A private copy of every node the outputs need, so that rewrites may
   // rewire them, made inputs first. Replaced variables are not walked.
@@ -253,22 +301,7 @@ FunctionGraph::FunctionGraph(std::span<const Var> inputs,
     }
   }
   for (const Var& out : outputs) outputs_.push_back(image(out));
-  absl::flat_hash_set<const Variable*> input_set;
-  for (const Var& in : inputs_) {
-    if (!in.defined()) throw Error("function: an input is an undefined Var");
-    if (in->kind() != VarKind::kInput) {
-      throw Error(absl::StrCat(
-          "function: input '", in->DisplayName(), "' is ",
-          in->kind() == VarKind::kShared     ? "a shared variable"
-          : in->kind() == VarKind::kConstant ? "a constant"
-                                             : "computed by a node",
-          "; inputs must be symbolic variables such as matrix(\"x\")"));
-    }
-    if (!input_set.insert(in.get()).second) {
-      throw Error(absl::StrCat("function: input '", in->DisplayName(),
-                               "' is given twice"));
-    }
-  }
+  if (absl::Status s = CheckInputs(); !s.ok()) return s;
   if (givens.empty()) {
     // Every copy is needed, and they were made inputs first.
     nodes_.reserve(copies.size());
@@ -287,7 +320,7 @@ FunctionGraph::FunctionGraph(std::span<const Var> inputs,
   for (int i = 0; i < static_cast<int>(outputs_.size()); ++i) {
     Clients(outputs_[i].get(), /*create=*/true)->Add(Client{nullptr, i});
   }
-  CheckInputsGiven();
+  return CheckInputsGiven();
 }
 
 FunctionGraph::~FunctionGraph() {
@@ -301,7 +334,7 @@ FunctionGraph::~FunctionGraph() {
   }
 }
 
-void FunctionGraph::CheckInputsGiven() const {
+absl::Status FunctionGraph::CheckInputsGiven() const {
   absl::flat_hash_set<const Variable*> given;
   for (const Var& in : inputs_) given.insert(in.get());
   bool missing = false;
@@ -313,14 +346,14 @@ void FunctionGraph::CheckInputsGiven() const {
   for (const std::shared_ptr<Node>& node : nodes_) {
     for (const Var& in : node->inputs()) check(in);
   }
-  if (!missing) return;
+  if (!missing) return absl::OkStatus();
   // Name the first output that needs a missing input (only on error, so
   // the per-output walks cost nothing otherwise).
   for (int i = 0; i < static_cast<int>(outputs_.size()); ++i) {
     for (const Var& leaf :
          LeavesOfKind(std::span(&outputs_[i], 1), VarKind::kInput)) {
       if (!given.contains(leaf.get())) {
-        throw Error(absl::StrCat(
+        return absl::InvalidArgumentError(absl::StrCat(
             "function: output ", i, " depends on input variable '",
             leaf->DisplayName(), "' of type ", leaf.type().ToString(),
             " (created at ", leaf->source().ToString(),
@@ -329,6 +362,7 @@ void FunctionGraph::CheckInputsGiven() const {
       }
     }
   }
+  return absl::OkStatus();
 }
 
 ClientList* FunctionGraph::Clients(const Variable* v, bool create) {

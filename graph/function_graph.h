@@ -19,9 +19,15 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "graph/ir.h"
 
 namespace theta {
+
+namespace backends {
+class Backend;
+}
 
 class FunctionGraph {
  public:
@@ -35,6 +41,11 @@ class FunctionGraph {
   // replacement's type differs.
   FunctionGraph(std::span<const Var> inputs, std::span<const Var> outputs,
                 std::span<const std::pair<Var, Var>> givens = {});
+  // As the constructor, returning the error instead of throwing it (what
+  // the library uses; the constructor is for users and tests).
+  static absl::StatusOr<std::unique_ptr<FunctionGraph>> Create(
+      std::span<const Var> inputs, std::span<const Var> outputs,
+      std::span<const std::pair<Var, Var>> givens = {});
   ~FunctionGraph();
   FunctionGraph(const FunctionGraph&) = delete;
   FunctionGraph& operator=(const FunctionGraph&) = delete;
@@ -43,6 +54,13 @@ class FunctionGraph {
   const std::vector<Var>& outputs() const { return outputs_; }
   const Var& output(int i) const { return outputs_[i]; }
   int num_outputs() const { return static_cast<int>(outputs_.size()); }
+
+  // The backend the graph is compiled for: rewrites that evaluate nodes
+  // while compiling (constant folding) run them there, not on the process's
+  // current backend. Null (the default): not chosen yet; such rewrites then
+  // use the current backend.
+  backends::Backend* backend() const { return backend_; }
+  void set_backend(backends::Backend* backend) { backend_ = backend; }
 
   // The nodes computing the outputs, inputs before users; deterministic.
   const std::vector<Node*>& TopologicalOrder();
@@ -92,9 +110,16 @@ class FunctionGraph {
   // in clients_ (created when `create`; null when absent and not `create`).
   ClientList* Clients(const Variable* v, bool create);
   void PruneIfUnused(Node* node);
-  // Throws Error when an output depends on an input variable that is not
-  // among inputs_.
-  void CheckInputsGiven() const;
+  FunctionGraph() = default;
+  // The constructor's work: checks, then the private copy of the graph.
+  absl::Status Build(std::span<const Var> inputs, std::span<const Var> outputs,
+                     std::span<const std::pair<Var, Var>> givens);
+  static absl::Status CheckGivens(std::span<const std::pair<Var, Var>> givens);
+  // Each input defined, a symbolic input, and listed once.
+  absl::Status CheckInputs() const;
+  // An error when an output depends on an input variable that is not among
+  // inputs_.
+  absl::Status CheckInputsGiven() const;
   // Ranks the nodes of order_ kOrderStride apart, so that nodes inserted
   // later fit between (others get kUnordered).
   void NumberOrder();
@@ -110,6 +135,7 @@ class FunctionGraph {
 
   std::vector<Var> inputs_;
   std::vector<Var> outputs_;
+  backends::Backend* backend_ = nullptr;
   // The graph's nodes in no particular order; Node::graph_slot_ is the
   // position of a node here.
   std::vector<std::shared_ptr<Node>> nodes_;

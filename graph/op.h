@@ -37,9 +37,6 @@ struct ShapeContext {
   // The backend the plan is for (ops with a compiled body infer shapes by
   // planning it); null when shapes are inferred on the host alone.
   backends::Backend* backend = nullptr;
-  // For ops whose output rows are only known when they run: the rows the
-  // last run reported, if any.
-  const int64_t* row_hint = nullptr;
 };
 
 // Host evaluation of small values (shapes, scalar arithmetic).

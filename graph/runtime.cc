@@ -55,13 +55,4 @@ std::string HostValue::ToString() const {
   return out + "]";
 }
 
-absl::Status ReplanStatus() {
-  return absl::AbortedError("theta: a row count changed; planning again");
-}
-
-bool IsReplan(const absl::Status& status) {
-  return status.code() == absl::StatusCode::kAborted &&
-         status.message() == "theta: a row count changed; planning again";
-}
-
 }  // namespace theta

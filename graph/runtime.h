@@ -73,28 +73,10 @@ struct HostValue {
 };
 
 // What a Launch sees when it runs.
-class Node;
-
-// Where a launch whose output size is only known when it runs (a loop that
-// stops early) reports that size; the run is then planned again.
-class RowCountSink {
- public:
-  virtual void ReportRows(const Node* node, int64_t rows) = 0;
-
- protected:
-  ~RowCountSink() = default;
-};
-
-// The status a launch returns after reporting a row count that differs from
-// the plan's: the caller plans again and repeats the run.
-absl::Status ReplanStatus();
-bool IsReplan(const absl::Status& status);
-
 struct ExecContext {
   backends::Backend* backend = nullptr;
   void* const* slots = nullptr;
   const HostValue* host_values = nullptr;  // indexed by host slot
-  RowCountSink* rows = nullptr;            // null inside loop bodies
 };
 
 // The prepared kernel calls of one node for one plan (fixed shapes and

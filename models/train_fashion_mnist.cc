@@ -30,7 +30,7 @@
 #include "backends/backend.h"
 #include "backends/error.h"
 #include "backends/registry.h"
-#include "graph/function.h"
+#include "compile/function.h"
 #include "graph/shared.h"
 #include "models/fashion_mnist.h"
 #include "models/training_log.h"

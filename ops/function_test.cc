@@ -1,19 +1,19 @@
 // Compiled functions end to end: shared variables and updates, givens,
 // eval, errors at build and call time, debugprint/DOT, and the promise that
 // a second call with the same shapes allocates nothing.
-#include "graph/function.h"
+#include "compile/function.h"
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "compile/debugprint.h"
 #include "gmock/gmock.h"
-#include "graph/allocation_counter.h"
-#include "graph/debugprint.h"
 #include "graph/function_graph.h"
 #include "graph/shared.h"
 #include "graph/warning.h"
 #include "gtest/gtest.h"
 #include "ops/ops.h"
 #include "ops/test_util.h"
+#include "testing/allocation_counter.h"
 
 namespace theta {
 namespace {

@@ -2,8 +2,8 @@
 
 #include <cmath>
 
+#include "compile/debugprint.h"
 #include "gmock/gmock.h"
-#include "graph/debugprint.h"
 #include "gtest/gtest.h"
 #include "ops/ops.h"
 #include "ops/test_util.h"

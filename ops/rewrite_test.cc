@@ -1,9 +1,9 @@
 // Each rewrite is shown to fire (the compiled graph is inspected) and to
 // leave results unchanged (compared with the same function compiled without
 // rewrites).
+#include "compile/debugprint.h"
+#include "compile/function.h"
 #include "gmock/gmock.h"
-#include "graph/debugprint.h"
-#include "graph/function.h"
 #include "graph/function_graph.h"
 #include "gtest/gtest.h"
 #include "ops/elemwise_op.h"

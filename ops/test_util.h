@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "graph/function.h"
+#include "compile/function.h"
 #include "graph/ir.h"
 #include "graph/tensor.h"
 #include "gtest/gtest.h"

@@ -2,6 +2,7 @@
 // and output addresses pointed at rows of the loop's arrays. Nothing is
 // copied or allocated per step.
 #include "absl/strings/str_cat.h"
+#include "compile/early_stop.h"
 #include "graph/launches.h"
 #include "scan/scan_op.h"
 
@@ -31,11 +32,12 @@ struct OutputTarget {
   int scratch = -1;  // kScratch: index in scratch_rows_
 };
 
-class ScanLaunch : public Launch {
+class ScanLaunch : public EarlyStopLaunch {
  public:
   ScanLaunch(const Scan& op, Executable* body) : op_(op), body_(body) {}
 
   absl::Status Prepare(LaunchContext& ctx);
+  absl::Status PrepareEarlyStop(LaunchContext& ctx);
   absl::Status Run(const ExecContext& ctx) override;
   absl::Status FinishEarlyStop(const ExecContext& ctx);
 
@@ -85,7 +87,6 @@ class ScanLaunch : public Launch {
     void* planned_base;  // the planned output, in the current run
   };
   std::vector<UntilRows> until_rows_;
-  const Node* node_ = nullptr;
 };
 
 absl::Status ScanLaunch::Prepare(LaunchContext& ctx) {
@@ -205,26 +206,7 @@ absl::Status ScanLaunch::Prepare(LaunchContext& ctx) {
     }
   }
   if (s.has_until) {
-    // Steps may end early: rows go to buffers for all N steps, and the rows
-    // that ran are copied to the outputs planned for them.
-    node_ = &ctx.node;
-    for (const OutputTarget& t : outputs_) {
-      if (t.kind == OutputTarget::kLast) continue;
-      const ArrayRef& out = arrays_[t.array];
-      const int64_t row = out.numel() / std::max<int64_t>(out.shape[0], 1) *
-                          static_cast<int64_t>(DTypeSize(out.dtype));
-      absl::StatusOr<backends::Buffer> b = ctx.backend.Allocate(
-          static_cast<uint64_t>(std::max<int64_t>(n_, 1) * row));
-      if (!b.ok()) return b.status();
-      until_rows_.push_back(
-          {t.array, out.shape[0], row, *std::move(b), nullptr});
-    }
-    const Var& cond = s.inner_outputs.back();
-    until_bytes_ = static_cast<int64_t>(DTypeSize(cond.dtype()));
-    absl::StatusOr<backends::Buffer> b = ctx.backend.Allocate(until_bytes_);
-    if (!b.ok()) return b.status();
-    until_ = *std::move(b);
-    outputs_.push_back({OutputTarget::kUntil});
+    if (absl::Status st = PrepareEarlyStop(ctx); !st.ok()) return st;
   }
   base_.assign(arrays_.size(), nullptr);
   row_bytes_.assign(arrays_.size(), 0);
@@ -240,6 +222,29 @@ absl::Status ScanLaunch::Prepare(LaunchContext& ctx) {
   absl::StatusOr<Plan*> plan =
       body_->GetPlan(inner_shapes_, inner_strides_, host_values_);
   return plan.status();
+}
+
+// Steps may end early: rows go to buffers for all N steps, and the rows
+// that ran are copied to the outputs planned for them.
+absl::Status ScanLaunch::PrepareEarlyStop(LaunchContext& ctx) {
+  const ScanSpec& s = op_.spec();
+  for (const OutputTarget& t : outputs_) {
+    if (t.kind == OutputTarget::kLast) continue;
+    const ArrayRef& out = arrays_[t.array];
+    const int64_t row = out.numel() / std::max<int64_t>(out.shape[0], 1) *
+                        static_cast<int64_t>(DTypeSize(out.dtype));
+    absl::StatusOr<backends::Buffer> b = ctx.backend.Allocate(
+        static_cast<uint64_t>(std::max<int64_t>(n_, 1) * row));
+    if (!b.ok()) return b.status();
+    until_rows_.push_back({t.array, out.shape[0], row, *std::move(b), nullptr});
+  }
+  const Var& cond = s.inner_outputs.back();
+  until_bytes_ = static_cast<int64_t>(DTypeSize(cond.dtype()));
+  absl::StatusOr<backends::Buffer> b = ctx.backend.Allocate(until_bytes_);
+  if (!b.ok()) return b.status();
+  until_ = *std::move(b);
+  outputs_.push_back({OutputTarget::kUntil});
+  return absl::OkStatus();
 }
 
 absl::Status ScanLaunch::Run(const ExecContext& ctx) {
@@ -362,14 +367,12 @@ absl::Status ScanLaunch::FinishEarlyStop(const ExecContext& ctx) {
   const ScanSpec& s = op_.spec();
   for (const UntilRows& r : until_rows_) {
     if (r.planned_rows == steps_run_) continue;
-    if (ctx.rows == nullptr) {
-      return absl::UnimplementedError(absl::StrCat(
-          "scan built at ", s.source.FileLine(),
-          ": a loop that stops early (until) inside another loop's body is "
-          "not supported"));
-    }
-    ctx.rows->ReportRows(node_, steps_run_);
-    return ReplanStatus();
+    return ReportRows(
+        steps_run_,
+        absl::UnimplementedError(absl::StrCat(
+            "scan built at ", s.source.FileLine(),
+            ": a loop that stops early (until) inside another loop's body is "
+            "not supported")));
   }
   for (const UntilRows& r : until_rows_) {
     if (absl::Status st = ctx.backend->CopyWithinDevice(

@@ -159,6 +159,11 @@ absl::StatusOr<std::vector<TensorType>> Scan::OutputTypes(
 }
 
 absl::Status Scan::InferShapes(ShapeContext& ctx) const {
+  return InferShapesForRows(ctx, std::nullopt);
+}
+
+absl::Status Scan::InferShapesForRows(ShapeContext& ctx,
+                                      std::optional<int64_t> rows_run) const {
   const ScanSpec& s = *spec_;
   const int64_t n = ctx.input_values[0]->AsInt(0);
   if (n < 0) {
@@ -246,7 +251,7 @@ absl::Status Scan::InferShapes(ShapeContext& ctx) const {
     // A loop that may stop early has as many rows as steps ran: planned
     // from the last run's count, if any.
     const int64_t rows =
-        s.has_until && ctx.row_hint != nullptr ? std::min(*ctx.row_hint, n) : n;
+        s.has_until && rows_run.has_value() ? std::min(*rows_run, n) : n;
     ctx.output_shapes[o] =
         s.outputs[o].kind == ScanOutputKind::kLast ? row : WithRows(rows, row);
   }
@@ -257,32 +262,32 @@ absl::StatusOr<Executable*> Scan::Body(backends::Backend& backend) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = bodies_.find(&backend);
   if (it != bodies_.end()) return it->second.get();
-  try {
-    auto graph = std::make_unique<FunctionGraph>(spec_->inner_inputs,
-                                                 spec_->inner_outputs);
-    RewriteOptions options;
-    RewriteGraph(*graph, options);
-    ExecutableOptions exec_options;
-    exec_options.name =
-        absl::StrCat(spec_->name.empty() ? "scan" : spec_->name,
-                     " body (scan at ", spec_->source.FileLine(), ")");
-    exec_options.external_inputs = true;
-    exec_options.external_outputs = true;
-    exec_options.host_inputs.assign(spec_->inner_inputs.size(), false);
-    for (size_t j = 0; j < spec_->non_sequence_on_host.size(); ++j) {
-      exec_options
-          .host_inputs[spec_->inner_non_sequence_input(static_cast<int>(j))] =
-          spec_->non_sequence_on_host[j];
-    }
-    auto body =
-        std::make_unique<Executable>(std::move(graph), spec_->inner_inputs,
-                                     backend, std::move(exec_options));
-    Executable* raw = body.get();
-    bodies_[&backend] = std::move(body);
-    return raw;
-  } catch (const Error& e) {
-    return absl::InvalidArgumentError(e.what());
+  absl::StatusOr<std::unique_ptr<FunctionGraph>> graph =
+      FunctionGraph::Create(spec_->inner_inputs, spec_->inner_outputs);
+  if (!graph.ok()) {
+    return absl::InvalidArgumentError(graph.status().message());
   }
+  (*graph)->set_backend(&backend);
+  RewriteOptions options;
+  RewriteGraph(**graph, options);
+  ExecutableOptions exec_options;
+  exec_options.name =
+      absl::StrCat(spec_->name.empty() ? "scan" : spec_->name,
+                   " body (scan at ", spec_->source.FileLine(), ")");
+  exec_options.external_inputs = true;
+  exec_options.external_outputs = true;
+  exec_options.host_inputs.assign(spec_->inner_inputs.size(), false);
+  for (size_t j = 0; j < spec_->non_sequence_on_host.size(); ++j) {
+    exec_options
+        .host_inputs[spec_->inner_non_sequence_input(static_cast<int>(j))] =
+        spec_->non_sequence_on_host[j];
+  }
+  absl::StatusOr<std::unique_ptr<Executable>> body = Executable::Create(
+      *std::move(graph), spec_->inner_inputs, backend, std::move(exec_options));
+  if (!body.ok()) return absl::InvalidArgumentError(body.status().message());
+  Executable* raw = body->get();
+  bodies_[&backend] = *std::move(body);
+  return raw;
 }
 
 const Scan* AsScan(const Node* node) {

@@ -14,7 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "graph/executable.h"
+#include "compile/early_stop.h"
+#include "compile/executable.h"
 #include "graph/op.h"
 #include "graph/source_info.h"
 
@@ -83,7 +84,9 @@ struct ScanSpec {
   int initial_input_of_output(int o) const;
 };
 
-class Scan final : public Op {
+// A loop with `until` has as many output rows as steps ran: it is an
+// EarlyStopOp (compile/early_stop.h).
+class Scan final : public Op, public EarlyStopOp {
  public:
   explicit Scan(std::shared_ptr<const ScanSpec> spec);
   const ScanSpec& spec() const { return *spec_; }
@@ -95,6 +98,8 @@ class Scan final : public Op {
   absl::StatusOr<std::vector<TensorType>> OutputTypes(
       std::span<const Var> inputs) const override;
   absl::Status InferShapes(ShapeContext& ctx) const override;
+  absl::Status InferShapesForRows(ShapeContext& ctx,
+                                  std::optional<int64_t> rows) const override;
   bool IsShapeParameter(int input) const override { return input == 0; }
   bool ConsumesHostValue(const Node& node, int input) const override;
   bool IsDifferentiable(int input) const override { return input > 0; }

@@ -3,9 +3,9 @@
 // rewrites).
 #include "absl/container/flat_hash_set.h"
 #include "autodiff/grad.h"
+#include "compile/debugprint.h"
+#include "compile/function.h"
 #include "gmock/gmock.h"
-#include "graph/debugprint.h"
-#include "graph/function.h"
 #include "graph/function_graph.h"
 #include "gtest/gtest.h"
 #include "ops/elemwise_op.h"

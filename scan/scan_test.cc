@@ -5,8 +5,8 @@
 #include <cmath>
 
 #include "autodiff/grad.h"
+#include "compile/debugprint.h"
 #include "gmock/gmock.h"
-#include "graph/debugprint.h"
 #include "graph/shared.h"
 #include "graph/warning.h"
 #include "gtest/gtest.h"

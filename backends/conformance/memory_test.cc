@@ -10,7 +10,7 @@
 #include "backends/conformance/conformance.h"
 #include "backends/kernel_args.h"
 #include "backends/registry.h"
-#include "graph/allocation_counter.h"
+#include "testing/allocation_counter.h"
 
 namespace theta::conformance {
 namespace {

@@ -1,6 +1,6 @@
 // Plans of executables whose outputs go to the caller's arrays, as a loop
 // body's do. (Built with the op library: graph alone has no ops to plan.)
-#include "graph/executable.h"
+#include "compile/executable.h"
 
 #include <cmath>
 #include <memory>
@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/str_join.h"
+#include "backends/error.h"
 #include "backends/registry.h"
 #include "gmock/gmock.h"
 #include "graph/function_graph.h"
@@ -33,8 +34,10 @@ std::unique_ptr<Executable> WithExternalArrays(
   options.name = "body";
   options.external_inputs = true;
   options.external_outputs = true;
-  return std::make_unique<Executable>(std::move(graph), std::move(inputs),
-                                      backends::current(), options);
+  absl::StatusOr<std::unique_ptr<Executable>> exe = Executable::Create(
+      std::move(graph), std::move(inputs), backends::current(), options);
+  ThrowIfError(exe.status());
+  return *std::move(exe);
 }
 
 // Runs `exe` on `inputs` (float64 matrices) and returns its outputs, of the

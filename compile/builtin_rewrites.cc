@@ -6,7 +6,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/hash/hash.h"
 #include "backends/registry.h"
-#include "graph/executable.h"
+#include "compile/executable.h"
 #include "graph/function_graph.h"
 #include "graph/op.h"
 #include "graph/rewrite.h"
@@ -119,25 +119,30 @@ std::optional<std::vector<Var>> FoldConstants(FunctionGraph& graph,
       return std::nullopt;
     }
   }
-  absl::StatusOr<backends::Backend*> backend = backends::CurrentBackend();
+  // Folded on the backend the function is compiled for (its kernels give
+  // the values the unfolded graph would); the current backend only for a
+  // graph not yet bound to one.
+  absl::StatusOr<backends::Backend*> backend =
+      graph.backend() != nullptr ? graph.backend() : backends::CurrentBackend();
   if (!backend.ok()) return std::nullopt;  // folding is an optimisation
   std::vector<Var> outputs = node.outputs();
   std::vector<Tensor> values(outputs.size());
-  try {
-    auto sub = std::make_unique<FunctionGraph>(std::span<const Var>(), outputs);
-    Executable exe(std::move(sub), {}, **backend, ExecutableOptions{"fold"});
-    absl::StatusOr<Plan*> plan = exe.GetPlan({}, {}, {});
-    if (!plan.ok()) return std::nullopt;
-    if (!exe.Run(**plan, {}, {}, {}, {}).ok()) return std::nullopt;
-    for (size_t o = 0; o < outputs.size(); ++o) {
-      if (!exe.ReadOutput(**plan, static_cast<int>(o), values[o]).ok()) {
-        return std::nullopt;
-      }
+  // Errors leave the node unfolded: the real run reports them, with context.
+  absl::StatusOr<std::unique_ptr<FunctionGraph>> sub =
+      FunctionGraph::Create(std::span<const Var>(), outputs);
+  if (!sub.ok()) return std::nullopt;
+  absl::StatusOr<std::unique_ptr<Executable>> exe = Executable::Create(
+      *std::move(sub), {}, **backend, ExecutableOptions{"fold"});
+  if (!exe.ok()) return std::nullopt;
+  absl::StatusOr<Plan*> plan = (*exe)->GetPlan({}, {}, {});
+  if (!plan.ok()) return std::nullopt;
+  if (!(*exe)->Run(**plan, {}, {}, {}, {}).ok()) return std::nullopt;
+  for (size_t o = 0; o < outputs.size(); ++o) {
+    if (!(*exe)->ReadOutput(**plan, static_cast<int>(o), values[o]).ok()) {
+      return std::nullopt;
     }
-    if (!(*backend)->Synchronize().ok()) return std::nullopt;
-  } catch (const Error&) {
-    return std::nullopt;  // leave errors to the real run, with context
   }
+  if (!(*backend)->Synchronize().ok()) return std::nullopt;
   std::vector<Var> folded;
   for (size_t o = 0; o < outputs.size(); ++o) {
     if (values[o].size() > kMaxFoldedElements) return std::nullopt;

@@ -1,4 +1,4 @@
-#include "graph/function.h"
+#include "compile/function.h"
 
 #include <chrono>
 #include <cstdio>
@@ -10,7 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "backends/error.h"
 #include "backends/registry.h"
-#include "graph/executable.h"
+#include "compile/executable.h"
 #include "graph/function_graph.h"
 #include "graph/rewrite.h"
 #include "graph/shared.h"
@@ -125,12 +125,6 @@ CompiledFunction::CompiledFunction(std::vector<Var> inputs,
       std::make_unique<FunctionGraph>(inputs, graph_outputs, options.givens);
   lap("graph copy", *graph);
   CheckUnusedInputs(*graph, options.on_unused_input);
-  if (options.rewrite) {
-    RewriteOptions rewrite_options;
-    rewrite_options.excluded = options.excluded_rewrites;
-    rewrite_options.log = &rewrites_applied_;
-    RewriteGraph(*graph, rewrite_options);
-  }
   backends::Backend* backend = nullptr;
   if (options.backend.empty()) {
     backend = &backends::current();
@@ -140,10 +134,21 @@ CompiledFunction::CompiledFunction(std::vector<Var> inputs,
     ThrowIfError(b.status());
     backend = *b;
   }
+  // Rewrites that run nodes while compiling (constant folding) run them on
+  // this function's backend.
+  graph->set_backend(backend);
+  if (options.rewrite) {
+    RewriteOptions rewrite_options;
+    rewrite_options.excluded = options.excluded_rewrites;
+    rewrite_options.log = &rewrites_applied_;
+    RewriteGraph(*graph, rewrite_options);
+  }
   start = std::chrono::steady_clock::now();
   FunctionGraph& graph_ref = *graph;
-  executable_ = std::make_unique<Executable>(std::move(graph), inputs, *backend,
-                                             std::move(exec_options));
+  absl::StatusOr<std::unique_ptr<Executable>> executable = Executable::Create(
+      std::move(graph), inputs, *backend, std::move(exec_options));
+  ThrowIfError(executable.status());
+  executable_ = *std::move(executable);
   lap("executable", graph_ref);
   shapes_.resize(inputs.size());
   scalars_.resize(inputs.size());
@@ -213,17 +218,9 @@ void CompiledFunction::Call(std::span<const Tensor> inputs,
       }
     }
   }
-  absl::StatusOr<Plan*> plan = executable_->GetPlan(shapes_, {}, scalars_);
+  absl::StatusOr<Plan*> plan =
+      executable_->PlanAndRun(shapes_, inputs, scalars_);
   ThrowIfError(plan.status());
-  absl::Status run = executable_->Run(**plan, inputs, {}, {}, scalars_);
-  // A loop stopped early (until) at another step than planned: plan for the
-  // reported count and run again (once more at most: a run is deterministic).
-  for (int attempt = 0; IsReplan(run) && attempt < 2; ++attempt) {
-    plan = executable_->GetPlan(shapes_, {}, scalars_);
-    ThrowIfError(plan.status());
-    run = executable_->Run(**plan, inputs, {}, {}, scalars_);
-  }
-  ThrowIfError(run);
   const int n = executable_->num_user_outputs();
   outputs.resize(n);
   for (int i = 0; i < n; ++i) {

@@ -1,20 +1,24 @@
 // Executable: a rewritten graph turned into kernel calls on one backend.
 //
-// At construction the graph is scheduled and every variable classified:
-// computed on the device, or a small value known on the host (shapes, shape
-// arithmetic, scalar inputs). For each distinct set of input shapes a Plan
-// is built once: shapes inferred node by node, device memory planned in one
-// arena (a buffer is reused once its last reader has run; an elementwise
-// kernel may write over an input that dies with it), and each node's kernel
-// calls prepared. Running a plan then only fills a table of base addresses
-// and calls the prepared launches.
+// Create() schedules the graph and classifies every variable: computed on
+// the device, or a small value known on the host (shapes, shape arithmetic,
+// scalar inputs). For each distinct set of input shapes the Planner
+// (compile/planner.h) builds a Plan once: shapes inferred node by node,
+// device memory planned in one arena (a buffer is reused once its last
+// reader has run; an elementwise kernel may write over an input that dies
+// with it), and each node's kernel calls prepared. Running a plan (here)
+// then only fills a table of base addresses and calls the prepared launches.
+//
+//   absl::StatusOr<std::unique_ptr<Executable>> exe =
+//       Executable::Create(std::move(graph), inputs, backend, options);
+//   absl::StatusOr<Plan*> plan = (*exe)->PlanAndRun(shapes, tensors, {});
 //
 // Inputs and outputs are bound either to host tensors (copied in and out;
 // what Function does) or to device arrays the caller provides per run
 // ("external"; what a loop body does, reading and writing slices of the
 // loop's buffers without copies).
-#ifndef THETA_GRAPH_EXECUTABLE_H_
-#define THETA_GRAPH_EXECUTABLE_H_
+#ifndef THETA_COMPILE_EXECUTABLE_H_
+#define THETA_COMPILE_EXECUTABLE_H_
 
 #include <cstdint>
 #include <memory>
@@ -26,6 +30,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "backends/backend.h"
+#include "compile/early_stop.h"
+#include "compile/plan.h"
 #include "graph/function_graph.h"
 #include "graph/ir.h"
 #include "graph/op.h"
@@ -52,86 +58,16 @@ struct ExecutableOptions {
   std::vector<std::shared_ptr<SharedStorage>> update_targets;
 };
 
-// The plan for one set of input shapes.
-class Plan {
- public:
-  Plan() = default;
-  Plan(const Plan&) = delete;
-  Plan& operator=(const Plan&) = delete;
-
-  // Number of plugin kernel calls per run.
-  int kernel_launches() const { return static_cast<int>(launches_.size()); }
-  int64_t arena_bytes() const { return arena_bytes_; }
-  int inplace_outputs() const { return inplace_outputs_; }
-  // One line per launch: "Elemwise{add} -> arena[0:4096) [in place]".
-  const std::vector<std::string>& description() const { return description_; }
-
- private:
-  friend class Executable;
-
-  // Key.
-  std::vector<Dims> input_shapes_;
-  std::vector<Dims> input_strides_;  // external inputs only
-  std::vector<Dims> shared_shapes_;
-  std::vector<HostValue> key_values_;
-  std::vector<std::pair<const Node*, int64_t>> row_hints_;
-
-  // Memory: slot 0 is the arena; then shared variables, device constants,
-  // update buffers, external inputs, external outputs.
-  backends::Buffer arena_;
-  int64_t arena_bytes_ = 0;
-  std::vector<backends::Buffer> update_buffers_;
-  std::vector<void*> slots_;
-  int32_t first_update_slot_ = 0;
-  int32_t first_external_input_slot_ = 0;
-  int32_t first_external_output_slot_ = 0;
-
-  // Host values: static ones computed when planning, dynamic ones (that
-  // depend on scalar inputs outside the key) recomputed per run.
-  std::vector<HostValue> host_values_;
-  struct HostStep {
-    Node* node;
-    std::vector<int32_t> input_slots;  // -1: value not needed
-    std::vector<Dims> input_shapes;
-    int32_t first_output_slot;
-  };
-  std::vector<HostStep> dynamic_host_steps_;
-
-  // Function inputs copied to the device per run (non-external mode).
-  struct InputUpload {
-    int input;
-    ArrayRef ref;
-  };
-  std::vector<InputUpload> input_uploads_;
-  std::vector<int32_t> input_host_slots_;  // per input; -1 if not host-known
-
-  std::vector<std::unique_ptr<Launch>> launches_;
-  std::vector<const Node*> launch_nodes_;  // for error messages
-  std::vector<std::string> description_;
-
-  // Outputs: a device array, or a host value.
-  struct OutputSource {
-    int32_t host_slot = -1;
-    ArrayRef ref;
-  };
-  std::vector<OutputSource> outputs_;
-
-  // Updates: result buffer index (or -1 when computed in place into the
-  // shared variable's own buffer) and the result's shape.
-  struct UpdateAction {
-    int buffer = -1;
-    Dims shape;
-  };
-  std::vector<UpdateAction> updates_;
-  int inplace_outputs_ = 0;
-};
-
-class Executable : private RowCountSink {
+class Executable {
  public:
   // `graph` must be rewritten already; its outputs are what runs produce
-  // (user outputs first, then update values).
-  Executable(std::unique_ptr<FunctionGraph> graph, std::vector<Var> inputs,
-             backends::Backend& backend, ExecutableOptions options);
+  // (user outputs first, then update values). Classifies every variable and
+  // copies large constants to the device. Fails when a shape parameter
+  // depends on tensor data (the message names the node and where it was
+  // created) or the backend cannot hold the constants.
+  static absl::StatusOr<std::unique_ptr<Executable>> Create(
+      std::unique_ptr<FunctionGraph> graph, std::vector<Var> inputs,
+      backends::Backend& backend, ExecutableOptions options);
   Executable(const Executable&) = delete;
   Executable& operator=(const Executable&) = delete;
 
@@ -180,14 +116,19 @@ class Executable : private RowCountSink {
 
   int64_t plans_built() const { return plans_built_; }
 
-  // Runs that must be repeated because a loop stopped at another step than
-  // planned: GetPlan then plans for the reported count.
-  void ReportRows(const Node* node, int64_t rows) override {
-    row_hints_[node] = rows;
-  }
+  // GetPlan, then Run with host inputs (what Function does). A loop that
+  // stops early at another step than planned makes the plan be built again
+  // for the steps it ran, and the run repeated (compile/early_stop.h).
+  // Returns the plan that ran, for ReadOutput and ApplyUpdates.
+  absl::StatusOr<Plan*> PlanAndRun(std::span<const Dims> input_shapes,
+                                   std::span<const Tensor> host_inputs,
+                                   std::span<const HostValue> scalar_inputs);
+
   Plan* last_plan() const { return last_plan_; }
 
  private:
+  friend class Planner;
+
   struct VarInfo {
     const Variable* var = nullptr;
     bool host_known = false;  // value computed on the host
@@ -199,29 +140,19 @@ class Executable : private RowCountSink {
     int32_t host_slot = -1;
   };
 
-  void Classify();
+  Executable(std::unique_ptr<FunctionGraph> graph, std::vector<Var> inputs,
+             backends::Backend& backend, ExecutableOptions options);
+  // Construction's passes: which variables are host values, inputs, shared
+  // variables or device constants; which host values key plans or change
+  // per run; host slots; the constants' device copies.
+  void ClassifyVariables();
+  absl::Status MarkShapeRelevant();
+  void MarkDynamicHostValues();
+  void AssignHostSlots();
+  absl::Status UploadConstants();
   VarInfo& Info(const Variable* v) { return vars_[var_index_.at(v)]; }
-  absl::StatusOr<std::unique_ptr<Plan>> BuildPlan(
-      std::span<const Dims> input_shapes, std::span<const Dims> input_strides,
-      std::span<const HostValue> scalar_inputs);
   absl::Status EvaluateDynamicHostValues(Plan& plan,
                                          std::span<const HostValue> scalars);
-  // Adds to `external_output_of` the intermediates an external output is
-  // computed in place over (through chains of them). `readers`: how many
-  // node inputs read each variable.
-  void ChainExternalOutputs(
-      std::span<const Dims> shape, const std::vector<bool>& is_view,
-      std::span<const int> readers,
-      const absl::flat_hash_map<const Variable*, int>& update_of,
-      absl::flat_hash_map<const Variable*, int>& external_output_of);
-  // The values an op built in a caller's array would copy verbatim into
-  // windows of it (Op::OutputWindows) and that can be computed there
-  // directly: each with its window.
-  absl::flat_hash_map<const Variable*, ArrayRef> ValuesInOutputWindows(
-      const Plan& plan, std::span<const Dims> shape,
-      const std::vector<bool>& is_view, std::span<const int> readers,
-      const absl::flat_hash_map<const Variable*, int>& update_of,
-      const absl::flat_hash_map<const Variable*, int>& external_output_of);
   std::string Where(const Node& node) const;
 
   std::unique_ptr<FunctionGraph> graph_;
@@ -240,11 +171,12 @@ class Executable : private RowCountSink {
   int32_t num_host_slots_ = 0;
 
   std::vector<std::unique_ptr<Plan>> plans_;
-  absl::flat_hash_map<const Node*, int64_t> row_hints_;
+  // The rows loops that stop early ran last (compile/early_stop.h).
+  EarlyStopRows early_stop_rows_;
   Plan* last_plan_ = nullptr;
   int64_t plans_built_ = 0;
 };
 
 }  // namespace theta
 
-#endif  // THETA_GRAPH_EXECUTABLE_H_
+#endif  // THETA_COMPILE_EXECUTABLE_H_

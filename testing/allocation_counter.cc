@@ -1,4 +1,4 @@
-#include "graph/allocation_counter.h"
+#include "testing/allocation_counter.h"
 
 #include <algorithm>
 #include <atomic>

@@ -1,4 +1,4 @@
-#include "graph/arena_planner.h"
+#include "compile/arena_planner.h"
 
 #include "gtest/gtest.h"
 

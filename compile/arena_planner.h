@@ -6,8 +6,8 @@
 //   int64_t a = arena.Allocate(4096);   // 0
 //   arena.Free(a);
 //   int64_t b = arena.Allocate(1024);   // 0 again
-#ifndef THETA_GRAPH_ARENA_PLANNER_H_
-#define THETA_GRAPH_ARENA_PLANNER_H_
+#ifndef THETA_COMPILE_ARENA_PLANNER_H_
+#define THETA_COMPILE_ARENA_PLANNER_H_
 
 #include <cstdint>
 #include <map>
@@ -33,4 +33,4 @@ class ArenaPlanner {
 
 }  // namespace theta
 
-#endif  // THETA_GRAPH_ARENA_PLANNER_H_
+#endif  // THETA_COMPILE_ARENA_PLANNER_H_

@@ -1,4 +1,4 @@
-#include "graph/debugprint.h"
+#include "compile/debugprint.h"
 
 #include <string_view>
 

@@ -14,8 +14,8 @@
 // plans memory and prepares every kernel call; later calls with the same
 // shapes only copy inputs in, run the prepared calls and copy outputs out,
 // allocating nothing.
-#ifndef THETA_GRAPH_FUNCTION_H_
-#define THETA_GRAPH_FUNCTION_H_
+#ifndef THETA_COMPILE_FUNCTION_H_
+#define THETA_COMPILE_FUNCTION_H_
 
 #include <initializer_list>
 #include <memory>
@@ -150,4 +150,4 @@ Function function(
 
 }  // namespace theta
 
-#endif  // THETA_GRAPH_FUNCTION_H_
+#endif  // THETA_COMPILE_FUNCTION_H_

@@ -7,13 +7,13 @@
 // Each node is printed once with an id ([id A]); later uses refer to it by
 // id. Lines show the op, the variable's type and name, and where it was
 // created.
-#ifndef THETA_GRAPH_DEBUGPRINT_H_
-#define THETA_GRAPH_DEBUGPRINT_H_
+#ifndef THETA_COMPILE_DEBUGPRINT_H_
+#define THETA_COMPILE_DEBUGPRINT_H_
 
 #include <span>
 #include <string>
 
-#include "graph/function.h"
+#include "compile/function.h"
 #include "graph/ir.h"
 
 namespace theta {
@@ -29,4 +29,4 @@ std::string ToDot(const Function& f);
 
 }  // namespace theta
 
-#endif  // THETA_GRAPH_DEBUGPRINT_H_
+#endif  // THETA_COMPILE_DEBUGPRINT_H_

@@ -1,0 +1,188 @@
+#include "compile/executable.h"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "compile/planner.h"
+#include "graph/host_values.h"
+#include "graph/launches.h"
+
+namespace theta {
+namespace {
+
+absl::Status Annotate(const absl::Status& status, const std::string& prefix) {
+  if (status.ok()) return status;
+  return absl::Status(status.code(), absl::StrCat(prefix, status.message()));
+}
+
+}  // namespace
+
+std::string Executable::Where(const Node& node) const {
+  return absl::StrCat("function '", options_.name, "': ", node.Describe(),
+                      ": ");
+}
+
+absl::StatusOr<Plan*> Executable::GetPlan(
+    std::span<const Dims> input_shapes, std::span<const Dims> input_strides,
+    std::span<const HostValue> scalar_inputs) {
+  // The common case first: the same shapes as last time.
+  auto matches = [&](const Plan& plan) {
+    for (size_t i = 0; i < input_shapes.size(); ++i) {
+      if (plan.input_shapes_[i] != input_shapes[i]) return false;
+      if (options_.external_inputs && !input_strides.empty() &&
+          plan.input_strides_[i] != input_strides[i]) {
+        return false;
+      }
+    }
+    for (size_t s = 0; s < shared_vars_.size(); ++s) {
+      if (plan.shared_shapes_[s] != shared_vars_[s]->shared()->shape()) {
+        return false;
+      }
+    }
+    for (size_t k = 0; k < key_inputs_.size(); ++k) {
+      if (!(plan.key_values_[k] == scalar_inputs[key_inputs_[k]])) return false;
+    }
+    return early_stop_rows_.Matches(plan.early_stop_rows_);
+  };
+  if (last_plan_ != nullptr && matches(*last_plan_)) return last_plan_;
+  for (auto& plan : plans_) {
+    if (matches(*plan)) {
+      last_plan_ = plan.get();
+      return last_plan_;
+    }
+  }
+  absl::StatusOr<std::unique_ptr<Plan>> plan =
+      Planner(*this, input_shapes, input_strides, scalar_inputs).Build();
+  if (!plan.ok()) return plan.status();
+  ++plans_built_;
+  // Keep a few plans (a training loop alternating batch sizes); drop the
+  // oldest beyond that.
+  constexpr size_t kMaxPlans = 4;
+  if (plans_.size() >= kMaxPlans) plans_.erase(plans_.begin());
+  plans_.push_back(*std::move(plan));
+  last_plan_ = plans_.back().get();
+  return last_plan_;
+}
+
+absl::Status Executable::EvaluateDynamicHostValues(
+    Plan& plan, std::span<const HostValue> scalars) {
+  for (size_t i = 0; i < inputs_.size(); ++i) {
+    if (plan.input_host_slots_[i] >= 0) {
+      plan.host_values_[plan.input_host_slots_[i]] = scalars[i];
+    }
+  }
+  for (Plan::HostStep& step : plan.dynamic_host_steps_) {
+    const HostValue* inputs[16];
+    const int num_inputs = step.node->num_inputs();
+    if (num_inputs > 16) {
+      return absl::InternalError("host node with more than 16 inputs");
+    }
+    for (int i = 0; i < num_inputs; ++i) {
+      inputs[i] = step.input_slots[i] >= 0
+                      ? &plan.host_values_[step.input_slots[i]]
+                      : nullptr;
+    }
+    HostEvalContext ctx{
+        *step.node, step.input_shapes,
+        std::span<const HostValue* const>(inputs, num_inputs),
+        std::span<HostValue>(&plan.host_values_[step.first_output_slot],
+                             step.node->num_outputs())};
+    if (absl::Status s = step.node->op().EvaluateOnHost(ctx); !s.ok()) {
+      return Annotate(s, Where(*step.node));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Executable::Run(Plan& plan, std::span<const Tensor> host_inputs,
+                             std::span<void* const> external_inputs,
+                             std::span<void* const> external_outputs,
+                             std::span<const HostValue> scalar_inputs) {
+  void** slots = plan.slots_.data();
+  for (size_t s = 0; s < shared_vars_.size(); ++s) {
+    slots[1 + s] = shared_vars_[s]->shared()->device_data();
+  }
+  for (size_t u = 0; u < plan.update_buffers_.size(); ++u) {
+    slots[plan.first_update_slot_ + u] = plan.update_buffers_[u].data();
+  }
+  for (size_t i = 0; i < external_inputs.size(); ++i) {
+    slots[plan.first_external_input_slot_ + i] = external_inputs[i];
+  }
+  for (size_t o = 0; o < external_outputs.size(); ++o) {
+    slots[plan.first_external_output_slot_ + o] = external_outputs[o];
+  }
+  if (!plan.input_host_slots_.empty() || !plan.dynamic_host_steps_.empty()) {
+    if (absl::Status s = EvaluateDynamicHostValues(plan, scalar_inputs);
+        !s.ok()) {
+      return s;
+    }
+  }
+  for (const Plan::InputUpload& upload : plan.input_uploads_) {
+    const Tensor& t = host_inputs[upload.input];
+    if (absl::Status s = backend_->CopyToDevice(upload.ref.Address(slots),
+                                                t.raw_data(), t.nbytes());
+        !s.ok()) {
+      return s;
+    }
+  }
+  ExecContext ctx{backend_, slots, plan.host_values_.data()};
+  const size_t count = plan.launches_.size();
+  for (size_t i = 0; i < count; ++i) {
+    absl::Status s = plan.launches_[i]->Run(ctx);
+    if (!s.ok()) [[unlikely]] {
+      const Node* node = plan.launch_nodes_[i];
+      return Annotate(s, node != nullptr ? Where(*node)
+                                         : absl::StrCat("function '",
+                                                        options_.name, "': "));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Plan*> Executable::PlanAndRun(
+    std::span<const Dims> input_shapes, std::span<const Tensor> host_inputs,
+    std::span<const HostValue> scalar_inputs) {
+  // At most two plans more: a run is deterministic, so the second run stops
+  // where the first did.
+  for (int attempt = 0;; ++attempt) {
+    absl::StatusOr<Plan*> plan = GetPlan(input_shapes, {}, scalar_inputs);
+    if (!plan.ok()) return plan.status();
+    absl::Status run = Run(**plan, host_inputs, {}, {}, scalar_inputs);
+    if (run.ok()) return plan;
+    if (!IsRowsDiffer(run) || attempt == 2) return run;
+  }
+}
+
+absl::Status Executable::ReadOutput(Plan& plan, int i, Tensor& out) {
+  const Plan::OutputSource& source = plan.outputs_[i];
+  const Var& var = graph_->output(i);
+  if (source.host_slot >= 0) {
+    const HostValue& value = plan.host_values_[source.host_slot];
+    if (!out.defined() || out.use_count() != 1 || out.dtype() != var.dtype() ||
+        out.dims() != value.shape) {
+      out = Tensor::Uninitialized(var.dtype(), value.shape);
+    }
+    HostValueToBytes(value, var.dtype(), out.raw_data());
+    return absl::OkStatus();
+  }
+  if (!out.defined() || out.use_count() != 1 || out.dtype() != var.dtype() ||
+      out.dims() != source.ref.shape) {
+    out = Tensor::Uninitialized(var.dtype(), source.ref.shape);
+  }
+  return backend_->CopyToHost(
+      out.raw_data(), source.ref.Address(plan.slots_.data()), out.nbytes());
+}
+
+void Executable::ApplyUpdates(Plan& plan) {
+  for (size_t u = 0; u < plan.updates_.size(); ++u) {
+    const Plan::UpdateAction& action = plan.updates_[u];
+    if (action.buffer < 0) continue;  // written in place
+    options_.update_targets[u]->SwapBuffer(plan.update_buffers_[action.buffer],
+                                           action.shape);
+  }
+}
+
+}  // namespace theta
