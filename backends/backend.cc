@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "backends/plugin_library.h"
+#include "base/status_macros.h"
 
 namespace theta::backends {
 namespace {
@@ -152,11 +153,8 @@ absl::Status Backend::ConvertAndFree(theta_status* status,
 
 absl::StatusOr<Buffer> Backend::Allocate(uint64_t bytes) {
   theta_buffer* buffer = nullptr;
-  if (absl::Status s = Check(api_->buffer_alloc(device_, bytes, &buffer),
-                             absl::StrCat("allocating ", bytes, " bytes"));
-      !s.ok()) {
-    return s;
-  }
+  THETA_RETURN_IF_ERROR(Check(api_->buffer_alloc(device_, bytes, &buffer),
+                              absl::StrCat("allocating ", bytes, " bytes")));
   allocations_.fetch_add(1, std::memory_order_relaxed);
   int64_t in_use = bytes_in_use_.fetch_add(static_cast<int64_t>(bytes),
                                            std::memory_order_relaxed) +
@@ -213,13 +211,9 @@ absl::Status CopyBetween(Backend& from, const void* src, Backend& to, void* dst,
                          uint64_t bytes) {
   if (bytes == 0) return absl::OkStatus();
   std::vector<unsigned char> staging(bytes);
-  if (absl::Status s = from.CopyToHost(staging.data(), src, bytes); !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = from.Synchronize(); !s.ok()) return s;
-  if (absl::Status s = to.CopyToDevice(dst, staging.data(), bytes); !s.ok()) {
-    return s;
-  }
+  THETA_RETURN_IF_ERROR(from.CopyToHost(staging.data(), src, bytes));
+  THETA_RETURN_IF_ERROR(from.Synchronize());
+  THETA_RETURN_IF_ERROR(to.CopyToDevice(dst, staging.data(), bytes));
   return to.Synchronize();
 }
 

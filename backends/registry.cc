@@ -21,6 +21,7 @@
 #include "absl/strings/str_split.h"
 #include "backends/error.h"
 #include "backends/plugin_library.h"
+#include "base/status_macros.h"
 
 namespace theta::backends {
 namespace {
@@ -192,9 +193,7 @@ class Registry {
 
   absl::Status Use(std::string_view text) {
     std::lock_guard<std::mutex> lock(mu_);
-    absl::StatusOr<Backend*> backend = GetBackendLocked(text);
-    if (!backend.ok()) return backend.status();
-    selected_ = *backend;
+    THETA_ASSIGN_OR_RETURN(selected_, GetBackendLocked(text));
     return absl::OkStatus();
   }
 
@@ -240,11 +239,10 @@ class Registry {
     if (auto b = plugin.backends.find(device); b != plugin.backends.end()) {
       return b->second.get();
     }
-    absl::StatusOr<std::unique_ptr<Backend>> backend =
-        Backend::Open(*plugin.library, device);
-    if (!backend.ok()) return backend.status();
-    Backend* raw = backend->get();
-    plugin.backends[device] = *std::move(backend);
+    THETA_ASSIGN_OR_RETURN(std::unique_ptr<Backend> backend,
+                           Backend::Open(*plugin.library, device));
+    Backend* raw = backend.get();
+    plugin.backends[device] = std::move(backend);
     return raw;
   }
 
@@ -398,24 +396,23 @@ class Registry {
   }
 
   absl::StatusOr<Backend*> GetBackendLocked(std::string_view text) {
-    absl::StatusOr<Spec> spec = ParseSpec(text);
-    if (!spec.ok()) return spec.status();
-    if (spec->is_path) {
-      if (!IsFile(spec->name_or_path)) {
+    THETA_ASSIGN_OR_RETURN(const Spec spec, ParseSpec(text));
+    if (spec.is_path) {
+      if (!IsFile(spec.name_or_path)) {
         return absl::NotFoundError(
-            absl::StrCat(spec->name_or_path, ": cannot load: no such file"));
+            absl::StrCat(spec.name_or_path, ": cannot load: no such file"));
       }
-      return OpenLocked(spec->name_or_path, 0);
+      return OpenLocked(spec.name_or_path, 0);
     }
     const DiscoveryReport& report = DiscoverLocked();
     std::vector<std::string> tried;
     for (const PluginReport& plugin : report.plugins) {
-      if (plugin.name != spec->name_or_path) continue;
+      if (plugin.name != spec.name_or_path) continue;
       if (!plugin.available) {
         tried.push_back(plugin.reason);
         continue;
       }
-      absl::StatusOr<Backend*> backend = OpenLocked(plugin.path, spec->device);
+      absl::StatusOr<Backend*> backend = OpenLocked(plugin.path, spec.device);
       if (backend.ok()) return backend;
       tried.push_back(std::string(backend.status().message()));
     }
@@ -435,11 +432,11 @@ class Registry {
                                     location.result, "]"));
     }
     return absl::NotFoundError(absl::StrCat(
-        "no backend named '", spec->name_or_path,
+        "no backend named '", spec.name_or_path,
         "'; found: ", names.empty() ? "none" : absl::StrJoin(names, ", "),
         "; searched: ", absl::StrJoin(places, ", "),
         " (set THETA_BACKEND_PATH to the directory of libtheta_",
-        spec->name_or_path, ".so; run theta_backends for details)"));
+        spec.name_or_path, ".so; run theta_backends for details)"));
   }
 
   std::mutex mu_;
