@@ -6,30 +6,41 @@
 
 #include "absl/strings/str_cat.h"
 #include "backends/plugin_library.h"
+#include "base/status_macros.h"
 
 namespace theta::backends {
 namespace {
 
-absl::Status StatusFromCode(theta_status_code code, std::string message) {
-  switch (code) {
-    case THETA_STATUS_INVALID_ARGUMENT:
-      return absl::InvalidArgumentError(message);
-    case THETA_STATUS_OUT_OF_MEMORY:
-      return absl::ResourceExhaustedError(message);
-    case THETA_STATUS_UNAVAILABLE:
-      return absl::UnavailableError(message);
-    case THETA_STATUS_UNIMPLEMENTED:
-      return absl::UnimplementedError(message);
-    case THETA_STATUS_FAILED_PRECONDITION:
-      return absl::FailedPreconditionError(message);
-    case THETA_STATUS_OK:  // a status object must not carry OK
-    case THETA_STATUS_INTERNAL:
-    default:
-      return absl::InternalError(message);
-  }
-}
+// Since ABI 1.1 the ABI's codes are absl's.
+static_assert(THETA_STATUS_INVALID_ARGUMENT ==
+              static_cast<int>(absl::StatusCode::kInvalidArgument));
+static_assert(THETA_STATUS_FAILED_PRECONDITION ==
+              static_cast<int>(absl::StatusCode::kFailedPrecondition));
+static_assert(THETA_STATUS_OUT_OF_MEMORY ==
+              static_cast<int>(absl::StatusCode::kResourceExhausted));
+static_assert(THETA_STATUS_UNIMPLEMENTED ==
+              static_cast<int>(absl::StatusCode::kUnimplemented));
+static_assert(THETA_STATUS_INTERNAL ==
+              static_cast<int>(absl::StatusCode::kInternal));
+static_assert(THETA_STATUS_UNAVAILABLE ==
+              static_cast<int>(absl::StatusCode::kUnavailable));
 
 }  // namespace
+
+const char* KernelName(theta_kernel kernel) {
+  static constexpr const char* kNames[THETA_KERNEL_COUNT] = {
+      "gemm",        "elementwise", "reduce", "softmax", "gather",
+      "scatter_add", "copy",        "fill",   "rng"};
+  const int k = static_cast<int>(kernel);
+  return k >= 0 && k < THETA_KERNEL_COUNT ? kNames[k] : "?";
+}
+
+const char* DtypeName(theta_dtype dtype) {
+  static constexpr const char* kNames[] = {"F32", "F64", "I32",
+                                           "I64", "U8",  "BOOL"};
+  const int d = static_cast<int>(dtype);
+  return d >= 0 && d <= THETA_DTYPE_BOOL ? kNames[d] : "?";
+}
 
 Buffer::Buffer(Buffer&& other) noexcept
     : backend_(std::exchange(other.backend_, nullptr)),
@@ -71,8 +82,7 @@ absl::StatusOr<std::unique_ptr<Backend>> Backend::Open(
           backend->Check(api.plugin_create(&backend->plugin_), "plugin_create");
       !s.ok()) {
     backend->plugin_ = nullptr;
-    return StatusFromCode(
-        THETA_STATUS_UNAVAILABLE,
+    return absl::UnavailableError(
         absl::StrCat(path, ": initialisation failed: ", s.message()));
   }
   int32_t count = 0;
@@ -128,7 +138,10 @@ const std::string& Backend::library_path() const { return library_->path(); }
 
 absl::Status Backend::ConvertAndFree(theta_status* status,
                                      std::string_view what) const {
-  theta_status_code code = api_->status_code(status);
+  const theta_status_code code = api_->status_code(status);
+  int32_t raw_code;
+  static_assert(sizeof(raw_code) == sizeof(code));
+  std::memcpy(&raw_code, &code, sizeof(raw_code));
   const char* message = api_->status_message(status);
   const std::string_view body =
       message != nullptr ? message : std::string_view("(no message)");
@@ -142,16 +155,14 @@ absl::Status Backend::ConvertAndFree(theta_status* status,
                          : absl::StrCat(api_->name, ": ", std::string(what),
                                         ": ", std::string(body));
   api_->status_free(status);
-  return StatusFromCode(code, std::move(text));
+  return absl::Status(StatusCodeFromPlugin(api_->abi_minor, raw_code),
+                      std::move(text));
 }
 
 absl::StatusOr<Buffer> Backend::Allocate(uint64_t bytes) {
   theta_buffer* buffer = nullptr;
-  if (absl::Status s = Check(api_->buffer_alloc(device_, bytes, &buffer),
-                             absl::StrCat("allocating ", bytes, " bytes"));
-      !s.ok()) {
-    return s;
-  }
+  THETA_RETURN_IF_ERROR(Check(api_->buffer_alloc(device_, bytes, &buffer),
+                              absl::StrCat("allocating ", bytes, " bytes")));
   allocations_.fetch_add(1, std::memory_order_relaxed);
   int64_t in_use = bytes_in_use_.fetch_add(static_cast<int64_t>(bytes),
                                            std::memory_order_relaxed) +
@@ -208,13 +219,9 @@ absl::Status CopyBetween(Backend& from, const void* src, Backend& to, void* dst,
                          uint64_t bytes) {
   if (bytes == 0) return absl::OkStatus();
   std::vector<unsigned char> staging(bytes);
-  if (absl::Status s = from.CopyToHost(staging.data(), src, bytes); !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = from.Synchronize(); !s.ok()) return s;
-  if (absl::Status s = to.CopyToDevice(dst, staging.data(), bytes); !s.ok()) {
-    return s;
-  }
+  THETA_RETURN_IF_ERROR(from.CopyToHost(staging.data(), src, bytes));
+  THETA_RETURN_IF_ERROR(from.Synchronize());
+  THETA_RETURN_IF_ERROR(to.CopyToDevice(dst, staging.data(), bytes));
   return to.Synchronize();
 }
 

@@ -96,6 +96,13 @@ class Backend {
     return ConvertAndFree(status, what);
   }
 
+  // The capability query: whether the plugin runs `kernel` on operands of
+  // `dtype` (theta_backend.h says which operand). False for every pair when
+  // the plugin predates the query (ABI 1.0). Allocates nothing.
+  bool Supports(theta_kernel kernel, theta_dtype dtype) const {
+    return api_->supports(plugin_, kernel, dtype) != 0;
+  }
+
   absl::StatusOr<Buffer> Allocate(uint64_t bytes);
   absl::Status CopyToDevice(void* dst, const void* host_src, uint64_t bytes);
   absl::Status CopyToHost(void* host_dst, const void* src, uint64_t bytes);
@@ -125,6 +132,11 @@ class Backend {
   std::atomic<int64_t> bytes_in_use_{0};
   std::atomic<int64_t> peak_bytes_in_use_{0};
 };
+
+// The ABI's name of a kernel ("gemm", "scatter_add", ...) and of a dtype
+// ("F32", ...); "?" for values outside the enums.
+const char* KernelName(theta_kernel kernel);
+const char* DtypeName(theta_dtype dtype);
 
 // Copies `bytes` from `src` on backend `from` to `dst` on backend `to`
 // through host memory (the way data moves between backends). Synchronizes

@@ -2,12 +2,24 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <cstddef>
+#include <cstring>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 
 namespace theta::backends {
+
+namespace {
+
+// The stand-in of a plugin without the capability query: nothing is
+// reported as supported.
+int32_t SupportsNothing(theta_plugin*, theta_kernel, theta_dtype) noexcept {
+  return 0;
+}
+
+}  // namespace
 
 absl::Status ValidateApiTable(const theta_backend_api* api) {
   if (api == nullptr) {
@@ -28,14 +40,16 @@ absl::Status ValidateApiTable(const theta_backend_api* api) {
         api->abi_minor, ", this loader needs ", THETA_BACKEND_ABI_MAJOR,
         ".x (rebuild the plugin against this Theta)"));
   }
-  // Every field up to and including the last one this loader calls.
-  constexpr size_t kNeeded = sizeof(theta_backend_api);
+  // Every ABI 1.0 entry; later ones are optional (CompleteApiTable).
+  constexpr size_t kNeeded = THETA_BACKEND_API_SIZE_1_0;
   if (api->struct_size < kNeeded) {
     return absl::FailedPreconditionError(absl::StrCat(
         "ABI ", api->abi_major, ".", api->abi_minor, " table has ",
-        api->struct_size, " bytes, this loader (ABI ", THETA_BACKEND_ABI_MAJOR,
-        ".", THETA_BACKEND_ABI_MINOR, ") needs ", kNeeded,
-        "; the plugin is older than the loader"));
+        api->struct_size, " bytes, fewer than the ", kNeeded,
+        " of an ABI 1.0 table, which this loader (ABI ",
+        THETA_BACKEND_ABI_MAJOR, ".", THETA_BACKEND_ABI_MINOR,
+        ") needs at least; the plugin is older than the loader or its table "
+        "is cut short"));
   }
   const void* const required[] = {
       reinterpret_cast<const void*>(api->status_code),
@@ -80,6 +94,51 @@ absl::Status ValidateApiTable(const theta_backend_api* api) {
   return absl::OkStatus();
 }
 
+theta_backend_api CompleteApiTable(const theta_backend_api& plugin,
+                                   std::vector<std::string>* missing) {
+  theta_backend_api api;
+  std::memset(&api, 0, sizeof(api));
+  std::memcpy(&api, &plugin, std::min(plugin.struct_size, sizeof(api)));
+  // ABI 1.1.
+  if (!THETA_API_HAS(&plugin, theta_backend_api, supports) ||
+      api.supports == nullptr) {
+    api.supports = SupportsNothing;
+    missing->push_back("supports");
+  }
+  return api;
+}
+
+absl::StatusCode StatusCodeFromPlugin(uint32_t abi_minor, int32_t code) {
+  if (abi_minor == 0) {
+    switch (code) {
+      case THETA_STATUS_1_0_INVALID_ARGUMENT:
+        return absl::StatusCode::kInvalidArgument;
+      case THETA_STATUS_1_0_OUT_OF_MEMORY:
+        return absl::StatusCode::kResourceExhausted;
+      case THETA_STATUS_1_0_UNAVAILABLE:
+        return absl::StatusCode::kUnavailable;
+      case THETA_STATUS_1_0_UNIMPLEMENTED:
+        return absl::StatusCode::kUnimplemented;
+      case THETA_STATUS_1_0_FAILED_PRECONDITION:
+        return absl::StatusCode::kFailedPrecondition;
+      default:
+        return absl::StatusCode::kInternal;
+    }
+  }
+  // ABI 1.1: the numbers are absl's; any absl code a plugin sends passes.
+  if (code <= 0 ||
+      code > static_cast<int32_t>(absl::StatusCode::kUnauthenticated)) {
+    return absl::StatusCode::kInternal;
+  }
+  return static_cast<absl::StatusCode>(code);
+}
+
+PluginLibrary::PluginLibrary(std::string path,
+                             const theta_backend_api& plugin_table)
+    : path_(std::move(path)) {
+  api_ = CompleteApiTable(plugin_table, &missing_);
+}
+
 absl::StatusOr<std::shared_ptr<PluginLibrary>> PluginLibrary::Load(
     const std::string& path) {
   dlerror();
@@ -104,7 +163,7 @@ absl::StatusOr<std::shared_ptr<PluginLibrary>> PluginLibrary::Load(
     return absl::FailedPreconditionError(
         absl::StrCat(path, ": ", valid.message()));
   }
-  return std::shared_ptr<PluginLibrary>(new PluginLibrary(path, api));
+  return std::shared_ptr<PluginLibrary>(new PluginLibrary(path, *api));
 }
 
 }  // namespace theta::backends

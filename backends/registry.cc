@@ -21,9 +21,28 @@
 #include "absl/strings/str_split.h"
 #include "backends/error.h"
 #include "backends/plugin_library.h"
+#include "base/status_macros.h"
 
 namespace theta::backends {
 namespace {
+
+// The capability query's answers for every kernel and dtype.
+std::vector<PluginReport::KernelSupport> SupportedKernels(
+    const Backend& backend) {
+  std::vector<PluginReport::KernelSupport> kernels;
+  for (int k = 0; k < THETA_KERNEL_COUNT; ++k) {
+    PluginReport::KernelSupport support;
+    support.kernel = KernelName(static_cast<theta_kernel>(k));
+    for (int d = THETA_DTYPE_F32; d <= THETA_DTYPE_BOOL; ++d) {
+      if (backend.Supports(static_cast<theta_kernel>(k),
+                           static_cast<theta_dtype>(d))) {
+        support.dtypes.push_back(DtypeName(static_cast<theta_dtype>(d)));
+      }
+    }
+    if (!support.dtypes.empty()) kernels.push_back(std::move(support));
+  }
+  return kernels;
+}
 
 constexpr std::string_view kPrefix = "libtheta_";
 constexpr std::string_view kSuffix = ".so";
@@ -174,9 +193,7 @@ class Registry {
 
   absl::Status Use(std::string_view text) {
     std::lock_guard<std::mutex> lock(mu_);
-    absl::StatusOr<Backend*> backend = GetBackendLocked(text);
-    if (!backend.ok()) return backend.status();
-    selected_ = *backend;
+    THETA_ASSIGN_OR_RETURN(selected_, GetBackendLocked(text));
     return absl::OkStatus();
   }
 
@@ -222,11 +239,10 @@ class Registry {
     if (auto b = plugin.backends.find(device); b != plugin.backends.end()) {
       return b->second.get();
     }
-    absl::StatusOr<std::unique_ptr<Backend>> backend =
-        Backend::Open(*plugin.library, device);
-    if (!backend.ok()) return backend.status();
-    Backend* raw = backend->get();
-    plugin.backends[device] = *std::move(backend);
+    THETA_ASSIGN_OR_RETURN(std::unique_ptr<Backend> backend,
+                           Backend::Open(*plugin.library, device));
+    Backend* raw = backend.get();
+    plugin.backends[device] = std::move(backend);
     return raw;
   }
 
@@ -237,16 +253,18 @@ class Registry {
     absl::StatusOr<Backend*> backend = OpenLocked(path, 0);
     auto& plugin = plugins_[RealPath(path)];
     if (plugin.library.ok()) {
-      report.name = (*plugin.library)->api().name;
-      report.version = (*plugin.library)->api().version != nullptr
-                           ? (*plugin.library)->api().version
-                           : "";
+      const theta_backend_api& table = (*plugin.library)->api();
+      report.name = table.name;
+      report.version = table.version != nullptr ? table.version : "";
+      report.abi = absl::StrCat(table.abi_major, ".", table.abi_minor);
+      report.missing_entries = (*plugin.library)->missing_entries();
     }
     if (!backend.ok()) {
       report.reason = std::string(backend.status().message());
       return report;
     }
     report.available = true;
+    report.kernels = SupportedKernels(**backend);
     const theta_backend_api& api = (*backend)->api();
     int32_t count = 0;
     if (absl::Status s = (*backend)->Check(
@@ -378,24 +396,23 @@ class Registry {
   }
 
   absl::StatusOr<Backend*> GetBackendLocked(std::string_view text) {
-    absl::StatusOr<Spec> spec = ParseSpec(text);
-    if (!spec.ok()) return spec.status();
-    if (spec->is_path) {
-      if (!IsFile(spec->name_or_path)) {
+    THETA_ASSIGN_OR_RETURN(const Spec spec, ParseSpec(text));
+    if (spec.is_path) {
+      if (!IsFile(spec.name_or_path)) {
         return absl::NotFoundError(
-            absl::StrCat(spec->name_or_path, ": cannot load: no such file"));
+            absl::StrCat(spec.name_or_path, ": cannot load: no such file"));
       }
-      return OpenLocked(spec->name_or_path, 0);
+      return OpenLocked(spec.name_or_path, 0);
     }
     const DiscoveryReport& report = DiscoverLocked();
     std::vector<std::string> tried;
     for (const PluginReport& plugin : report.plugins) {
-      if (plugin.name != spec->name_or_path) continue;
+      if (plugin.name != spec.name_or_path) continue;
       if (!plugin.available) {
         tried.push_back(plugin.reason);
         continue;
       }
-      absl::StatusOr<Backend*> backend = OpenLocked(plugin.path, spec->device);
+      absl::StatusOr<Backend*> backend = OpenLocked(plugin.path, spec.device);
       if (backend.ok()) return backend;
       tried.push_back(std::string(backend.status().message()));
     }
@@ -415,11 +432,11 @@ class Registry {
                                     location.result, "]"));
     }
     return absl::NotFoundError(absl::StrCat(
-        "no backend named '", spec->name_or_path,
+        "no backend named '", spec.name_or_path,
         "'; found: ", names.empty() ? "none" : absl::StrJoin(names, ", "),
         "; searched: ", absl::StrJoin(places, ", "),
         " (set THETA_BACKEND_PATH to the directory of libtheta_",
-        spec->name_or_path, ".so; run theta_backends for details)"));
+        spec.name_or_path, ".so; run theta_backends for details)"));
   }
 
   std::mutex mu_;

@@ -42,6 +42,18 @@ struct PluginReport {
   bool available = false;
   std::string reason;  // why it is not available; empty when it is
   std::vector<DeviceReport> devices;
+  // The plugin's ABI version ("1.1").
+  std::string abi;
+  // The kernels the plugin runs, each with the dtypes it runs it on (the
+  // capability query), in theta_kernel order; a kernel with no dtype is
+  // left out. Empty when the plugin predates the query.
+  struct KernelSupport {
+    std::string kernel;               // "gemm", ...
+    std::vector<std::string> dtypes;  // "F32", ...
+  };
+  std::vector<KernelSupport> kernels;
+  // Table entries the plugin lacks (older ABI minor): "supports", ...
+  std::vector<std::string> missing_entries;
 };
 
 // One place the registry looked.

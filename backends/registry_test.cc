@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "backends/error.h"
 #include "backends/plugin_library.h"
 #include "gmock/gmock.h"
@@ -16,6 +17,7 @@ namespace theta::backends {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 std::string Runfile(const std::string& relative) {
   const char* root = std::getenv("TEST_SRCDIR");
@@ -62,6 +64,83 @@ TEST(RegistryTest, TableShorterThanTheLoaderNeeds) {
   EXPECT_THAT(message, HasSubstr("the plugin is older than the loader"));
 }
 
+TEST(RegistryTest, Abi10TableIsAcceptedAndItsCodesConverted) {
+  // The loader takes the 1.0 table (the failure is the plugin's own
+  // plugin_create, not the table) and reads its status through the 1.0
+  // numbering.
+  std::string message =
+      LoadError("backends/testing/libtheta_broken_abi_1_0.so");
+  EXPECT_THAT(message, HasSubstr("libtheta_broken_abi_1_0.so: "
+                                 "initialisation failed"));
+  EXPECT_THAT(message, HasSubstr("simulated: no device present"));
+  EXPECT_THAT(message, Not(HasSubstr("older than the loader")));
+}
+
+TEST(RegistryTest, StatusCodesOfEachAbiMinor) {
+  using theta::backends::StatusCodeFromPlugin;
+  EXPECT_EQ(StatusCodeFromPlugin(0, THETA_STATUS_1_0_INVALID_ARGUMENT),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(StatusCodeFromPlugin(0, THETA_STATUS_1_0_OUT_OF_MEMORY),
+            absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(StatusCodeFromPlugin(0, THETA_STATUS_1_0_UNAVAILABLE),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(StatusCodeFromPlugin(0, THETA_STATUS_1_0_UNIMPLEMENTED),
+            absl::StatusCode::kUnimplemented);
+  EXPECT_EQ(StatusCodeFromPlugin(0, THETA_STATUS_1_0_INTERNAL),
+            absl::StatusCode::kInternal);
+  EXPECT_EQ(StatusCodeFromPlugin(0, THETA_STATUS_1_0_FAILED_PRECONDITION),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(StatusCodeFromPlugin(0, 42), absl::StatusCode::kInternal);
+  // 1.1 and later: absl's numbers.
+  EXPECT_EQ(StatusCodeFromPlugin(1, THETA_STATUS_INVALID_ARGUMENT),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(StatusCodeFromPlugin(1, THETA_STATUS_UNAVAILABLE),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(StatusCodeFromPlugin(1, THETA_STATUS_OUT_OF_MEMORY),
+            absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(
+      StatusCodeFromPlugin(2, static_cast<int>(absl::StatusCode::kNotFound)),
+      absl::StatusCode::kNotFound);
+  EXPECT_EQ(StatusCodeFromPlugin(1, THETA_STATUS_OK),
+            absl::StatusCode::kInternal);
+  EXPECT_EQ(StatusCodeFromPlugin(1, 99), absl::StatusCode::kInternal);
+}
+
+TEST(RegistryTest, KernelErrorsKeepTheirCode) {
+  absl::StatusOr<theta::backends::Backend*> cpu =
+      theta::backends::GetBackend("cpu");
+  ASSERT_TRUE(cpu.ok()) << cpu.status();
+  theta_gemm_args g{};
+  g.struct_size = sizeof(g);
+  g.dtype = THETA_DTYPE_I32;
+  absl::Status s =
+      (*cpu)->Check((*cpu)->api().gemm((*cpu)->stream(), &g), "gemm");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_THAT(std::string(s.message()),
+              HasSubstr("cpu: gemm: gemm: dtype I32"));
+}
+
+TEST(RegistryTest, CpuAnswersTheCapabilityQuery) {
+  auto plugins = theta::backends::available();
+  bool found = false;
+  for (const auto& p : plugins) {
+    if (p.name != "cpu" || !p.available) continue;
+    found = true;
+    EXPECT_EQ(p.abi, absl::StrCat(THETA_BACKEND_ABI_MAJOR, ".",
+                                  THETA_BACKEND_ABI_MINOR));
+    EXPECT_TRUE(p.missing_entries.empty());
+    ASSERT_EQ(p.kernels.size(), static_cast<size_t>(THETA_KERNEL_COUNT));
+    EXPECT_EQ(p.kernels[0].kernel, "gemm");
+    EXPECT_EQ(p.kernels[0].dtypes, (std::vector<std::string>{"F32", "F64"}));
+  }
+  EXPECT_TRUE(found);
+  absl::StatusOr<theta::backends::Backend*> cpu =
+      theta::backends::GetBackend("cpu");
+  ASSERT_TRUE(cpu.ok());
+  EXPECT_TRUE((*cpu)->Supports(THETA_KERNEL_COPY, THETA_DTYPE_BOOL));
+  EXPECT_FALSE((*cpu)->Supports(THETA_KERNEL_SCATTER_ADD, THETA_DTYPE_BOOL));
+}
+
 TEST(RegistryTest, NullEntryInTable) {
   std::string message =
       LoadError("backends/testing/libtheta_broken_null_entry.so");
@@ -101,8 +180,8 @@ TEST(RegistryTest, DiscoveryReportsEveryPluginAndWhyItWasRejected) {
     }
   }
   EXPECT_TRUE(cpu_available);
-  // The five libtheta_broken_*.so in runfiles, each once.
-  EXPECT_EQ(rejected, 5) << listing;
+  // The six libtheta_broken_*.so in runfiles, each once.
+  EXPECT_EQ(rejected, 6) << listing;
   bool searched_runfiles = false;
   for (const SearchLocation& location : report.locations) {
     if (location.origin == "runfiles") searched_runfiles = true;

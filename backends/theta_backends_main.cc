@@ -1,6 +1,7 @@
 // theta_backends: lists every place Theta looks for backend plugins, every
-// plugin found, its devices, and why each rejected one was rejected. The
-// first thing to run when a backend does not show up.
+// plugin found, its devices, the kernels and dtypes it runs, and why each
+// rejected one was rejected. The first thing to run when a backend does not
+// show up.
 //
 //   bazel run //backends:theta_backends
 //   THETA_BACKEND_PATH=/opt/theta/lib theta_backends
@@ -8,6 +9,7 @@
 #include <cstdlib>
 
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "backends/registry.h"
 
 int main() {
@@ -25,8 +27,9 @@ int main() {
   for (const auto& plugin : report.plugins) {
     if (plugin.available) {
       ++usable;
-      std::printf("  %-8s available    %s (version %s)\n", plugin.name.c_str(),
-                  plugin.path.c_str(), plugin.version.c_str());
+      std::printf("  %-8s available    %s (version %s, ABI %s)\n",
+                  plugin.name.c_str(), plugin.path.c_str(),
+                  plugin.version.c_str(), plugin.abi.c_str());
       for (const auto& device : plugin.devices) {
         std::printf(
             "           device %d: %s, %s total, %s free\n", device.index,
@@ -36,6 +39,14 @@ int main() {
                 .c_str(),
             absl::StrFormat("%.1f GiB", device.free_memory_bytes / 1073741824.0)
                 .c_str());
+      }
+      for (const auto& kernel : plugin.kernels) {
+        std::printf("           %-12s %s\n", kernel.kernel.c_str(),
+                    absl::StrJoin(kernel.dtypes, " ").c_str());
+      }
+      if (!plugin.missing_entries.empty()) {
+        std::printf("           older ABI, lacks: %s\n",
+                    absl::StrJoin(plugin.missing_entries, ", ").c_str());
       }
     } else {
       std::printf("  %-8s UNAVAILABLE  %s\n           reason: %s\n",

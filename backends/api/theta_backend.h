@@ -12,13 +12,31 @@
  *
  * Versioning. The table starts with `struct_size` (sizeof the table the plugin
  * was built with) and an ABI major/minor version. A loader accepts a plugin
- * only when the majors are equal; within one major, fields are only ever
- * appended, so a loader reads a field only when `struct_size` covers it
- * (THETA_API_HAS). A plugin older than the loader lacks the newest fields; the
- * loader refuses it when a field it needs is missing, and never reads past
- * `struct_size`. Argument structs also start with `struct_size` and grow the
- * same way. Optional features that need no table slot are reached by name
- * through `get_extension`.
+ * only when the majors are equal. Within one major the rules are:
+ *
+ *   1. Fields are only ever appended, to the table and to the argument
+ *      structs; nothing is removed, reordered or retyped.
+ *   2. Each struct's size at minor 0 is frozen: THETA_BACKEND_API_SIZE_1_0,
+ *      THETA_GEMM_ARGS_SIZE_1_0, ... (the end of its last 1.0 field).
+ *   3. A plugin accepts an argument struct whose `struct_size` is at least
+ *      the frozen 1.0 size, reads only the fields that size covers
+ *      (THETA_API_HAS) and gives every newer field the default its comment
+ *      states. A smaller struct_size is INVALID_ARGUMENT.
+ *   4. A loader accepts a table whose `struct_size` is at least
+ *      THETA_BACKEND_API_SIZE_1_0 and never reads past `struct_size`. An
+ *      entry the table does not cover (or a NULL one appended after 1.0) is
+ *      unsupported: the loader never calls it and puts a stand-in in its
+ *      place (for `supports`: no kernel on any dtype).
+ *   5. Optional features that need no table slot are reached by name
+ *      through `get_extension`.
+ *
+ * History:
+ *   1.0  the table up to `rng`; status codes 1..6 (see theta_status_code).
+ *   1.1  `supports` (the capability query) appended to the table; status
+ *        codes take absl::StatusCode's numbers. A loader reads the codes of
+ *        a 1.0 plugin through the 1.0 numbering (THETA_STATUS_1_0_*); a
+ *        1.0 loader given a 1.1 plugin would misname a failure's code (its
+ *        message is intact).
  *
  * Errors. Every fallible function returns `theta_status*`: NULL means
  * success; otherwise a plugin-owned object with a code and a message, which
@@ -73,9 +91,10 @@ extern "C" {
 #endif
 
 /* ABI version of this header. Bump the major for any incompatible change;
- * bump the minor when appending fields to the table or to an args struct. */
+ * bump the minor when appending fields to the table or to an args struct
+ * (and record the change in the history above). */
 #define THETA_BACKEND_ABI_MAJOR 1
-#define THETA_BACKEND_ABI_MINOR 0
+#define THETA_BACKEND_ABI_MINOR 1
 
 /* The one symbol every plugin exports. */
 #define THETA_BACKEND_ENTRY_POINT "theta_backend_get_api"
@@ -83,23 +102,38 @@ extern "C" {
 /* Largest rank a kernel accepts. */
 #define THETA_MAX_DIMS 8
 
+/* The offset just past FIELD of struct TYPE. */
+#define THETA_FIELD_END(TYPE, FIELD) \
+  (offsetof(TYPE, FIELD) + sizeof(((TYPE*)0)->FIELD))
+
 /* True when a table (or args struct) of `struct_size` bytes contains FIELD. */
 #define THETA_API_HAS(ptr, TYPE, FIELD) \
-  ((ptr)->struct_size >= offsetof(TYPE, FIELD) + sizeof(((TYPE*)0)->FIELD))
+  ((ptr)->struct_size >= THETA_FIELD_END(TYPE, FIELD))
 
 /* ------------------------------------------------------------------------ */
 /* Status                                                                   */
 /* ------------------------------------------------------------------------ */
 
+/* Since ABI 1.1 the codes are numbered as absl::StatusCode, so a loader
+ * written in C++ maps them one to one. */
 typedef enum theta_status_code {
-  THETA_STATUS_OK = 0,               /* never carried by a status object */
-  THETA_STATUS_INVALID_ARGUMENT = 1, /* bad shape, dtype, index, alignment */
-  THETA_STATUS_OUT_OF_MEMORY = 2,
-  THETA_STATUS_UNAVAILABLE = 3,   /* no device, no driver */
-  THETA_STATUS_UNIMPLEMENTED = 4, /* a valid request this plugin lacks */
-  THETA_STATUS_INTERNAL = 5,      /* a bug or an unexpected library error */
-  THETA_STATUS_FAILED_PRECONDITION = 6 /* wrong call order, closed object */
+  THETA_STATUS_OK = 0,                  /* never carried by a status object */
+  THETA_STATUS_INVALID_ARGUMENT = 3,    /* bad shape, dtype, index, alignment */
+  THETA_STATUS_FAILED_PRECONDITION = 9, /* wrong call order, closed object */
+  THETA_STATUS_OUT_OF_MEMORY = 8,       /* absl's RESOURCE_EXHAUSTED */
+  THETA_STATUS_UNIMPLEMENTED = 12,      /* a valid request this plugin lacks */
+  THETA_STATUS_INTERNAL = 13,   /* a bug or an unexpected library error */
+  THETA_STATUS_UNAVAILABLE = 14 /* no device, no driver */
 } theta_status_code;
+
+/* The numbering of ABI 1.0 plugins (abi_minor 0), which a loader converts;
+ * no plugin built against this header returns these. */
+#define THETA_STATUS_1_0_INVALID_ARGUMENT 1
+#define THETA_STATUS_1_0_OUT_OF_MEMORY 2
+#define THETA_STATUS_1_0_UNAVAILABLE 3
+#define THETA_STATUS_1_0_UNIMPLEMENTED 4
+#define THETA_STATUS_1_0_INTERNAL 5
+#define THETA_STATUS_1_0_FAILED_PRECONDITION 6
 
 /* Opaque error object; NULL means success. */
 typedef struct theta_status theta_status;
@@ -141,6 +175,9 @@ typedef struct theta_device_info {
   uint64_t total_memory_bytes;
   uint64_t free_memory_bytes;
 } theta_device_info;
+/* Frozen: the size of theta_device_info under ABI 1.0. */
+#define THETA_DEVICE_INFO_SIZE_1_0 \
+  THETA_FIELD_END(theta_device_info, free_memory_bytes)
 
 /* ------------------------------------------------------------------------ */
 /* Kernel arguments                                                         */
@@ -173,6 +210,8 @@ typedef struct theta_gemm_args {
   int64_t stride_c;
   int64_t batch;
 } theta_gemm_args;
+/* Frozen: the size of theta_gemm_args under ABI 1.0. */
+#define THETA_GEMM_ARGS_SIZE_1_0 THETA_FIELD_END(theta_gemm_args, batch)
 
 /* The fused elementwise program: a straight-line bytecode evaluated once per
  * element of an index space `shape` (rank ndim). Registers hold values of
@@ -313,6 +352,8 @@ typedef struct theta_ew_program {
   uint32_t num_instrs;
   const theta_ew_instr* instrs;
 } theta_ew_program;
+/* Frozen: the size of theta_ew_program under ABI 1.0. */
+#define THETA_EW_PROGRAM_SIZE_1_0 THETA_FIELD_END(theta_ew_program, instrs)
 
 /* An operand of the elementwise kernel: its strides follow the program's
  * index space (ndim entries). */
@@ -334,6 +375,9 @@ typedef struct theta_elementwise_args {
   int32_t num_params;
   const double* params; /* host memory, read before the call returns */
 } theta_elementwise_args;
+/* Frozen: the size of theta_elementwise_args under ABI 1.0. */
+#define THETA_ELEMENTWISE_ARGS_SIZE_1_0 \
+  THETA_FIELD_END(theta_elementwise_args, params)
 
 typedef enum theta_reduce_op {
   THETA_REDUCE_SUM = 0,
@@ -357,6 +401,8 @@ typedef struct theta_reduce_args {
   uint32_t axes_mask;
   theta_array output;
 } theta_reduce_args;
+/* Frozen: the size of theta_reduce_args under ABI 1.0. */
+#define THETA_REDUCE_ARGS_SIZE_1_0 THETA_FIELD_END(theta_reduce_args, output)
 
 /* Softmax (log_softmax when `log` is nonzero) along the last dimension of a
  * rank >= 1 floating array, max-subtracted for stability. `output` has the
@@ -367,6 +413,8 @@ typedef struct theta_softmax_args {
   theta_array input;
   theta_array output;
 } theta_softmax_args;
+/* Frozen: the size of theta_softmax_args under ABI 1.0. */
+#define THETA_SOFTMAX_ARGS_SIZE_1_0 THETA_FIELD_END(theta_softmax_args, output)
 
 /* Gather along an axis (take):
  *   output[i_0..i_{a-1}, j_0..j_{q-1}, i_{a+1}..] =
@@ -385,6 +433,8 @@ typedef struct theta_gather_args {
   theta_array indices;
   theta_array output; /* gather: written; scatter_add: the destination */
 } theta_gather_args;
+/* Frozen: the size of theta_gather_args under ABI 1.0. */
+#define THETA_GATHER_ARGS_SIZE_1_0 THETA_FIELD_END(theta_gather_args, output)
 
 /* Strided copy between two arrays of the same shape and dtype (transpose,
  * slicing, concatenation are copies with suitable strides; the source may
@@ -395,6 +445,8 @@ typedef struct theta_copy_args {
   theta_array source;
   theta_array destination;
 } theta_copy_args;
+/* Frozen: the size of theta_copy_args under ABI 1.0. */
+#define THETA_COPY_ARGS_SIZE_1_0 THETA_FIELD_END(theta_copy_args, destination)
 
 /* Counter-based random numbers: Philox4x32-10. Element e (in row-major
  * order of `output`) is drawn from counter n = offset + e:
@@ -430,10 +482,31 @@ typedef struct theta_rng_args {
   double b;
   theta_array output;
 } theta_rng_args;
+/* Frozen: the size of theta_rng_args under ABI 1.0. */
+#define THETA_RNG_ARGS_SIZE_1_0 THETA_FIELD_END(theta_rng_args, output)
 
 /* ------------------------------------------------------------------------ */
 /* The table                                                                */
 /* ------------------------------------------------------------------------ */
+
+/* The kernels of the table, for the capability query (`supports`). The
+ * dtype asked about is: GEMM, SOFTMAX, RNG, FILL: the data's; ELEMENTWISE:
+ * the program's compute dtype; REDUCE: the input's; GATHER, SCATTER_ADD:
+ * the source's (the data moved, not the indices); COPY: the arrays'. */
+typedef enum theta_kernel {
+  THETA_KERNEL_GEMM = 0,
+  THETA_KERNEL_ELEMENTWISE = 1,
+  THETA_KERNEL_REDUCE = 2,
+  THETA_KERNEL_SOFTMAX = 3,
+  THETA_KERNEL_GATHER = 4,
+  THETA_KERNEL_SCATTER_ADD = 5,
+  THETA_KERNEL_COPY = 6,
+  THETA_KERNEL_FILL = 7,
+  THETA_KERNEL_RNG = 8
+} theta_kernel;
+
+/* Number of theta_kernel values. */
+#define THETA_KERNEL_COUNT 9
 
 typedef struct theta_backend_api {
   /* Header: fixed for every ABI version. */
@@ -521,7 +594,21 @@ typedef struct theta_backend_api {
                         double value)THETA_NOEXCEPT;
   theta_status* (*rng)(theta_stream* stream,
                        const theta_rng_args* args)THETA_NOEXCEPT;
+  /* ---- end of ABI 1.0 (THETA_BACKEND_API_SIZE_1_0) ---- */
+
+  /* ABI 1.1. The capability query: 1 when this plugin runs `kernel` on
+   * operands of `dtype` (see theta_kernel for which operand's dtype), 0 when
+   * it does not or when `kernel` or `dtype` is a value it does not know. A
+   * supported pair can still fail for other arguments (shapes, strides,
+   * sizes past a library's limits); an unsupported one fails with
+   * INVALID_ARGUMENT or UNIMPLEMENTED. The answer depends only on the
+   * plugin, never on its devices or on earlier calls. */
+  int32_t (*supports)(theta_plugin* plugin, theta_kernel kernel,
+                      theta_dtype dtype) THETA_NOEXCEPT;
 } theta_backend_api;
+
+/* Frozen: the size of the table under ABI 1.0 (through `rng`). */
+#define THETA_BACKEND_API_SIZE_1_0 THETA_FIELD_END(theta_backend_api, rng)
 
 /* Type of the entry point. The returned table is static: valid until the
  * library is unloaded, never NULL for a working plugin. */

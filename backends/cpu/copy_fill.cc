@@ -4,8 +4,8 @@
 
 #include "backends/api/elementwise_semantics.h"
 #include "backends/cpu/kernels.h"
-#include "backends/cpu/status.h"
 #include "backends/cpu/strided.h"
+#include "backends/plugin_kit/checks.h"
 
 namespace theta::cpu {
 namespace {
@@ -150,25 +150,7 @@ void ParallelMemcpy(ThreadPool& pool, void* dst, const void* src,
 theta_status* Copy(ThreadPool& pool, const theta_copy_args& args) {
   const theta_array& src = args.source;
   const theta_array& dst = args.destination;
-  if (theta_status* s =
-          CheckArray("copy", "source", src, StrideSign::kAnyForReadOnly))
-    return s;
-  if (theta_status* s = CheckArray("copy", "destination", dst)) return s;
-  if (src.dtype != dst.dtype) {
-    return InvalidArgument("copy: source dtype ", DtypeName(src.dtype),
-                           " differs from destination dtype ",
-                           DtypeName(dst.dtype));
-  }
-  bool same_shape = src.ndim == dst.ndim;
-  for (int d = 0; same_shape && d < src.ndim; ++d) {
-    same_shape = src.shape[d] == dst.shape[d];
-  }
-  if (!same_shape) {
-    return InvalidArgument(
-        "copy: source shape ", ShapeString(src.ndim, src.shape),
-        " differs from destination shape ", ShapeString(dst.ndim, dst.shape));
-  }
-  if (theta_status* s = CheckWritable("copy", "destination", dst)) return s;
+  if (theta_status* s = plugin_kit::CheckCopy(args)) return s;
   if (NumElements(src) == 0) return nullptr;
   bool identical = src.data == dst.data;
   for (int d = 0; identical && d < src.ndim; ++d) {
@@ -198,8 +180,7 @@ theta_status* Copy(ThreadPool& pool, const theta_copy_args& args) {
 }
 
 theta_status* Fill(ThreadPool& pool, const theta_array& array, double value) {
-  if (theta_status* s = CheckArray("fill", "array", array)) return s;
-  if (theta_status* s = CheckWritable("fill", "array", array)) return s;
+  if (theta_status* s = plugin_kit::CheckFill(array)) return s;
   if (NumElements(array) == 0) return nullptr;
   switch (array.dtype) {
     case THETA_DTYPE_F32:

@@ -31,8 +31,8 @@
 #include "backends/api/elementwise_semantics.h"
 #include "backends/cpu/elementwise_ops.h"
 #include "backends/cpu/kernels.h"
-#include "backends/cpu/status.h"
 #include "backends/cpu/strided.h"
+#include "backends/plugin_kit/checks.h"
 
 namespace theta::cpu {
 namespace {
@@ -128,9 +128,24 @@ std::string InstrName(uint32_t i, int op) {
   return StrCat("instruction ", i, " (", name ? name : "?", ")");
 }
 
-// Checks the program against the args' operand counts; on success fills
-// plan->steps and plan->num_blocks.
-theta_status* PlanProgram(const theta_elementwise_args& args, Plan* plan) {
+// The registers an instruction reads (into src), and how many.
+int Sources(const theta_ew_instr& in, uint16_t* src) {
+  if (in.op == THETA_EW_STORE) {
+    src[0] = in.a;
+    return 1;
+  }
+  if (in.op == THETA_EW_LOAD || in.op == THETA_EW_PARAM) return 0;
+  src[0] = in.a;
+  src[1] = in.b;
+  src[2] = in.c;
+  return ew::Arity(in.op);
+}
+
+// Checks the program against the args' operand counts: known opcodes,
+// registers in range and written before they are read, operand indices in
+// range.
+theta_status* CheckInstructions(const theta_elementwise_args& args,
+                                Plan* plan) {
   const theta_ew_program& p = *args.program;
   const uint32_t nr = p.num_registers;
   if (nr > THETA_EW_MAX_REGISTERS) {
@@ -189,40 +204,42 @@ theta_status* PlanProgram(const theta_elementwise_args& args, Plan* plan) {
     if (s) return s;
     if (in.op != THETA_EW_STORE) written[in.dst] = 1;
   }
+  return nullptr;
+}
 
-  // Liveness, backwards: an instruction whose result nobody reads is dead;
-  // last_read[i][k] marks the final read of source k's value.
+// Liveness, backwards: an instruction whose result nobody reads is dead
+// (*dead); (*last_read)[i][k] marks the final read of source k's value.
+void FindLiveness(const theta_ew_program& p, Plan* plan,
+                  std::pmr::vector<char>* dead,
+                  std::pmr::vector<std::array<char, 3>>* last_read) {
   const uint32_t n = p.num_instrs;
-  std::pmr::vector<char> live(nr, 0, plan->arena), dead(n, 0, plan->arena);
-  std::pmr::vector<std::array<char, 3>> last_read(n, {0, 0, 0}, plan->arena);
-  auto sources = [&](const theta_ew_instr& in, uint16_t* src) {
-    if (in.op == THETA_EW_STORE) {
-      src[0] = in.a;
-      return 1;
-    }
-    if (in.op == THETA_EW_LOAD || in.op == THETA_EW_PARAM) return 0;
-    src[0] = in.a;
-    src[1] = in.b;
-    src[2] = in.c;
-    return ew::Arity(in.op);
-  };
+  std::pmr::vector<char> live(p.num_registers, 0, plan->arena);
   for (uint32_t i = n; i-- > 0;) {
     const theta_ew_instr& in = p.instrs[i];
     if (in.op != THETA_EW_STORE) {
       if (!live[in.dst]) {
-        dead[i] = 1;
+        (*dead)[i] = 1;
         continue;
       }
       live[in.dst] = 0;
     }
     uint16_t src[3];
-    const int ns = sources(in, src);
+    const int ns = Sources(in, src);
     for (int k = 0; k < ns; ++k) {
-      if (!live[src[k]]) last_read[i][k] = 1;
+      if (!live[src[k]]) (*last_read)[i][k] = 1;
       live[src[k]] = 1;
     }
   }
+}
 
+// Assigns blocks to the live instructions' values (plan->steps,
+// plan->num_blocks, plan->hoist_params).
+void AssignBlocks(const theta_elementwise_args& args,
+                  const std::pmr::vector<char>& dead,
+                  const std::pmr::vector<std::array<char, 3>>& last_read,
+                  Plan* plan) {
+  const theta_ew_program& p = *args.program;
+  const uint32_t n = p.num_instrs;
   // Renaming, forwards: a block freed by a value's last read may hold the
   // same instruction's result (the block kernels allow dst == source). With
   // few distinct parameters, each gets a block of its own that is never
@@ -239,7 +256,7 @@ theta_status* PlanProgram(const theta_elementwise_args& args, Plan* plan) {
     }
   }
   plan->hoist_params = distinct_params <= kMaxHoistedParams;
-  std::pmr::vector<int> block_of(nr, -1, plan->arena);
+  std::pmr::vector<int> block_of(p.num_registers, -1, plan->arena);
   std::pmr::vector<int> free_blocks(plan->arena);
   std::pmr::vector<char> is_param_block(plan->arena);
   int num_blocks = 0;
@@ -248,7 +265,7 @@ theta_status* PlanProgram(const theta_elementwise_args& args, Plan* plan) {
     const theta_ew_instr& in = p.instrs[i];
     Step step{in.op, -1, -1, -1, -1};
     uint16_t src[3];
-    const int ns = sources(in, src);
+    const int ns = Sources(in, src);
     int* step_src[3] = {&step.a, &step.b, &step.c};
     for (int k = 0; k < ns; ++k) *step_src[k] = block_of[src[k]];
     for (int k = 0; k < ns; ++k) {
@@ -279,6 +296,17 @@ theta_status* PlanProgram(const theta_elementwise_args& args, Plan* plan) {
     plan->steps.push_back(step);
   }
   plan->num_blocks = num_blocks;
+}
+
+// Checks the program against the args' operand counts; on success fills
+// plan->steps and plan->num_blocks.
+theta_status* PlanProgram(const theta_elementwise_args& args, Plan* plan) {
+  if (theta_status* s = CheckInstructions(args, plan)) return s;
+  const uint32_t n = args.program->num_instrs;
+  std::pmr::vector<char> dead(n, 0, plan->arena);
+  std::pmr::vector<std::array<char, 3>> last_read(n, {0, 0, 0}, plan->arena);
+  FindLiveness(*args.program, plan, &dead, &last_read);
+  AssignBlocks(args, dead, last_read, plan);
   return nullptr;
 }
 
@@ -620,24 +648,8 @@ void Run(ThreadPool& pool, Plan& plan) {
 
 theta_status* Elementwise(ThreadPool& pool,
                           const theta_elementwise_args& args) {
-  const theta_ew_program* program = args.program;
-  if (program == nullptr)
-    return InvalidArgument("elementwise: program is NULL");
-  if (program->struct_size < sizeof(theta_ew_program)) {
-    return InvalidArgument("elementwise: program->struct_size is ",
-                           program->struct_size, ", expected at least ",
-                           sizeof(theta_ew_program));
-  }
-  const theta_dtype ct = program->compute_dtype;
-  if (ct != THETA_DTYPE_F32 && ct != THETA_DTYPE_F64 && ct != THETA_DTYPE_I32 &&
-      ct != THETA_DTYPE_I64) {
-    return InvalidArgument("elementwise: compute dtype ", DtypeName(ct),
-                           " is not supported (F32, F64, I32 or I64)");
-  }
-  if (program->num_instrs > 0 && program->instrs == nullptr) {
-    return InvalidArgument("elementwise: program has ", program->num_instrs,
-                           " instructions but instrs is NULL");
-  }
+  if (theta_status* s = plugin_kit::CheckProgramHeader(args)) return s;
+  const theta_dtype ct = args.program->compute_dtype;
   alignas(64) std::byte arena_buffer[8192];
   std::pmr::monotonic_buffer_resource arena(arena_buffer, sizeof(arena_buffer));
   Plan plan(&arena);

@@ -13,8 +13,8 @@
 #include <type_traits>
 
 #include "backends/cpu/kernels.h"
-#include "backends/cpu/status.h"
 #include "backends/cpu/strided.h"
+#include "backends/plugin_kit/checks.h"
 
 namespace theta::cpu {
 namespace {
@@ -43,41 +43,11 @@ theta_status* Prepare(const char* fn, const theta_gather_args& a,
                       const theta_array& small, const char* small_name,
                       Scratch& scratch, Geometry* g) {
   const theta_array& idx = a.indices;
-  if (theta_status* s = CheckArray(fn, big_name, big)) return s;
-  if (theta_status* s = CheckArray(fn, "indices", idx)) return s;
-  if (theta_status* s = CheckArray(fn, small_name, small)) return s;
-  if (idx.dtype != THETA_DTYPE_I32 && idx.dtype != THETA_DTYPE_I64) {
-    return InvalidArgument(fn, ": indices dtype ", DtypeName(idx.dtype),
-                           " is not supported (I32 or I64)");
-  }
-  if (big.ndim < 1) {
-    return InvalidArgument(fn, ": ", big_name, " has rank 0 (needs an axis)");
-  }
-  if (a.axis < 0 || a.axis >= big.ndim) {
-    return InvalidArgument(fn, ": axis ", a.axis, " out of range [0, ",
-                           big.ndim, ") for ", big_name, " of rank ", big.ndim);
-  }
-  if (small.dtype != big.dtype) {
-    return InvalidArgument(fn, ": ", small_name, " dtype ",
-                           DtypeName(small.dtype), " differs from ", big_name,
-                           " dtype ", DtypeName(big.dtype));
+  if (theta_status* s = plugin_kit::CheckGatherArrays(fn, a, big, big_name,
+                                                      small, small_name)) {
+    return s;
   }
   const int ax = a.axis;
-  const int rank = big.ndim - 1 + idx.ndim;
-  int64_t want[2 * kMaxDims];
-  for (int d = 0; d < ax; ++d) want[d] = big.shape[d];
-  for (int d = 0; d < idx.ndim; ++d) want[ax + d] = idx.shape[d];
-  for (int d = ax + 1; d < big.ndim; ++d) want[idx.ndim - 1 + d] = big.shape[d];
-  bool shape_ok = small.ndim == rank;
-  for (int d = 0; shape_ok && d < rank; ++d)
-    shape_ok = small.shape[d] == want[d];
-  if (!shape_ok) {
-    return InvalidArgument(
-        fn, ": ", small_name, " shape ", ShapeString(small.ndim, small.shape),
-        ", expected ", ShapeString(rank, want), " (", big_name, " ",
-        ShapeString(big.ndim, big.shape), ", indices ",
-        ShapeString(idx.ndim, idx.shape), ", axis ", ax, ")");
-  }
 
   // Indices, in row-major order of the indices' shape.
   const int64_t size = big.shape[ax];

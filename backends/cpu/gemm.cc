@@ -8,7 +8,7 @@
 #include <cstring>
 
 #include "backends/cpu/kernels.h"
-#include "backends/cpu/status.h"
+#include "backends/plugin_kit/checks.h"
 
 namespace theta::cpu {
 namespace {
@@ -112,54 +112,8 @@ void RunGemm(ThreadPool& pool, const theta_gemm_args& g) {
 }  // namespace
 
 theta_status* Gemm(ThreadPool& pool, const theta_gemm_args& g) {
-  const int32_t dtype = RawEnum(g.dtype);
-  if (dtype != THETA_DTYPE_F32 && dtype != THETA_DTYPE_F64) {
-    return InvalidArgument("gemm: dtype ", DtypeName(dtype),
-                           " is not supported (F32 or F64 only)");
-  }
-  const struct {
-    const char* name;
-    int64_t value;
-  } sizes[] = {{"m", g.m},
-               {"n", g.n},
-               {"k", g.k},
-               {"batch", g.batch},
-               {"stride_a", g.stride_a},
-               {"stride_b", g.stride_b},
-               {"stride_c", g.stride_c}};
-  for (const auto& s : sizes) {
-    if (s.value < 0) {
-      return InvalidArgument("gemm: ", s.name, " is ", s.value,
-                             " (must be >= 0)");
-    }
-  }
-  if (g.m == 0 || g.n == 0 || g.batch == 0) return nullptr;
-  const int64_t a_cols = g.trans_a ? g.m : g.k;
-  const int64_t b_cols = g.trans_b ? g.k : g.n;
-  if (g.k > 0 && g.lda < std::max<int64_t>(1, a_cols)) {
-    return InvalidArgument("gemm: lda ", g.lda, " is smaller than the ", a_cols,
-                           " columns of A");
-  }
-  if (g.k > 0 && g.ldb < std::max<int64_t>(1, b_cols)) {
-    return InvalidArgument("gemm: ldb ", g.ldb, " is smaller than the ", b_cols,
-                           " columns of B");
-  }
-  if (g.ldc < g.n) {
-    return InvalidArgument("gemm: ldc ", g.ldc, " is smaller than the ", g.n,
-                           " columns of C");
-  }
-  if (g.c == nullptr || (g.k > 0 && (g.a == nullptr || g.b == nullptr))) {
-    return InvalidArgument("gemm: ",
-                           g.c == nullptr   ? "c"
-                           : g.a == nullptr ? "a"
-                                            : "b",
-                           " is NULL");
-  }
-  if (g.batch > 1 && g.stride_c < (g.m - 1) * g.ldc + g.n) {
-    return InvalidArgument("gemm: stride_c ", g.stride_c,
-                           " makes the batch's C matrices overlap (each spans ",
-                           (g.m - 1) * g.ldc + g.n, " elements)");
-  }
+  if (theta_status* s = plugin_kit::CheckGemm(g)) return s;
+  if (plugin_kit::IsEmptyGemm(g)) return nullptr;
   for (int64_t v : {g.m, g.n, g.k, g.lda, g.ldb, g.ldc}) {
     if (v > INT_MAX) {
       return Unimplemented("gemm: size ", v,

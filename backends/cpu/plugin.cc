@@ -1,7 +1,7 @@
 // The CPU backend's entry point and table: plugin instances, the one "cpu"
 // device, synchronous streams, 64-byte aligned buffers and copies. Kernels
 // live in their own files (kernels.h); every table entry is noexcept and
-// turns exceptions into statuses (status.h).
+// turns exceptions into statuses (the plugin kit, backends/plugin_kit/).
 //
 // Extensions (get_extension):
 //   "cpu.num_threads": a pointer to a function
@@ -31,7 +31,9 @@
 #include "backends/api/theta_backend.h"
 #include "backends/cpu/cpu_features.h"
 #include "backends/cpu/kernels.h"
-#include "backends/cpu/status.h"
+#include "backends/plugin_kit/capabilities.h"
+#include "backends/plugin_kit/entry.h"
+#include "backends/plugin_kit/status.h"
 
 namespace theta::cpu {
 namespace {
@@ -66,22 +68,10 @@ uint64_t MemAvailable() {
   return 0;
 }
 
-// ---- status objects ----
-
-theta_status_code StatusCode(const theta_status* status) noexcept {
-  return status == nullptr ? THETA_STATUS_OK : status->code;
-}
-
-const char* StatusMessage(const theta_status* status) noexcept {
-  return status == nullptr ? "" : status->message.c_str();
-}
-
-void StatusFree(theta_status* status) noexcept { FreeStatus(status); }
-
 // ---- plugin ----
 
 theta_status* PluginCreate(theta_plugin** out) noexcept {
-  return Guard("plugin_create", [&]() -> theta_status* {
+  return plugin_kit::Guard("plugin_create", [&]() -> theta_status* {
     if (out == nullptr) return InvalidArgument("plugin_create: out is NULL");
     *out = nullptr;
     if (const char* missing = MissingCpuFeatures()) {
@@ -127,7 +117,7 @@ void* GetExtension(theta_plugin* plugin, const char* name) noexcept {
 // ---- devices ----
 
 theta_status* DeviceCount(theta_plugin* plugin, int32_t* count) noexcept {
-  return Guard("device_count", [&]() -> theta_status* {
+  return plugin_kit::Guard("device_count", [&]() -> theta_status* {
     if (plugin == nullptr) {
       return InvalidArgument("device_count: plugin is NULL");
     }
@@ -149,7 +139,7 @@ theta_status* CheckDeviceIndex(const char* function, theta_plugin* plugin,
 
 theta_status* DeviceGetInfo(theta_plugin* plugin, int32_t index,
                             theta_device_info* info) noexcept {
-  return Guard("device_get_info", [&]() -> theta_status* {
+  return plugin_kit::Guard("device_get_info", [&]() -> theta_status* {
     if (theta_status* s = CheckDeviceIndex("device_get_info", plugin, index)) {
       return s;
     }
@@ -183,7 +173,7 @@ theta_status* DeviceGetInfo(theta_plugin* plugin, int32_t index,
 
 theta_status* DeviceOpen(theta_plugin* plugin, int32_t index,
                          theta_device** out) noexcept {
-  return Guard("device_open", [&]() -> theta_status* {
+  return plugin_kit::Guard("device_open", [&]() -> theta_status* {
     if (out == nullptr) return InvalidArgument("device_open: out is NULL");
     *out = nullptr;
     if (theta_status* s = CheckDeviceIndex("device_open", plugin, index)) {
@@ -200,7 +190,7 @@ void DeviceClose(theta_device* device) noexcept { delete device; }
 // the call returns, so synchronize has nothing to wait for ----
 
 theta_status* StreamCreate(theta_device* device, theta_stream** out) noexcept {
-  return Guard("stream_create", [&]() -> theta_status* {
+  return plugin_kit::Guard("stream_create", [&]() -> theta_status* {
     if (out == nullptr) return InvalidArgument("stream_create: out is NULL");
     *out = nullptr;
     if (device == nullptr) {
@@ -214,7 +204,7 @@ theta_status* StreamCreate(theta_device* device, theta_stream** out) noexcept {
 void StreamDestroy(theta_stream* stream) noexcept { delete stream; }
 
 theta_status* StreamSynchronize(theta_stream* stream) noexcept {
-  return Guard("stream_synchronize", [&]() -> theta_status* {
+  return plugin_kit::Guard("stream_synchronize", [&]() -> theta_status* {
     if (stream == nullptr) {
       return InvalidArgument("stream_synchronize: stream is NULL");
     }
@@ -226,7 +216,7 @@ theta_status* StreamSynchronize(theta_stream* stream) noexcept {
 
 theta_status* BufferAlloc(theta_device* device, uint64_t bytes,
                           theta_buffer** out) noexcept {
-  return Guard("buffer_alloc", [&]() -> theta_status* {
+  return plugin_kit::Guard("buffer_alloc", [&]() -> theta_status* {
     if (out == nullptr) return InvalidArgument("buffer_alloc: out is NULL");
     *out = nullptr;
     if (device == nullptr)
@@ -287,7 +277,7 @@ theta_status* CheckCopy(const char* function, theta_stream* stream,
 
 theta_status* CopyBytes(const char* function, theta_stream* stream, void* dst,
                         const void* src, uint64_t bytes) noexcept {
-  return Guard(function, [&]() -> theta_status* {
+  return plugin_kit::Guard(function, [&]() -> theta_status* {
     if (theta_status* s = CheckCopy(function, stream, dst, src, bytes)) {
       return s;
     }
@@ -315,7 +305,7 @@ theta_status* CopyDeviceToDevice(theta_stream* stream, void* dst,
 
 theta_status* Memset(theta_stream* stream, void* dst, uint8_t value,
                      uint64_t bytes) noexcept {
-  return Guard("memset", [&]() -> theta_status* {
+  return plugin_kit::Guard("memset", [&]() -> theta_status* {
     if (stream == nullptr) return InvalidArgument("memset: stream is NULL");
     if (bytes > 0 && dst == nullptr) {
       return InvalidArgument("memset: destination is NULL for ", bytes,
@@ -331,26 +321,21 @@ theta_status* Memset(theta_stream* stream, void* dst, uint8_t value,
 
 // ---- kernels: check the stream and the args struct, then dispatch ----
 
+// The kit's kernel-entry guard, then the kernel with the stream's pool (and
+// its scratch, for kernels that need work space).
 template <typename Args, typename Kernel>
 theta_status* RunKernel(const char* function, theta_stream* stream,
                         const Args* args, Kernel&& kernel) noexcept {
-  return Guard(function, [&]() -> theta_status* {
-    if (stream == nullptr) return InvalidArgument(function, ": stream is NULL");
-    if (args == nullptr) return InvalidArgument(function, ": args is NULL");
-    if (args->struct_size < sizeof(Args)) {
-      return InvalidArgument(function, ": args->struct_size is ",
-                             args->struct_size, ", expected at least ",
-                             sizeof(Args));
-    }
-    ThreadPool& pool = stream->device->plugin->pool;
-    // Kernels that need work space take the stream's scratch too.
-    if constexpr (std::is_invocable_v<Kernel, ThreadPool&, Scratch&,
-                                      const Args&>) {
-      return kernel(pool, stream->scratch, *args);
-    } else {
-      return kernel(pool, *args);
-    }
-  });
+  return plugin_kit::KernelEntry(
+      function, stream, args, [&](const Args& full) -> theta_status* {
+        ThreadPool& pool = stream->device->plugin->pool;
+        if constexpr (std::is_invocable_v<Kernel, ThreadPool&, Scratch&,
+                                          const Args&>) {
+          return kernel(pool, stream->scratch, full);
+        } else {
+          return kernel(pool, full);
+        }
+      });
 }
 
 theta_status* GemmEntry(theta_stream* stream,
@@ -395,7 +380,7 @@ theta_status* RngEntry(theta_stream* stream,
 
 theta_status* FillEntry(theta_stream* stream, const theta_array* array,
                         double value) noexcept {
-  return Guard("fill", [&]() -> theta_status* {
+  return plugin_kit::Guard("fill", [&]() -> theta_status* {
     if (stream == nullptr) return InvalidArgument("fill: stream is NULL");
     if (array == nullptr) return InvalidArgument("fill: array is NULL");
     return Fill(stream->device->plugin->pool, *array, value);
@@ -409,9 +394,9 @@ const theta_backend_api kApi = {
     /*abi_minor=*/             THETA_BACKEND_ABI_MINOR,
     /*name=*/                  "cpu",
     /*version=*/               kVersion,
-    /*status_code=*/           StatusCode,
-    /*status_message=*/        StatusMessage,
-    /*status_free=*/           StatusFree,
+    /*status_code=*/           plugin_kit::StatusCode,
+    /*status_message=*/        plugin_kit::StatusMessage,
+    /*status_free=*/           plugin_kit::StatusFree,
     /*plugin_create=*/         PluginCreate,
     /*plugin_destroy=*/        PluginDestroy,
     /*get_extension=*/         GetExtension,
@@ -438,13 +423,11 @@ const theta_backend_api kApi = {
     /*copy=*/                  CopyEntry,
     /*fill=*/                  FillEntry,
     /*rng=*/                   RngEntry,
+    /*supports=*/              plugin_kit::SupportsAdmitted,
 };
 // clang-format on
 
 }  // namespace
 }  // namespace theta::cpu
 
-extern "C" THETA_BACKEND_EXPORT const theta_backend_api* theta_backend_get_api(
-    void) {
-  return &theta::cpu::kApi;
-}
+THETA_PLUGIN_KIT_EXPORT_API(theta::cpu::kApi)

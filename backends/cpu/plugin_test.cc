@@ -33,6 +33,16 @@ TEST(TableTest, HeaderDescribesThisBuild) {
   }
 }
 
+TEST(TableTest, CapabilityQuery) {
+  const theta_backend_api* table = theta_backend_get_api();
+  ASSERT_TRUE(THETA_API_HAS(table, theta_backend_api, supports));
+  EXPECT_EQ(table->supports(nullptr, THETA_KERNEL_GEMM, THETA_DTYPE_F64), 1);
+  EXPECT_EQ(table->supports(nullptr, THETA_KERNEL_GEMM, THETA_DTYPE_I32), 0);
+  EXPECT_EQ(table->supports(nullptr, THETA_KERNEL_COPY, THETA_DTYPE_BOOL), 1);
+  EXPECT_EQ(
+      table->supports(nullptr, THETA_KERNEL_SCATTER_ADD, THETA_DTYPE_BOOL), 0);
+}
+
 TEST(StatusTest, NullIsSuccess) {
   EXPECT_EQ(api().status_code(nullptr), THETA_STATUS_OK);
   EXPECT_STREQ(api().status_message(nullptr), "");
@@ -241,6 +251,11 @@ TEST_P(PluginApiTest, KernelsCheckStreamAndArgs) {
   g.struct_size = 8;
   EXPECT_TRUE(IsError(api().gemm(stream_, &g), THETA_STATUS_INVALID_ARGUMENT,
                       {"gemm", "struct_size is 8"}));
+  // A 1.0 caller's struct is read: the error is about its contents.
+  g.struct_size = THETA_GEMM_ARGS_SIZE_1_0;
+  g.dtype = THETA_DTYPE_I32;
+  EXPECT_TRUE(IsError(api().gemm(stream_, &g), THETA_STATUS_INVALID_ARGUMENT,
+                      {"gemm: dtype I32 is not supported"}));
   theta_reduce_args r{};
   r.struct_size = sizeof(r) - 1;
   EXPECT_TRUE(IsError(api().reduce(stream_, &r), THETA_STATUS_INVALID_ARGUMENT,

@@ -16,8 +16,8 @@
 #include <type_traits>
 
 #include "backends/cpu/kernels.h"
-#include "backends/cpu/status.h"
 #include "backends/cpu/strided.h"
+#include "backends/plugin_kit/checks.h"
 
 namespace theta::cpu {
 namespace {
@@ -38,25 +38,6 @@ constexpr int64_t kSplitChunks = 16;
 constexpr int64_t kMaxRowPieces = 16;
 constexpr int64_t kMinRows = 16;
 constexpr int kLanes = 16;
-
-const char* OpName(int op) {
-  switch (op) {
-    case THETA_REDUCE_SUM:
-      return "SUM";
-    case THETA_REDUCE_PROD:
-      return "PROD";
-    case THETA_REDUCE_MAX:
-      return "MAX";
-    case THETA_REDUCE_MIN:
-      return "MIN";
-    case THETA_REDUCE_ARGMAX:
-      return "ARGMAX";
-    case THETA_REDUCE_ARGMIN:
-      return "ARGMIN";
-    default:
-      return "?";
-  }
-}
 
 // Sums and products: double for floats, the unsigned type (wrapping) for
 // integers.
@@ -423,73 +404,11 @@ void Dispatch(ThreadPool& pool, Scratch& scratch, const Geometry& g,
   }
 }
 
-theta_status* Check(const theta_reduce_args& a) {
-  const theta_array& in = a.input;
-  const theta_array& out = a.output;
-  if (RawEnum(a.op) < THETA_REDUCE_SUM || RawEnum(a.op) > THETA_REDUCE_ARGMIN) {
-    return InvalidArgument("reduce: unknown op ", RawEnum(a.op));
-  }
-  const char* op = OpName(a.op);
-  if (theta_status* s = CheckArray("reduce", "input", in)) return s;
-  if (theta_status* s = CheckArray("reduce", "output", out)) return s;
-  if (theta_status* s = CheckWritable("reduce", "output", out)) return s;
-  const uint32_t all = in.ndim >= 32 ? ~0u : ((1u << in.ndim) - 1);
-  if (a.axes_mask & ~all) {
-    return InvalidArgument("reduce: axes_mask 0x", std::hex, a.axes_mask,
-                           std::dec, " names axis ",
-                           std::countr_zero(a.axes_mask & ~all),
-                           " but the input has rank ", in.ndim);
-  }
-  const bool arg = a.op == THETA_REDUCE_ARGMAX || a.op == THETA_REDUCE_ARGMIN;
-  if (arg && std::popcount(a.axes_mask) != 1) {
-    return InvalidArgument(
-        "reduce: ", op, " needs exactly one axis, axes_mask 0x", std::hex,
-        a.axes_mask, std::dec, " has ", std::popcount(a.axes_mask));
-  }
-  if (in.dtype == THETA_DTYPE_BOOL &&
-      (a.op == THETA_REDUCE_SUM || a.op == THETA_REDUCE_PROD)) {
-    return InvalidArgument("reduce: ", op,
-                           " does not support BOOL (use MAX for any, MIN for "
-                           "all, or convert first)");
-  }
-  const theta_dtype want = arg ? THETA_DTYPE_I64 : in.dtype;
-  if (out.dtype != want) {
-    return InvalidArgument("reduce: ", op, " output dtype is ",
-                           DtypeName(out.dtype), ", expected ",
-                           DtypeName(want));
-  }
-  bool shape_ok = out.ndim == in.ndim;
-  for (int d = 0; shape_ok && d < in.ndim; ++d) {
-    shape_ok = out.shape[d] == ((a.axes_mask >> d & 1) ? 1 : in.shape[d]);
-  }
-  if (!shape_ok) {
-    int64_t want_shape[kMaxDims];
-    for (int d = 0; d < in.ndim; ++d) {
-      want_shape[d] = (a.axes_mask >> d & 1) ? 1 : in.shape[d];
-    }
-    return InvalidArgument("reduce: output shape ",
-                           ShapeString(out.ndim, out.shape), ", expected ",
-                           ShapeString(in.ndim, want_shape), " for input ",
-                           ShapeString(in.ndim, in.shape), " and axes_mask 0x",
-                           std::hex, a.axes_mask);
-  }
-  if (arg) {
-    const int axis = std::countr_zero(a.axes_mask);
-    if (in.shape[axis] == 0) {
-      return InvalidArgument(
-          "reduce: ", op, " over axis ", axis,
-          " of size 0 (an empty axis has no ",
-          a.op == THETA_REDUCE_ARGMAX ? "maximum" : "minimum", ")");
-    }
-  }
-  return nullptr;
-}
-
 }  // namespace
 
 theta_status* Reduce(ThreadPool& pool, Scratch& scratch,
                      const theta_reduce_args& args) {
-  if (theta_status* s = Check(args)) return s;
+  if (theta_status* s = plugin_kit::CheckReduce(args)) return s;
   if (NumElements(args.output) == 0) return nullptr;
   const Geometry g = MakeGeometry(args);
   switch (args.op) {

@@ -6,8 +6,8 @@
 
 #include "backends/api/philox.h"
 #include "backends/cpu/kernels.h"
-#include "backends/cpu/status.h"
 #include "backends/cpu/strided.h"
+#include "backends/plugin_kit/checks.h"
 
 namespace theta::cpu {
 namespace {
@@ -75,16 +75,7 @@ void Generate(ThreadPool& pool, const theta_rng_args& args, Dist dist) {
 
 theta_status* Rng(ThreadPool& pool, const theta_rng_args& args) {
   const theta_array& out = args.output;
-  if (theta_status* s = CheckArray("rng", "output", out)) return s;
-  if (theta_status* s = CheckWritable("rng", "output", out)) return s;
-  if (out.dtype != THETA_DTYPE_F32 && out.dtype != THETA_DTYPE_F64) {
-    return InvalidArgument("rng: output dtype ", DtypeName(out.dtype),
-                           " is not supported (F32 or F64 only)");
-  }
-  const int32_t distribution = RawEnum(args.distribution);
-  if (distribution != THETA_RNG_UNIFORM && distribution != THETA_RNG_NORMAL) {
-    return InvalidArgument("rng: unknown distribution ", distribution);
-  }
+  if (theta_status* s = plugin_kit::CheckRng(args)) return s;
   if (NumElements(out) == 0) return nullptr;
   const bool f32 = out.dtype == THETA_DTYPE_F32;
   if (args.distribution == THETA_RNG_NORMAL) {

@@ -26,6 +26,9 @@ TEST(SharedObjectTest, LoadsAndRunsAGemm) {
   ASSERT_NE(lib, nullptr) << dlerror();
   // Internal symbols are not exported.
   EXPECT_EQ(dlsym(lib, "_ZN5theta3cpu10ThreadPoolC1Ei"), nullptr);
+  // (The plugin kit is linked in statically and stays hidden too.)
+  EXPECT_EQ(dlsym(lib, "_ZN5theta10plugin_kit10FreeStatusEP12theta_status"),
+            nullptr);
   auto get_api = reinterpret_cast<theta_backend_get_api_fn>(
       dlsym(lib, THETA_BACKEND_ENTRY_POINT));
   ASSERT_NE(get_api, nullptr) << dlerror();

@@ -9,6 +9,7 @@
 #include "backends/cuda/status.h"
 #include "backends/cuda/strided.h"
 #include "backends/cuda/validate.h"
+#include "backends/plugin_kit/checks.h"
 
 namespace theta::cuda {
 namespace {
@@ -46,26 +47,7 @@ uint64_t FillBits(theta_dtype dtype, double value) {
 theta_status* Copy(theta_stream* stream, const theta_copy_args& args) {
   const theta_array& src = args.source;
   const theta_array& dst = args.destination;
-  if (theta_status* s =
-          CheckArray("copy", "source", src, Strides::kAllowNegative)) {
-    return s;
-  }
-  if (theta_status* s = CheckArray("copy", "destination", dst)) return s;
-  if (src.dtype != dst.dtype) {
-    return InvalidArgument("copy: source dtype ", DtypeName(src.dtype),
-                           " differs from destination dtype ",
-                           DtypeName(dst.dtype));
-  }
-  bool same_shape = src.ndim == dst.ndim;
-  for (int d = 0; same_shape && d < src.ndim; ++d) {
-    same_shape = src.shape[d] == dst.shape[d];
-  }
-  if (!same_shape) {
-    return InvalidArgument(
-        "copy: source shape ", ShapeString(src.ndim, src.shape),
-        " differs from destination shape ", ShapeString(dst.ndim, dst.shape));
-  }
-  if (theta_status* s = CheckWritable("copy", "destination", dst)) return s;
+  if (theta_status* s = plugin_kit::CheckCopy(args)) return s;
   if (NumElements(src) == 0) return nullptr;
   bool identical = src.data == dst.data;
   for (int d = 0; identical && d < src.ndim; ++d) {
@@ -94,8 +76,7 @@ theta_status* Copy(theta_stream* stream, const theta_copy_args& args) {
 
 theta_status* Fill(theta_stream* stream, const theta_array& array,
                    double value) {
-  if (theta_status* s = CheckArray("fill", "array", array)) return s;
-  if (theta_status* s = CheckWritable("fill", "array", array)) return s;
+  if (theta_status* s = plugin_kit::CheckFill(array)) return s;
   if (NumElements(array) == 0) return nullptr;
   FillParams p;
   p.index = Collapse<1>(array.ndim, array.shape, {array.strides});

@@ -20,6 +20,7 @@
 #include "backends/cuda/status.h"
 #include "backends/cuda/strided.h"
 #include "backends/cuda/validate.h"
+#include "backends/plugin_kit/checks.h"
 
 namespace theta::cuda {
 namespace {
@@ -154,9 +155,9 @@ theta_status* CheckOperands(const theta_elementwise_args& args,
       }
       const theta_array array{o.data, o.dtype, args.ndim, args.shape,
                               o.strides};
-      if (theta_status* s = CheckArray(
-              "elementwise", what.c_str(), array,
-              is_input ? Strides::kAllowNegative : Strides::kNonNegative)) {
+      if (theta_status* s = CheckArray("elementwise", what.c_str(), array,
+                                       is_input ? StrideSign::kAnyForReadOnly
+                                                : StrideSign::kNonNegative)) {
         return s;
       }
       if (!is_input) {
@@ -211,26 +212,9 @@ void** KernelParams(const Collapsed& c, const theta_elementwise_args& args,
 
 theta_status* Elementwise(theta_stream* stream,
                           const theta_elementwise_args& args) {
+  if (theta_status* s = plugin_kit::CheckProgramHeader(args)) return s;
   const theta_ew_program* program = args.program;
-  if (program == nullptr) {
-    return InvalidArgument("elementwise: program is NULL");
-  }
-  if (program->struct_size < sizeof(theta_ew_program)) {
-    return InvalidArgument("elementwise: program->struct_size is ",
-                           program->struct_size, ", expected at least ",
-                           sizeof(theta_ew_program));
-  }
-  const int raw_ct = RawEnum(program->compute_dtype);
-  if (raw_ct != THETA_DTYPE_F32 && raw_ct != THETA_DTYPE_F64 &&
-      raw_ct != THETA_DTYPE_I32 && raw_ct != THETA_DTYPE_I64) {
-    return InvalidArgument("elementwise: compute dtype ", DtypeName(raw_ct),
-                           " is not supported (F32, F64, I32 or I64)");
-  }
   const theta_dtype ct = program->compute_dtype;
-  if (program->num_instrs > 0 && program->instrs == nullptr) {
-    return InvalidArgument("elementwise: program has ", program->num_instrs,
-                           " instructions but instrs is NULL");
-  }
   EwLaunchScratch& scratch = stream->ew_scratch;
   int64_t count = 0;
   if (theta_status* s = CheckOperands(args, &count)) return s;

@@ -1,7 +1,8 @@
 // The CUDA backend's entry point and table: plugin instances, device
 // enumeration and selection, streams, buffers from the caching allocator,
 // and byte copies. Kernels live in their own files (kernels.h); every table
-// entry is noexcept and turns exceptions into statuses (status.h).
+// entry is noexcept and turns exceptions into statuses (the plugin kit,
+// backends/plugin_kit/).
 //
 // A machine without a driver or a device loads the plugin fine (the driver
 // API is dlopen'd, the runtime reports the problem) and plugin_create
@@ -24,23 +25,13 @@
 #include "backends/cuda/nvrtc_compiler.h"
 #include "backends/cuda/status.h"
 #include "backends/cuda/validate.h"
+#include "backends/plugin_kit/capabilities.h"
+#include "backends/plugin_kit/entry.h"
 
 namespace theta::cuda {
 namespace {
 
 constexpr const char kVersion[] = "0.1.0";
-
-// ---- status objects ----
-
-theta_status_code StatusCode(const theta_status* status) noexcept {
-  return status == nullptr ? THETA_STATUS_OK : status->code;
-}
-
-const char* StatusMessage(const theta_status* status) noexcept {
-  return status == nullptr ? "" : status->message.c_str();
-}
-
-void StatusFree(theta_status* status) noexcept { FreeStatus(status); }
 
 // ---- plugin ----
 
@@ -378,21 +369,20 @@ theta_status* Memset(theta_stream* stream, void* dst, uint8_t value,
   });
 }
 
-// ---- kernels: check the stream and the args struct, then dispatch with
-// the stream's device current ----
+// ---- kernels: the kit's kernel-entry guard (stream, args struct), then
+// the kernel with the stream's device current ----
 
 template <typename Args, typename Kernel>
 theta_status* RunKernel(const char* function, theta_stream* stream,
                         const Args* args, Kernel&& kernel) noexcept {
-  return Guard(function, [&]() -> theta_status* {
-    if (stream == nullptr) return InvalidArgument(function, ": stream is NULL");
-    if (theta_status* s = CheckArgsSize(function, args)) return s;
-    DeviceScope scope(stream->device->index);
-    if (scope.error() != cudaSuccess) {
-      return CudaError(function, "cudaSetDevice", scope.error());
-    }
-    return kernel(stream, *args);
-  });
+  return plugin_kit::KernelEntry(
+      function, stream, args, [&](const Args& full) -> theta_status* {
+        DeviceScope scope(stream->device->index);
+        if (scope.error() != cudaSuccess) {
+          return CudaError(function, "cudaSetDevice", scope.error());
+        }
+        return kernel(stream, full);
+      });
 }
 
 theta_status* GemmEntry(theta_stream* stream,
@@ -455,9 +445,9 @@ const theta_backend_api kApi = {
     /*abi_minor=*/             THETA_BACKEND_ABI_MINOR,
     /*name=*/                  "cuda",
     /*version=*/               kVersion,
-    /*status_code=*/           StatusCode,
-    /*status_message=*/        StatusMessage,
-    /*status_free=*/           StatusFree,
+    /*status_code=*/           plugin_kit::StatusCode,
+    /*status_message=*/        plugin_kit::StatusMessage,
+    /*status_free=*/           plugin_kit::StatusFree,
     /*plugin_create=*/         PluginCreate,
     /*plugin_destroy=*/        PluginDestroy,
     /*get_extension=*/         GetExtension,
@@ -484,13 +474,11 @@ const theta_backend_api kApi = {
     /*copy=*/                  CopyEntry,
     /*fill=*/                  FillEntry,
     /*rng=*/                   RngEntry,
+    /*supports=*/              plugin_kit::SupportsAdmitted,
 };
 // clang-format on
 
 }  // namespace
 }  // namespace theta::cuda
 
-extern "C" THETA_BACKEND_EXPORT const theta_backend_api* theta_backend_get_api(
-    void) {
-  return &theta::cuda::kApi;
-}
+THETA_PLUGIN_KIT_EXPORT_API(theta::cuda::kApi)

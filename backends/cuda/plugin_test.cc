@@ -75,6 +75,17 @@ TEST(TableTest, HeaderDescribesThisBuild) {
   }
 }
 
+TEST(TableTest, CapabilityQuery) {
+  const theta_backend_api* table = theta_backend_get_api();
+  ASSERT_TRUE(THETA_API_HAS(table, theta_backend_api, supports));
+  EXPECT_EQ(table->supports(nullptr, THETA_KERNEL_GEMM, THETA_DTYPE_F32), 1);
+  EXPECT_EQ(table->supports(nullptr, THETA_KERNEL_GEMM, THETA_DTYPE_I64), 0);
+  EXPECT_EQ(table->supports(nullptr, THETA_KERNEL_ELEMENTWISE, THETA_DTYPE_I32),
+            1);
+  EXPECT_EQ(
+      table->supports(nullptr, THETA_KERNEL_SCATTER_ADD, THETA_DTYPE_BOOL), 0);
+}
+
 TEST(StatusTest, NullIsSuccess) {
   EXPECT_EQ(api().status_code(nullptr), THETA_STATUS_OK);
   EXPECT_STREQ(api().status_message(nullptr), "");
@@ -206,6 +217,15 @@ TEST_F(ChecksTest, ArgsStructSizeIsChecked) {
   g.struct_size = 8;
   EXPECT_TRUE(
       IsError(api().gemm(stream_, &g), bad_, {"gemm", "struct_size is 8"}));
+  // A 1.0 caller's struct is read: whatever follows (an empty product, or
+  // no device here), its size is not the complaint.
+  g.struct_size = THETA_GEMM_ARGS_SIZE_1_0;
+  if (theta_status* s = api().gemm(stream_, &g)) {
+    EXPECT_EQ(std::string(api().status_message(s)).find("struct_size"),
+              std::string::npos)
+        << api().status_message(s);
+    api().status_free(s);
+  }
   theta_reduce_args r{};
   r.struct_size = sizeof(r) - 1;
   EXPECT_TRUE(

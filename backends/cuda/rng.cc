@@ -7,21 +7,13 @@
 #include "backends/cuda/status.h"
 #include "backends/cuda/strided.h"
 #include "backends/cuda/validate.h"
+#include "backends/plugin_kit/checks.h"
 
 namespace theta::cuda {
 
 theta_status* Rng(theta_stream* stream, const theta_rng_args& args) {
   const theta_array& out = args.output;
-  if (theta_status* s = CheckArray("rng", "output", out)) return s;
-  if (theta_status* s = CheckWritable("rng", "output", out)) return s;
-  if (out.dtype != THETA_DTYPE_F32 && out.dtype != THETA_DTYPE_F64) {
-    return InvalidArgument("rng: output dtype ", DtypeName(out.dtype),
-                           " is not supported (F32 or F64 only)");
-  }
-  const int distribution = RawEnum(args.distribution);
-  if (distribution != THETA_RNG_UNIFORM && distribution != THETA_RNG_NORMAL) {
-    return InvalidArgument("rng: unknown distribution ", distribution);
-  }
+  if (theta_status* s = plugin_kit::CheckRng(args)) return s;
   if (NumElements(out) == 0) return nullptr;
   RngParams p;
   p.distribution = args.distribution;

@@ -9,35 +9,13 @@
 #include "backends/cuda/status.h"
 #include "backends/cuda/strided.h"
 #include "backends/cuda/validate.h"
+#include "backends/plugin_kit/checks.h"
 
 namespace theta::cuda {
 
 theta_status* Softmax(theta_stream* stream, const theta_softmax_args& a) {
   const char* fn = "softmax";
-  if (theta_status* s = CheckArray(fn, "input", a.input)) return s;
-  if (theta_status* s = CheckArray(fn, "output", a.output)) return s;
-  if (a.input.dtype != THETA_DTYPE_F32 && a.input.dtype != THETA_DTYPE_F64) {
-    return InvalidArgument(fn, ": input dtype ", DtypeName(a.input.dtype),
-                           " is not supported (F32 or F64 only)");
-  }
-  if (a.input.ndim < 1) {
-    return InvalidArgument(fn, ": input has rank 0 (needs a last dimension)");
-  }
-  if (a.output.dtype != a.input.dtype) {
-    return InvalidArgument(fn, ": output dtype ", DtypeName(a.output.dtype),
-                           " differs from input dtype ",
-                           DtypeName(a.input.dtype));
-  }
-  bool same_shape = a.output.ndim == a.input.ndim;
-  for (int d = 0; same_shape && d < a.input.ndim; ++d) {
-    same_shape = a.output.shape[d] == a.input.shape[d];
-  }
-  if (!same_shape) {
-    return InvalidArgument(
-        fn, ": output shape ", ShapeString(a.output.ndim, a.output.shape),
-        " differs from input shape ", ShapeString(a.input.ndim, a.input.shape));
-  }
-  if (theta_status* s = CheckWritable(fn, "output", a.output)) return s;
+  if (theta_status* s = plugin_kit::CheckSoftmax(a)) return s;
   if (NumElements(a.input) == 0) return nullptr;
 
   const int nd = a.input.ndim;

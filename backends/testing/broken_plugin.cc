@@ -1,5 +1,7 @@
 // Deliberately defective plugins for registry_test: each build of this file
-// (selected by a BROKEN_* define) fails the loader in one specific way.
+// (selected by a BROKEN_* define) fails the loader in one specific way
+// (BROKEN_ABI_1_0: an ABI 1.0 table the loader takes, whose plugin_create
+// fails).
 #include <cstddef>
 #include <cstring>
 #include <new>
@@ -21,7 +23,11 @@ theta_status* PluginCreate(theta_plugin** out) noexcept {
   *out = nullptr;
   theta_status* s = new (std::nothrow) theta_status;
   if (s == nullptr) return nullptr;
+#if defined(BROKEN_ABI_1_0)
+  s->code = static_cast<theta_status_code>(THETA_STATUS_1_0_UNAVAILABLE);
+#else
   s->code = THETA_STATUS_UNAVAILABLE;
+#endif
   std::strcpy(s->message, "simulated: no device present");
   return s;
 }
@@ -40,8 +46,14 @@ theta_status* PluginCreate(theta_plugin** out) noexcept {
   api.plugin_create = PluginCreate;
 #if defined(BROKEN_OLD_ABI)
   api.abi_major = THETA_BACKEND_ABI_MAJOR + 1;
+  api.abi_minor = 0;
 #elif defined(BROKEN_SHORT_TABLE)
   api.struct_size = offsetof(theta_backend_api, gemm);
+#elif defined(BROKEN_ABI_1_0)
+  // Not broken in its table: an ABI 1.0 plugin (a table through `rng`, the
+  // 1.0 status numbering) whose plugin_create fails.
+  api.struct_size = THETA_BACKEND_API_SIZE_1_0;
+  api.abi_minor = 0;
 #endif
 #if !defined(BROKEN_NULL_ENTRY)
   // Fill every remaining slot so that only the defect under test remains;

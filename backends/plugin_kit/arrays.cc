@@ -1,8 +1,8 @@
-// Argument checks shared by the kernels (declared in kernels.h).
-#include "backends/cpu/kernels.h"
-#include "backends/cpu/status.h"
+#include "backends/plugin_kit/arrays.h"
 
-namespace theta::cpu {
+#include "backends/plugin_kit/status.h"
+
+namespace theta::plugin_kit {
 
 bool IsValidDtype(int dtype) {
   return dtype >= THETA_DTYPE_F32 && dtype <= THETA_DTYPE_BOOL;
@@ -33,25 +33,11 @@ std::string ShapeString(int ndim, const int64_t* shape) {
   return s + ")";
 }
 
-theta_status* CheckArray(const char* function, const char* what,
-                         const theta_array& a, StrideSign strides) {
-  if (!IsValidDtype(RawEnum(a.dtype))) {
-    return InvalidArgument(function, ": ", what, " has invalid dtype ",
-                           RawEnum(a.dtype));
-  }
-  if (a.ndim < 0 || a.ndim > THETA_MAX_DIMS) {
-    return InvalidArgument(function, ": ", what, " has ndim ", a.ndim,
-                           " (must be in [0, ", THETA_MAX_DIMS, "])");
-  }
-  if (a.ndim > 0 && (a.shape == nullptr || a.strides == nullptr)) {
-    return InvalidArgument(
-        function, ": ", what, " has ndim ", a.ndim, " but its ",
-        a.shape == nullptr ? "shape" : "strides", " pointer is NULL");
-  }
-  int64_t count = 1;
-  int64_t high = 0;  // largest element offset
-  int64_t low = 0;   // smallest element offset (< 0 for reversed views)
-  bool empty = false;
+namespace {
+
+// The per-dimension rules; sets *empty when a dimension has size 0.
+theta_status* CheckDims(const char* function, const char* what,
+                        const theta_array& a, StrideSign strides, bool* empty) {
   for (int d = 0; d < a.ndim; ++d) {
     if (a.shape[d] < 0) {
       return InvalidArgument(function, ": ", what, ".shape[", d, "] is ",
@@ -67,15 +53,41 @@ theta_status* CheckArray(const char* function, const char* what,
       return InvalidArgument(function, ": ", what, ".strides[", d, "] is ",
                              a.strides[d], " (out of range)");
     }
-    if (a.shape[d] == 0) empty = true;
+    if (a.shape[d] == 0) *empty = true;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+theta_status* CheckArray(const char* function, const char* what,
+                         const theta_array& a, StrideSign strides) {
+  if (!IsValidDtype(RawEnum(a.dtype))) {
+    return InvalidArgument(function, ": ", what, " has invalid dtype ",
+                           RawEnum(a.dtype));
+  }
+  if (a.ndim < 0 || a.ndim > THETA_MAX_DIMS) {
+    return InvalidArgument(function, ": ", what, " has ndim ", a.ndim,
+                           " (must be in [0, ", THETA_MAX_DIMS, "])");
+  }
+  if (a.ndim > 0 && (a.shape == nullptr || a.strides == nullptr)) {
+    return InvalidArgument(
+        function, ": ", what, " has ndim ", a.ndim, " but its ",
+        a.shape == nullptr ? "shape" : "strides", " pointer is NULL");
+  }
+  bool empty = false;
+  if (theta_status* s = CheckDims(function, what, a, strides, &empty)) {
+    return s;
   }
   if (empty) return nullptr;
+  int64_t count = 1;
+  int64_t extent = 0;  // largest |element offset|
   for (int d = 0; d < a.ndim; ++d) {
+    const int64_t stride = a.strides[d] < 0 ? -a.strides[d] : a.strides[d];
     int64_t span;
     if (__builtin_mul_overflow(count, a.shape[d], &count) ||
-        __builtin_mul_overflow(a.shape[d] - 1, a.strides[d], &span) ||
-        __builtin_add_overflow(span < 0 ? low : high, span,
-                               span < 0 ? &low : &high)) {
+        __builtin_mul_overflow(a.shape[d] - 1, stride, &span) ||
+        __builtin_add_overflow(extent, span, &extent)) {
       return InvalidArgument(function, ": ", what, " of shape ",
                              ShapeString(a.ndim, a.shape),
                              " is too large to address");
@@ -106,4 +118,14 @@ int64_t NumElements(const theta_array& a) {
   return count;
 }
 
-}  // namespace theta::cpu
+int64_t MaxAbsOffset(const theta_array& a) {
+  if (NumElements(a) == 0) return 0;
+  int64_t extent = 0;
+  for (int d = 0; d < a.ndim; ++d) {
+    const int64_t stride = a.strides[d] < 0 ? -a.strides[d] : a.strides[d];
+    extent += (a.shape[d] - 1) * stride;
+  }
+  return extent;
+}
+
+}  // namespace theta::plugin_kit

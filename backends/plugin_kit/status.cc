@@ -1,6 +1,9 @@
-#include "backends/cuda/status.h"
+#include "backends/plugin_kit/status.h"
 
-namespace theta::cuda {
+#include <new>
+#include <utility>
+
+namespace theta::plugin_kit {
 
 theta_status* OutOfMemoryStatus() noexcept {
   // A short literal fits std::string's inline buffer: no allocation.
@@ -49,4 +52,14 @@ std::string DtypeName(int dtype) {
   }
 }
 
-}  // namespace theta::cuda
+theta_status_code StatusCode(const theta_status* status) noexcept {
+  return status == nullptr ? THETA_STATUS_OK : status->code;
+}
+
+const char* StatusMessage(const theta_status* status) noexcept {
+  return status == nullptr ? "" : status->message.c_str();
+}
+
+void StatusFree(theta_status* status) noexcept { FreeStatus(status); }
+
+}  // namespace theta::plugin_kit
