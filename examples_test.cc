@@ -167,13 +167,15 @@ TEST(HeaderExamples, Text) {
       "got an int32 tensor");
 }
 
-// backends/error.h, backends/registry.h (compiled, not run: they select a
+// base/error.h, backends/registry.h (compiled, not run: they select a
 // backend).
 [[maybe_unused]] void BackendExamples() {
   try {
     theta::backends::use("cuda");
   } catch (const theta::Error& e) {
     std::cerr << e.what() << "\n";
+    if (e.code() == absl::StatusCode::kNotFound) { /* fall back */
+    }
   }
   theta::backends::use("cuda");  // throws theta::Error if unusable
   theta::backends::Backend& b = theta::backends::current();

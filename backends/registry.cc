@@ -19,8 +19,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "backends/error.h"
 #include "backends/plugin_library.h"
+#include "base/error.h"
 #include "base/status_macros.h"
 
 namespace theta::backends {

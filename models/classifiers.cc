@@ -1,7 +1,7 @@
 #include "models/classifiers.h"
 
 #include "absl/strings/str_cat.h"
-#include "backends/error.h"
+#include "base/error.h"
 #include "graph/type.h"
 #include "models/dense.h"
 #include "models/embedding.h"

@@ -4,7 +4,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "backends/error.h"
+#include "base/error.h"
 
 namespace theta::models {
 namespace {

@@ -1,7 +1,7 @@
 #include "models/dense.h"
 
 #include "absl/strings/str_cat.h"
-#include "backends/error.h"
+#include "base/error.h"
 #include "graph/type.h"
 #include "ops/ops.h"
 

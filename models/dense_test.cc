@@ -2,7 +2,7 @@
 #include "models/dense.h"
 
 #include "autodiff/verify_grad.h"
-#include "backends/error.h"
+#include "base/error.h"
 #include "compile/function.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

@@ -1,7 +1,7 @@
 #include "models/embedding.h"
 
 #include "absl/strings/str_cat.h"
-#include "backends/error.h"
+#include "base/error.h"
 #include "graph/dtype.h"
 #include "ops/ops.h"
 

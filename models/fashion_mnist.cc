@@ -1,7 +1,7 @@
 #include "models/fashion_mnist.h"
 
 #include "absl/strings/str_cat.h"
-#include "backends/error.h"
+#include "base/error.h"
 #include "models/idx.h"
 
 namespace theta::models::embedded {

@@ -1,7 +1,7 @@
 #include "models/gru.h"
 
 #include "absl/strings/str_cat.h"
-#include "backends/error.h"
+#include "base/error.h"
 #include "graph/type.h"
 #include "ops/ops.h"
 #include "scan/scan.h"

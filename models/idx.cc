@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "base/status_macros.h"
 #include "graph/dims.h"
 
 namespace theta::models {
@@ -142,12 +143,9 @@ absl::StatusOr<IdxArray> ParseGzipIdx(const uint8_t* bytes, size_t size,
   // The magic number and rank first, then the dimensions they announce
   // (at most 4 + 4 * 255 bytes), then the header is checked: a file that is
   // not IDX is rejected before its data is inflated.
-  if (absl::Status s = reader.InflateTo(4); !s.ok()) return s;
+  THETA_RETURN_IF_ERROR(reader.InflateTo(4));
   if (reader.out().size() == 4) {
-    if (absl::Status s = reader.InflateTo(4 + 4 * size_t{reader.out()[3]});
-        !s.ok()) {
-      return s;
-    }
+    THETA_RETURN_IF_ERROR(reader.InflateTo(4 + 4 * size_t{reader.out()[3]}));
   }
   IdxHeader header;
   absl::Status s = ParseHeader(reader.out().data(), reader.out().size(), source,
@@ -180,9 +178,7 @@ absl::StatusOr<IdxArray> ParseIdx(const uint8_t* bytes, size_t size,
     return ParseGzipIdx(bytes, size, source);
   }
   IdxHeader header;
-  if (absl::Status s = ParseHeader(bytes, size, source, "", header); !s.ok()) {
-    return s;
-  }
+  THETA_RETURN_IF_ERROR(ParseHeader(bytes, size, source, "", header));
   const size_t data_bytes = size - header.header_bytes;
   if (absl::Status s =
           CheckDataSize(header, data_bytes, /*at_least=*/false, source);

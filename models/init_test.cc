@@ -3,7 +3,7 @@
 
 #include <cmath>
 
-#include "backends/error.h"
+#include "base/error.h"
 #include "gtest/gtest.h"
 
 namespace theta::models {

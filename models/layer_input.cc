@@ -2,7 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "backends/error.h"
+#include "base/error.h"
 #include "graph/type.h"
 
 namespace theta::models {

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "backends/error.h"
+#include "base/error.h"
 #include "graph/type.h"
 #include "ops/ops.h"
 #include "scan/scan.h"

@@ -3,7 +3,7 @@
 #include <vector>
 
 #include "autodiff/verify_grad.h"
-#include "backends/error.h"
+#include "base/error.h"
 #include "compile/function.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

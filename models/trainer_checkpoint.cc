@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "base/status_macros.h"
 #include "models/checkpoint.h"
 
 namespace theta::models {
@@ -36,9 +37,7 @@ absl::Status LoadTrainerCheckpoint(Trainer& trainer, const std::string& path) {
   std::vector<Tensor> before;
   for (const SharedVar& v : vars) before.push_back(v.get_value());
   std::map<std::string, std::string> metadata;
-  if (absl::Status s = LoadCheckpoint(path, vars, &metadata); !s.ok()) {
-    return s;
-  }
+  THETA_RETURN_IF_ERROR(LoadCheckpoint(path, vars, &metadata));
   Trainer::LoopState loop;
   auto number = [&](const char* key, auto* out) -> bool {
     auto it = metadata.find(key);

@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <limits>
 
-#include "backends/error.h"
+#include "base/error.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "models/checkpoint.h"

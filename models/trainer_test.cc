@@ -6,7 +6,7 @@
 #include <cmath>
 #include <limits>
 
-#include "backends/error.h"
+#include "base/error.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "models/classifiers.h"

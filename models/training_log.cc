@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "base/status_macros.h"
 
 namespace theta::models {
 namespace {
@@ -173,7 +174,7 @@ absl::StatusOr<TrainingLogFile> TrainingLogFile::Create(
         absl::StrCat("cannot create ", path, ": ", std::strerror(errno)));
   }
   TrainingLogFile log(path, file);
-  if (absl::Status s = log.Write(kCsvHeader); !s.ok()) return s;
+  THETA_RETURN_IF_ERROR(log.Write(kCsvHeader));
   return log;
 }
 

@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "backends/api/elementwise_semantics.h"
-#include "backends/error.h"
+#include "base/error.h"
 #include "ops/elementwise_op.h"
 #include "ops/shape.h"
 

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "backends/api/elementwise_semantics.h"
+#include "base/status_macros.h"
 #include "ops/shape.h"
 
 namespace theta {
@@ -239,7 +240,7 @@ absl::Status ScalarProgram::Validate() const {
         return bad("stores output ", ins.dst, " but the program has ",
                    num_outputs);
       }
-      if (absl::Status s = check_read(ins.a); !s.ok()) return s;
+      THETA_RETURN_IF_ERROR(check_read(ins.a));
       continue;
     }
     if (ins.op == THETA_EW_LOAD) {
@@ -253,7 +254,7 @@ absl::Status ScalarProgram::Validate() const {
       }
       const int src[3] = {ins.a, ins.b, ins.c};
       for (int k = 0; k < arity; ++k) {
-        if (absl::Status s = check_read(src[k]); !s.ok()) return s;
+        THETA_RETURN_IF_ERROR(check_read(src[k]));
       }
     }
     if (ins.dst >= num_registers) {
@@ -417,7 +418,7 @@ absl::Status Elementwise::EvaluateOnHost(HostEvalContext& ctx) const {
 
 absl::StatusOr<std::unique_ptr<Launch>> Elementwise::MakeLaunch(
     LaunchContext& ctx) const {
-  if (absl::Status s = program_.Validate(); !s.ok()) return s;
+  THETA_RETURN_IF_ERROR(program_.Validate());
   return std::unique_ptr<Launch>(new ElementwiseLaunch(program_, ctx));
 }
 

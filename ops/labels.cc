@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "backends/backend.h"
+#include "base/status_macros.h"
 #include "graph/runtime.h"
 
 namespace theta {
@@ -48,11 +49,8 @@ class CheckLabelsLaunch : public Launch {
     map_operands_[0].data = labels_.Address(ctx.slots);
     map_operands_[1].data = out_.Address(ctx.slots);
     map_operands_[2].data = mapped_.data();
-    if (absl::Status s = ctx.backend->Check(api.elementwise(stream, &map_args_),
-                                            "check labels");
-        !s.ok()) {
-      return s;
-    }
+    THETA_RETURN_IF_ERROR(ctx.backend->Check(
+        api.elementwise(stream, &map_args_), "check labels"));
     // A mapped label outside [-depth, depth) is refused by the gather.
     gather_.source =
         theta_array{table_.data(), THETA_DTYPE_U8, 1, &depth_, &one_};
@@ -149,18 +147,12 @@ absl::Status ExplainRefusedLabels(const ExecContext& ctx,
                                        operands + 1,
                                        0,
                                        nullptr};
-  if (absl::Status s = ctx.backend->Check(
-          api.elementwise(ctx.backend->stream(), &copy), std::string(what));
-      !s.ok()) {
-    return s;
-  }
+  THETA_RETURN_IF_ERROR(ctx.backend->Check(
+      api.elementwise(ctx.backend->stream(), &copy), std::string(what)));
   std::vector<int64_t> host(shape.product());
-  if (absl::Status s = ctx.backend->CopyToHost(host.data(), scratch,
-                                               host.size() * sizeof(int64_t));
-      !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = ctx.backend->Synchronize(); !s.ok()) return s;
+  THETA_RETURN_IF_ERROR(ctx.backend->CopyToHost(host.data(), scratch,
+                                                host.size() * sizeof(int64_t)));
+  THETA_RETURN_IF_ERROR(ctx.backend->Synchronize());
   absl::Status s = FirstLabelOutOfRange(what, unit, host, shape, depth);
   if (!s.ok()) return s;
   return absl::InternalError(

@@ -4,6 +4,7 @@
 #include <typeinfo>
 
 #include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
 #include "graph/launches.h"
 #include "ops/elementwise.h"
 #include "ops/elementwise_op.h"
@@ -131,11 +132,8 @@ class GemmLaunch : public Launch {
       const ArrayRef& dst = pre_copies_[i].second;
       void* scratch = scratch_[i].data();
       if (src.contiguous()) {
-        if (absl::Status s = ctx.backend->CopyWithinDevice(
-                scratch, src.Address(ctx.slots), src.nbytes());
-            !s.ok()) {
-          return s;
-        }
+        THETA_RETURN_IF_ERROR(ctx.backend->CopyWithinDevice(
+            scratch, src.Address(ctx.slots), src.nbytes()));
         continue;
       }
       theta_copy_args copy;
@@ -144,14 +142,11 @@ class GemmLaunch : public Launch {
       copy.destination =
           theta_array{scratch, ToAbi(dst.dtype), dst.shape.size(),
                       dst.shape.data(), dst.strides.data()};
-      if (absl::Status s = ctx.backend->Check(
-              ctx.backend->api().copy(ctx.backend->stream(), &copy), "copy");
-          !s.ok()) {
-        return s;
-      }
+      THETA_RETURN_IF_ERROR(ctx.backend->Check(
+          ctx.backend->api().copy(ctx.backend->stream(), &copy), "copy"));
     }
     if (bias_copy_) {
-      if (absl::Status s = bias_copy_->Run(ctx); !s.ok()) return s;
+      THETA_RETURN_IF_ERROR(bias_copy_->Run(ctx));
     }
     args_.a =
         a_scratch_ >= 0 ? scratch_[a_scratch_].data() : a_.Address(ctx.slots);

@@ -1,6 +1,7 @@
 #include "ops/nnet.h"
 
 #include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
 #include "ops/elementwise_op.h"
 #include "ops/labels.h"
 #include "ops/nnet_ops.h"
@@ -54,12 +55,9 @@ class CrossentropyLaunch : public Launch {
         ctx.backend.Allocate(static_cast<uint64_t>(n) * sizeof(int64_t));
     if (!rows.ok()) return rows.status();
     if (!flat.ok()) return flat.status();
-    if (absl::Status s = ctx.backend.CopyToDevice(rows->data(), offsets.data(),
-                                                  n * sizeof(int64_t));
-        !s.ok()) {
-      return s;
-    }
-    if (absl::Status s = ctx.backend.Synchronize(); !s.ok()) return s;
+    THETA_RETURN_IF_ERROR(ctx.backend.CopyToDevice(rows->data(), offsets.data(),
+                                                   n * sizeof(int64_t)));
+    THETA_RETURN_IF_ERROR(ctx.backend.Synchronize());
     l->row_offsets_ = *std::move(rows);
     l->flat_index_ = *std::move(flat);
     l->Prepare();
@@ -80,11 +78,8 @@ class CrossentropyLaunch : public Launch {
     index_operands_[0].data = labels_.Address(ctx.slots);
     index_operands_[1].data = row_offsets_.data();
     index_operands_[2].data = flat_index_.data();
-    if (absl::Status s = ctx.backend->Check(
-            api.elementwise(stream, &index_args_), "crossentropy labels");
-        !s.ok()) {
-      return s;
-    }
+    THETA_RETURN_IF_ERROR(ctx.backend->Check(
+        api.elementwise(stream, &index_args_), "crossentropy labels"));
     gather_.source = theta_array{log_sm_.Address(ctx.slots),
                                  ToAbi(log_sm_.dtype), 1, &flat_size_, &one_};
     gather_.indices = theta_array{flat_index_.data(), THETA_DTYPE_I64, 1,

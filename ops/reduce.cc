@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "base/status_macros.h"
 #include "ops/elementwise.h"
 #include "ops/elementwise_op.h"
 #include "ops/reduce_ops.h"
@@ -169,7 +170,7 @@ absl::StatusOr<std::vector<TensorType>> Reduce::OutputTypes(
 
 absl::Status Reduce::InferShapes(ShapeContext& ctx) const {
   const Dims& x = ctx.input_shapes[0];
-  if (absl::Status s = CheckDefined(op_, axes_, x); !s.ok()) return s;
+  THETA_RETURN_IF_ERROR(CheckDefined(op_, axes_, x));
   Dims shape;
   for (int d = 0; d < x.size(); ++d) {
     if (Contains(axes_, d)) {
@@ -184,7 +185,7 @@ absl::Status Reduce::InferShapes(ShapeContext& ctx) const {
 
 absl::Status Reduce::EvaluateOnHost(HostEvalContext& ctx) const {
   const HostValue& in = *ctx.inputs[0];
-  if (absl::Status s = CheckDefined(op_, axes_, in.shape); !s.ok()) return s;
+  THETA_RETURN_IF_ERROR(CheckDefined(op_, axes_, in.shape));
   HostValue& out = ctx.outputs[0];
   Dims out_shape;
   Dims kept;

@@ -4,7 +4,7 @@
 #include <numeric>
 
 #include "absl/strings/str_cat.h"
-#include "backends/error.h"
+#include "base/error.h"
 #include "graph/text.h"
 #include "ops/elementwise_op.h"
 #include "ops/shape_ops.h"

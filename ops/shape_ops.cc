@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "base/status_macros.h"
 #include "graph/launches.h"
 #include "ops/elementwise.h"
 #include "ops/elementwise_op.h"
@@ -62,12 +63,9 @@ class PrecomputedLaunch : public Launch {
     absl::StatusOr<backends::Buffer> buffer =
         ctx.backend.Allocate(host.nbytes());
     if (!buffer.ok()) return buffer.status();
-    if (absl::Status s = ctx.backend.CopyToDevice(
-            buffer->data(), host.raw_data(), host.nbytes());
-        !s.ok()) {
-      return s;
-    }
-    if (absl::Status s = ctx.backend.Synchronize(); !s.ok()) return s;
+    THETA_RETURN_IF_ERROR(ctx.backend.CopyToDevice(
+        buffer->data(), host.raw_data(), host.nbytes()));
+    THETA_RETURN_IF_ERROR(ctx.backend.Synchronize());
     launch->data_ = *std::move(buffer);
     return std::unique_ptr<Launch>(std::move(launch));
   }
@@ -321,9 +319,7 @@ absl::StatusOr<std::vector<TensorType>> Reshape::OutputTypes(
         shape[d] = s;
       }
     }
-    if (absl::Status s = CheckShapeFits(shape, inputs[0].dtype()); !s.ok()) {
-      return s;
-    }
+    THETA_RETURN_IF_ERROR(CheckShapeFits(shape, inputs[0].dtype()));
     for (int d = 0; d < ndim_; ++d) {
       if (d != infer) known *= shape[d];
     }
@@ -395,7 +391,7 @@ absl::Status Reshape::EvaluateOnHost(HostEvalContext& ctx) const {
   const HostValue* values[2] = {&in, &target};
   Dims shapes[1];
   ShapeContext sc{ctx.node, in_shapes, values, shapes};
-  if (absl::Status s = InferShapes(sc); !s.ok()) return s;
+  THETA_RETURN_IF_ERROR(InferShapes(sc));
   out = in;
   out.shape = shapes[0];
   return absl::OkStatus();
@@ -532,7 +528,7 @@ absl::Status Join::InferShapes(ShapeContext& ctx) const {
 absl::Status Join::EvaluateOnHost(HostEvalContext& ctx) const {
   Dims shapes[1];
   ShapeContext sc{ctx.node, ctx.input_shapes, ctx.inputs, shapes};
-  if (absl::Status s = InferShapes(sc); !s.ok()) return s;
+  THETA_RETURN_IF_ERROR(InferShapes(sc));
   HostValue& out = ctx.outputs[0];
   out.shape = shapes[0];
   const Dims out_strides = ContiguousStrides(out.shape);
@@ -573,7 +569,7 @@ class JoinLaunch : public Launch {
   }
   absl::Status Run(const ExecContext& ctx) override {
     for (auto& copy : copies_) {
-      if (absl::Status s = copy->Run(ctx); !s.ok()) return s;
+      THETA_RETURN_IF_ERROR(copy->Run(ctx));
     }
     return absl::OkStatus();
   }
@@ -645,9 +641,7 @@ absl::StatusOr<std::vector<TensorType>> Alloc::OutputTypes(
       shape[d] = static_shape_[d];
     }
   }
-  if (absl::Status s = CheckShapeFits(shape, inputs[0].dtype()); !s.ok()) {
-    return s;
-  }
+  THETA_RETURN_IF_ERROR(CheckShapeFits(shape, inputs[0].dtype()));
   return std::vector<TensorType>{TensorType(inputs[0].dtype(), shape)};
 }
 
@@ -682,7 +676,7 @@ absl::Status Alloc::InferShapes(ShapeContext& ctx) const {
 absl::Status Alloc::EvaluateOnHost(HostEvalContext& ctx) const {
   Dims shapes[1];
   ShapeContext sc{ctx.node, ctx.input_shapes, ctx.inputs, shapes};
-  if (absl::Status s = InferShapes(sc); !s.ok()) return s;
+  THETA_RETURN_IF_ERROR(InferShapes(sc));
   HostValue& out = ctx.outputs[0];
   const HostValue& value = *ctx.inputs[0];
   out.shape = shapes[0];
@@ -789,7 +783,7 @@ absl::Status Arange::InferShapes(ShapeContext& ctx) const {
 absl::Status Arange::EvaluateOnHost(HostEvalContext& ctx) const {
   Dims shapes[1];
   ShapeContext sc{ctx.node, ctx.input_shapes, ctx.inputs, shapes};
-  if (absl::Status s = InferShapes(sc); !s.ok()) return s;
+  THETA_RETURN_IF_ERROR(InferShapes(sc));
   if (shapes[0][0] > kMaxHostElements) {
     return absl::InternalError("arange too long for the host");
   }

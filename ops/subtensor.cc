@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "base/status_macros.h"
 #include "graph/launches.h"
 #include "ops/elementwise.h"
 #include "ops/elementwise_op.h"
@@ -409,7 +410,7 @@ class IncSubtensorLaunch : public Launch {
 
   absl::Status Run(const ExecContext& ctx) override {
     if (copy_x_) {
-      if (absl::Status s = copy_x_->Run(ctx); !s.ok()) return s;
+      THETA_RETURN_IF_ERROR(copy_x_->Run(ctx));
     }
     if (update_) return update_->Run(ctx);
     if (part_.numel() == 0) return absl::OkStatus();
@@ -511,7 +512,7 @@ class SequenceLaunch : public Launch {
       : steps_(std::move(steps)) {}
   absl::Status Run(const ExecContext& ctx) override {
     for (const std::unique_ptr<Launch>& step : steps_) {
-      if (absl::Status s = step->Run(ctx); !s.ok()) return s;
+      THETA_RETURN_IF_ERROR(step->Run(ctx));
     }
     return absl::OkStatus();
   }

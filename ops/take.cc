@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
 #include "graph/launches.h"
 #include "ops/elementwise.h"
 #include "ops/labels.h"
@@ -74,7 +75,7 @@ class GatherLaunch : public Launch {
   }
   absl::Status Run(const ExecContext& ctx) override {
     if (copy_first_) {
-      if (absl::Status s = copy_first_->Run(ctx); !s.ok()) return s;
+      THETA_RETURN_IF_ERROR(copy_first_->Run(ctx));
     }
     args_.source = source_.ToAbi(ctx.slots);
     args_.indices = indices_.ToAbi(ctx.slots);

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
 
 namespace theta::suite {
 namespace {
@@ -34,10 +35,7 @@ absl::Status WriteReport(const SuiteReport& report, const std::string& dir) {
       !s.ok()) {
     return s;
   }
-  if (absl::Status s = WriteText(d / "report.md", ReportMarkdown(report));
-      !s.ok()) {
-    return s;
-  }
+  THETA_RETURN_IF_ERROR(WriteText(d / "report.md", ReportMarkdown(report)));
   return WriteText(d / "chart.svg", ComparisonChartSvg(report));
 }
 
