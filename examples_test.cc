@@ -3,6 +3,7 @@
 // verbatim inside a function (run where that is cheap), and Theano's
 // cheatsheet and tutorial scan examples as they read in C++.
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <string>
@@ -51,6 +52,36 @@ TEST(ReadmeExample, TrainsOneStep) {
   EXPECT_NEAR(ReadmeExample(Tensor(DType::kFloat32, {4, 784}),
                             Tensor(DType::kInt32, {4})),
               std::log(10.0f), 1e-5);
+}
+
+// README.md, "Training: optimisers, layers, checkpoints".
+TEST(ReadmeExample, OptimiserAndCheckpoint) {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  ASSERT_NE(tmp, nullptr);
+  const std::string path = std::string(tmp) + "/model.safetensors";
+  Var x = fmatrix("x");
+  Var y = ivector("y");
+  SharedVar W = shared(Tensor(DType::kFloat32, {784, 10}), "W");
+  SharedVar b = shared(Tensor(DType::kFloat32, {10}), "b");
+  Var cost =
+      mean(nnet::categorical_crossentropy(nnet::softmax(dot(x, W) + b), y));
+
+  optim::Adam adam({.lr = 1e-3});
+  Function train =
+      function({x, y}, {cost},
+               {.updates = adam.minimize(cost, {W, b}, {.max_norm = 5.0})});
+
+  std::vector<SharedVar> vars = {W, b};
+  for (const SharedVar& s : adam.state()) vars.push_back(s);
+  const Tensor images(DType::kFloat32, {4, 784});
+  const Tensor labels(std::vector<int32_t>{1, 1, 2, 3});
+  train({images, labels});
+  ThrowIfError(models::SaveCheckpoint(path, vars));
+  const std::vector<double> saved = Values(b.get_value());
+  train({images, labels});
+  EXPECT_NE(Values(b.get_value()), saved);  // the second step moved b
+  ThrowIfError(models::LoadCheckpoint(path, vars));
+  EXPECT_EQ(Values(b.get_value()), saved);
 }
 
 // graph/tensor.h

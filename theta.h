@@ -1,7 +1,7 @@
 // Theta: Theano's model of computation in C++. Including this header (and
 // linking //:theta) gives the whole public API; each part can also be used
 // alone through its own package (//graph, //compile, //ops, //autodiff,
-// //scan, //backends, //models).
+// //scan, //optim, //backends, //models).
 //
 //   #include "theta.h"
 //   using namespace theta;
@@ -32,8 +32,17 @@
 // Backend selection: theta::backends::use("cuda"), available().
 #include "backends/backend.h"
 #include "backends/registry.h"
-// Data sets and training records.
+// Optimisers: a cost and parameters to updates.
+#include "optim/optim.h"
+// Layers, models, the training loop, checkpoints, data sets, training logs.
+#include "models/checkpoint.h"
+#include "models/classifiers.h"
+#include "models/dense.h"
+#include "models/embedding.h"
 #include "models/fashion_mnist.h"
+#include "models/gru.h"
+#include "models/lstm.h"
+#include "models/trainer.h"
 #include "models/training_log.h"
 
 #endif  // THETA_THETA_H_

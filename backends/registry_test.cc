@@ -116,8 +116,7 @@ TEST(RegistryTest, KernelErrorsKeepTheirCode) {
   absl::Status s =
       (*cpu)->Check((*cpu)->api().gemm((*cpu)->stream(), &g), "gemm");
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
-  EXPECT_THAT(std::string(s.message()),
-              HasSubstr("cpu: gemm: gemm: dtype I32"));
+  EXPECT_THAT(std::string(s.message()), HasSubstr("cpu: gemm: dtype I32"));
 }
 
 TEST(RegistryTest, CpuAnswersTheCapabilityQuery) {
