@@ -15,9 +15,7 @@ namespace {
 
 // The stand-in of a plugin without the capability query: nothing is
 // reported as supported.
-int32_t SupportsNothing(theta_plugin*, theta_kernel, theta_dtype) noexcept {
-  return 0;
-}
+int32_t SupportsNothing(theta_plugin*, int32_t, int32_t) noexcept { return 0; }
 
 }  // namespace
 

@@ -602,9 +602,11 @@ typedef struct theta_backend_api {
    * supported pair can still fail for other arguments (shapes, strides,
    * sizes past a library's limits); an unsupported one fails with
    * INVALID_ARGUMENT or UNIMPLEMENTED. The answer depends only on the
-   * plugin, never on its devices or on earlier calls. */
-  int32_t (*supports)(theta_plugin* plugin, theta_kernel kernel,
-                      theta_dtype dtype) THETA_NOEXCEPT;
+   * plugin, never on its devices or on earlier calls. `kernel` is a
+   * theta_kernel and `dtype` a theta_dtype, passed as plain integers so that
+   * a value the plugin does not know is well defined on both sides. */
+  int32_t (*supports)(theta_plugin* plugin, int32_t kernel,
+                      int32_t dtype) THETA_NOEXCEPT;
 } theta_backend_api;
 
 /* Frozen: the size of the table under ABI 1.0 (through `rng`). */

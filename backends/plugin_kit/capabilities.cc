@@ -4,10 +4,10 @@
 
 namespace theta::plugin_kit {
 
-int32_t SupportsAdmitted(theta_plugin*, theta_kernel kernel,
-                         theta_dtype dtype) noexcept {
-  const int32_t k = RawEnum(kernel);
-  const int32_t d = RawEnum(dtype);
+int32_t SupportsAdmitted(theta_plugin*, int32_t kernel,
+                         int32_t dtype) noexcept {
+  const int32_t k = kernel;
+  const int32_t d = dtype;
   if (!IsValidDtype(d)) return 0;
   const bool floating = d == THETA_DTYPE_F32 || d == THETA_DTYPE_F64;
   switch (k) {

@@ -19,9 +19,10 @@
 namespace theta::plugin_kit {
 
 // 1 when the shared checks admit `kernel` on `dtype`, else 0 (also for
-// values outside the enums). Reads the enums as raw integers.
-int32_t SupportsAdmitted(theta_plugin* plugin, theta_kernel kernel,
-                         theta_dtype dtype) noexcept;
+// values outside the enums: `kernel` and `dtype` are the ABI's plain
+// integers).
+int32_t SupportsAdmitted(theta_plugin* plugin, int32_t kernel,
+                         int32_t dtype) noexcept;
 
 }  // namespace theta::plugin_kit
 

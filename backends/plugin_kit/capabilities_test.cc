@@ -2,17 +2,13 @@
 
 #include <gtest/gtest.h>
 
-#include <cstring>
+#include <cstdint>
 
 namespace theta::plugin_kit {
 namespace {
 
-int32_t Ask(int kernel, int dtype) {
-  theta_kernel k;
-  theta_dtype d;
-  std::memcpy(&k, &kernel, sizeof(k));
-  std::memcpy(&d, &dtype, sizeof(d));
-  return SupportsAdmitted(nullptr, k, d);
+int32_t Ask(int32_t kernel, int32_t dtype) {
+  return SupportsAdmitted(nullptr, kernel, dtype);
 }
 
 TEST(CapabilitiesTest, FloatingOnlyKernels) {
