@@ -171,8 +171,11 @@ class Executable {
   int32_t num_host_slots_ = 0;
 
   std::vector<std::unique_ptr<Plan>> plans_;
-  // The rows loops that stop early ran last (compile/early_stop.h).
+  // The rows loops that stop early ran last (compile/early_stop.h), and
+  // whether the graph has such loops at all (planning then skips the
+  // per-node type checks).
   EarlyStopRows early_stop_rows_;
+  bool has_early_stop_nodes_ = false;
   Plan* last_plan_ = nullptr;
   int64_t plans_built_ = 0;
 };

@@ -34,6 +34,12 @@ Executable::Executable(std::unique_ptr<FunctionGraph> graph,
 
 void Executable::ClassifyVariables() {
   schedule_ = graph_->TopologicalOrder();
+  has_early_stop_nodes_ = false;
+  for (const Node* node : schedule_) {
+    if (dynamic_cast<const EarlyStopOp*>(&node->op()) != nullptr) {
+      has_early_stop_nodes_ = true;
+    }
+  }
   auto add = [&](const Var& v) -> VarInfo& {
     auto [it, inserted] = var_index_.try_emplace(v.get(), vars_.size());
     if (inserted) {

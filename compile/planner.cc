@@ -34,6 +34,8 @@ absl::Status Planner::Annotate(const absl::Status& status,
 
 absl::Status Planner::AtNode(const absl::Status& status,
                              const Node& node) const {
+  // Where() builds a string: only for an error.
+  if (status.ok()) return status;
   return Annotate(status, exe_.Where(node));
 }
 
@@ -248,7 +250,10 @@ absl::Status Planner::EvaluateHostNode(Node& node, std::span<Dims> out_shapes) {
 absl::Status Planner::InferDeviceNode(Node& node, std::span<Dims> out_shapes) {
   ShapeContext ctx{node, in_shapes_, in_values_, out_shapes, exe_.backend_};
   absl::Status s;
-  if (const auto* early = dynamic_cast<const EarlyStopOp*>(&node.op())) {
+  const auto* early = exe_.has_early_stop_nodes_
+                          ? dynamic_cast<const EarlyStopOp*>(&node.op())
+                          : nullptr;
+  if (early != nullptr) {
     // Planned for the rows its last run reported, if any.
     const std::optional<int64_t> rows = exe_.early_stop_rows_.Get(&node);
     if (rows.has_value()) plan_->early_stop_rows_.push_back({&node, *rows});
@@ -281,7 +286,8 @@ absl::Status Planner::CheckOutputShapes(const Node& node,
 
 absl::Status Planner::TryView(const Node& node) {
   const int out_idx = Index(node.output_variable(0));
-  std::vector<ArrayRef> input_layouts;
+  std::vector<ArrayRef>& input_layouts = launch_in_refs_;
+  input_layouts.clear();
   for (const Var& in : node.inputs()) {
     input_layouts.push_back(LayoutOf(Index(in.get()), in.dtype()));
   }
@@ -523,7 +529,8 @@ absl::Status Planner::PlaceView(const Node& node, int idx) {
   ref_[idx].slot = src.slot;
   ref_[idx].byte_offset = src.byte_offset;
   ref_[idx].strides = ContiguousStrides(shape_[idx]);
-  std::vector<ArrayRef> input_refs;
+  std::vector<ArrayRef>& input_refs = launch_in_refs_;
+  input_refs.clear();
   for (const Var& in : node.inputs()) {
     input_refs.push_back(ref_[Index(in.get())]);
   }
@@ -687,9 +694,15 @@ absl::Status Planner::MakeLaunches() {
 }
 
 absl::Status Planner::MakeNodeLaunch(Node& node) {
-  std::vector<ArrayRef> in_refs;
-  std::vector<int32_t> in_host_slots;
+  std::vector<ArrayRef>& in_refs = launch_in_refs_;
+  std::vector<int32_t>& in_host_slots = launch_in_host_slots_;
+  std::vector<ArrayRef>& out_refs = launch_out_refs_;
+  absl::InlinedVector<bool, 4>& unread = launch_unread_;
+  in_refs.clear();
+  in_host_slots.clear();
   in_values_.clear();
+  out_refs.clear();
+  unread.clear();
   for (const Var& in : node.inputs()) {
     const int idx = Index(in.get());
     const VarInfo& info = exe_.vars_[idx];
@@ -698,24 +711,19 @@ absl::Status Planner::MakeNodeLaunch(Node& node) {
     in_values_.push_back(info.host_known ? &plan_->host_values_[info.host_slot]
                                          : nullptr);
   }
-  std::vector<ArrayRef> out_refs;
-  // (std::vector<bool> has no span; these are plain bools.)
-  std::unique_ptr<bool[]> unread(new bool[node.num_outputs()]);
   for (int o = 0; o < node.num_outputs(); ++o) {
     const int idx = Index(node.output_variable(o));
     out_refs.push_back(ref_[idx]);
-    unread[o] = last_use_[root_[idx]] < 0;
+    unread.push_back(last_use_[root_[idx]] < 0);
   }
-  LaunchContext ctx{node,
-                    in_refs,
-                    in_host_slots,
-                    in_values_,
-                    out_refs,
-                    *exe_.backend_,
-                    std::span<const bool>(unread.get(), node.num_outputs())};
+  LaunchContext ctx{node,     in_refs,        in_host_slots, in_values_,
+                    out_refs, *exe_.backend_, unread};
   absl::StatusOr<std::unique_ptr<Launch>> launch = node.op().MakeLaunch(ctx);
   if (!launch.ok()) return AtNode(launch.status(), node);
-  if (auto* early = dynamic_cast<EarlyStopLaunch*>(launch->get())) {
+  auto* early = exe_.has_early_stop_nodes_
+                    ? dynamic_cast<EarlyStopLaunch*>(launch->get())
+                    : nullptr;
+  if (early != nullptr) {
     // A loop body cannot be planned again: its caller fixes its shapes.
     early->set_rows_sink(
         exe_.options_.external_inputs ? nullptr : &exe_.early_stop_rows_,

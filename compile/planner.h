@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "compile/arena_planner.h"
@@ -126,9 +127,14 @@ class Planner {
   std::vector<bool> inplace_;
   std::vector<int> readers_;  // node inputs reading each variable
 
-  // Scratch for one node's inputs.
+  // Scratch for one node's inputs, views and launch, reused across nodes so
+  // that planning a node does not allocate for them.
   std::vector<Dims> in_shapes_;
   std::vector<const HostValue*> in_values_;
+  std::vector<ArrayRef> launch_in_refs_;
+  std::vector<int32_t> launch_in_host_slots_;
+  std::vector<ArrayRef> launch_out_refs_;
+  absl::InlinedVector<bool, 4> launch_unread_;
 
   ArenaPlanner arena_;
   // Which graph outputs are update values (of which update), which values
