@@ -13,7 +13,11 @@ std::optional<Summary> ThetaSummary(const SuiteReport& report,
   const auto it = report.series.find({w.program, "cpu", threads, w.benchmark});
   if (it == report.series.end()) return std::nullopt;
   std::vector<double> values;
-  if (w.counter.empty()) {
+  if (w.rate) {
+    for (double v : it->second.values) {
+      if (v > 0) values.push_back(1 / v);
+    }
+  } else if (w.counter.empty()) {
     values = it->second.values;
   } else {
     const auto counter = it->second.counters.find(w.counter);

@@ -57,7 +57,7 @@ absl::StatusOr<PeerResults> RunPeer(const std::string& python,
                                     const std::string& peers_dir,
                                     const std::string& framework, int threads,
                                     const std::vector<std::string>& workloads,
-                                    double min_time,
+                                    double min_time, int fashion_mnist_images,
                                     const std::string& scratch_dir) {
   const std::string base =
       absl::StrCat(scratch_dir, "/", framework, "_", threads, "t");
@@ -65,7 +65,8 @@ absl::StatusOr<PeerResults> RunPeer(const std::string& python,
   const ProcessResult r = RunProcess(
       {python, peers_dir + "/run_peer.py", "--framework", framework,
        "--threads", n, "--workloads", absl::StrJoin(workloads, ","),
-       "--min_time", absl::StrCat(min_time), "--out", base + ".json"},
+       "--min_time", absl::StrCat(min_time), "--fashion_mnist_images",
+       absl::StrCat(fashion_mnist_images), "--out", base + ".json"},
       {{"OMP_NUM_THREADS", n},
        {"MKL_NUM_THREADS", n},
        {"OPENBLAS_NUM_THREADS", n},

@@ -30,12 +30,13 @@ struct PeerResults {
   std::vector<std::string> errors;        // workloads that failed, and why
 };
 
-// One round of `framework` over `workloads` at `threads` threads.
+// One round of `framework` over `workloads` at `threads` threads. The
+// Fashion-MNIST epoch trains on `fashion_mnist_images` images (0: all).
 absl::StatusOr<PeerResults> RunPeer(const std::string& python,
                                     const std::string& peers_dir,
                                     const std::string& framework, int threads,
                                     const std::vector<std::string>& workloads,
-                                    double min_time,
+                                    double min_time, int fashion_mnist_images,
                                     const std::string& scratch_dir);
 
 }  // namespace theta::suite

@@ -184,6 +184,7 @@ class Runner {
     if (c_.python.empty()) return;
     std::vector<std::string> ids;
     for (const Workload& w : PeerWorkloads()) {
+      if (w.id == kEndToEndName && !c_.end_to_end) continue;
       if (std::find(c_.skipped_workloads.begin(), c_.skipped_workloads.end(),
                     w.id) == c_.skipped_workloads.end()) {
         ids.push_back(w.id);
@@ -196,7 +197,7 @@ class Runner {
       const auto start = std::chrono::steady_clock::now();
       absl::StatusOr<PeerResults> r =
           RunPeer(c_.python, c_.peers_dir, peer.name, threads, ids,
-                  c_.peer_min_time, dir);
+                  c_.peer_min_time, c_.fashion_mnist_images, dir);
       Progress(absl::StrFormat("  [round %d] %s, %d threads: %.1f s", round + 1,
                                peer.name, threads,
                                std::chrono::duration<double>(

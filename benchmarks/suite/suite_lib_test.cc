@@ -122,6 +122,25 @@ TEST(Compare, CounterWorkloadsAreScaledToSeconds) {
   EXPECT_TRUE(found);
 }
 
+TEST(Compare, RateWorkloadsAreComparedAsSecondsPerItem) {
+  SuiteReport r;
+  r.environment.threads = {2};
+  r.peers = {{"torch", "2.x", ""}};
+  r.series[{kEndToEndProgram, "cpu", 2, kEndToEndName}].values = {1000, 4000,
+                                                                  2000};
+  r.series[{"torch", "python", 2, kEndToEndName}].values = {2.5e-4};
+  bool found = false;
+  for (const ComparisonRow& row : Compare(r)) {
+    if (row.workload != kEndToEndName) continue;
+    found = true;
+    ASSERT_TRUE(row.theta.has_value());
+    EXPECT_DOUBLE_EQ(row.theta->median, 5e-4);  // 2000 images/s
+    ASSERT_TRUE(row.ratio.has_value());
+    EXPECT_DOUBLE_EQ(*row.ratio, 2.0);  // Theta takes twice as long
+  }
+  EXPECT_TRUE(found);
+}
+
 TEST(ReportJson, HoldsTheComparisonAndTheSeries) {
   const nlohmann::json doc = ReportJson(TwoPeerReport());
   EXPECT_EQ(doc["schema"], "theta-benchmark-report/1");

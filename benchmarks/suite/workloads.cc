@@ -28,6 +28,8 @@ const std::vector<Workload>& PeerWorkloads() {
        "scan_bench", "BM_RnnForwardBackward_Theta"},
       {"lstm_step_s_compile", "compile of the LSTM step S", "scan_bench",
        "BM_LstmTrainingStep/50/32/128/256", "compile_ms", 1e-3},
+      {kEndToEndName, "Fashion-MNIST LSTM epoch, per training image",
+       kEndToEndProgram, kEndToEndName, "", 1, /*rate=*/true},
   };
   return workloads;
 }

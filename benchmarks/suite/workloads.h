@@ -25,6 +25,9 @@ struct Workload {
   // times `counter_seconds` (1e-3 for a counter in ms).
   std::string counter;
   double counter_seconds = 1;
+  // Theta's values are rates per second (images/s) and are compared as
+  // their reciprocals: seconds per item, as the peers report them.
+  bool rate = false;
 };
 const std::vector<Workload>& PeerWorkloads();
 
@@ -33,7 +36,7 @@ const std::vector<Workload>& PeerWorkloads();
 std::string BaseName(std::string_view name);
 
 // The end-to-end workload: one epoch of //models:train_fashion_mnist, in
-// training images per second.
+// training images per second. It is also the id of the peers' epoch.
 inline constexpr char kEndToEndProgram[] = "train_fashion_mnist";
 inline constexpr char kEndToEndName[] = "fashion_mnist_lstm_epoch";
 
