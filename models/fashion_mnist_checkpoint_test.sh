@@ -49,9 +49,12 @@ final_accuracy() { sed -n 's/^final test accuracy \([0-9.]*%\).*/\1/p' "$tmp/out
 small=(--max_train_images=256 --batch_size=64 --hidden=4
        --evaluations_per_epoch=2 --out_dir="$tmp/log")
 
+constant=(--lr_schedule=constant)
+
 # A run that never stops: 2 epochs, 8 steps, a checkpoint at every
 # evaluation.
-run "$train" "${small[@]}" --epochs=2 --checkpoint_dir="$tmp/whole"
+run "$train" "${small[@]}" "${constant[@]}" --epochs=2 \
+  --checkpoint_dir="$tmp/whole"
 whole="$(final_accuracy)"
 # The test images: the full set when installed, else the embedded sample's.
 images="$(sed -n 's/^Fashion-MNIST from .* training, \([0-9]*\) test images$/\1/p' "$tmp/out")"
@@ -60,9 +63,12 @@ if [ "$rc" -ne 0 ] || [ -z "$whole" ] ||
   fail "a run with --checkpoint_dir should succeed and leave a checkpoint"
 fi
 
-# Stopped after epoch 1, resumed to epoch 2.
-run "$train" "${small[@]}" --epochs=1 --checkpoint_dir="$tmp/parts"
-run "$train" "${small[@]}" --epochs=2 --checkpoint_dir="$tmp/parts" --resume
+# Stopped after epoch 1, resumed to epoch 2 (a constant learning rate: a
+# cosine schedule ends with its --epochs).
+run "$train" "${small[@]}" "${constant[@]}" --epochs=1 \
+  --checkpoint_dir="$tmp/parts"
+run "$train" "${small[@]}" "${constant[@]}" --epochs=2 \
+  --checkpoint_dir="$tmp/parts" --resume
 if [ "$rc" -ne 0 ] || [[ "$out" != *"resumed from $tmp/parts/checkpoint.safetensors at step 4"* ]]; then
   fail "--resume should continue from step 4"
 elif [ "$(final_accuracy)" != "$whole" ]; then
@@ -72,7 +78,13 @@ elif ! cmp -s "$tmp/whole/checkpoint.safetensors" \
   fail "the resumed run's checkpoint should equal the uninterrupted run's"
 fi
 
-# Killed (-9) once it has logged its first evaluation, then resumed.
+# With the LSTM's default cosine schedule: killed (-9) once it has logged
+# its first evaluation, then resumed, it ends as a run that never stopped.
+run "$train" "${small[@]}" --epochs=2 --checkpoint_dir="$tmp/cosine"
+cosine="$(final_accuracy)"
+if [ "$rc" -ne 0 ] || [[ "$out" != *"(learning rate 0.003, cosine)"* ]]; then
+  fail "the LSTM should train with a cosine schedule from 0.003 by default"
+fi
 "$train" "${small[@]}" --epochs=2 --checkpoint_dir="$tmp/killed" \
   >"$tmp/out" 2>"$tmp/err" &
 pid=$!
@@ -82,10 +94,10 @@ done
 kill -9 "$pid" 2>/dev/null
 wait "$pid" 2>/dev/null
 run "$train" "${small[@]}" --epochs=2 --checkpoint_dir="$tmp/killed" --resume
-if [ "$rc" -ne 0 ] || [ "$(final_accuracy)" != "$whole" ] ||
-  ! cmp -s "$tmp/whole/checkpoint.safetensors" \
+if [ "$rc" -ne 0 ] || [ "$(final_accuracy)" != "$cosine" ] ||
+  ! cmp -s "$tmp/cosine/checkpoint.safetensors" \
     "$tmp/killed/checkpoint.safetensors"; then
-  fail "a run killed and resumed should end as the uninterrupted one ($whole)"
+  fail "a run killed and resumed should end as the uninterrupted one ($cosine)"
 fi
 
 # What --resume refuses, naming the file and what did not fit.
@@ -100,13 +112,26 @@ expect_rejected \
   "$train" "${small[@]}" --hidden=5 --checkpoint_dir="$tmp/whole" --resume
 expect_rejected \
   "--resume: $ckpt was written with --batch_size=64, this run has --batch_size=32" \
-  "$train" "${small[@]}" --batch_size=32 --checkpoint_dir="$tmp/whole" --resume
+  "$train" "${small[@]}" "${constant[@]}" --batch_size=32 \
+  --checkpoint_dir="$tmp/whole" --resume
 expect_rejected \
   "--resume: $ckpt was written with --optimizer=adam, this run has --optimizer=sgd" \
-  "$train" "${small[@]}" --optimizer=sgd --checkpoint_dir="$tmp/whole" --resume
+  "$train" "${small[@]}" "${constant[@]}" --optimizer=sgd \
+  --checkpoint_dir="$tmp/whole" --resume
+expect_rejected \
+  "--resume: $ckpt was written with --learning_rate=0.003, this run has --learning_rate=0.01" \
+  "$train" "${small[@]}" "${constant[@]}" --learning_rate=0.01 \
+  --checkpoint_dir="$tmp/whole" --resume
+expect_rejected \
+  "--resume: $ckpt was written with --lr_schedule=constant, this run has --lr_schedule=cosine" \
+  "$train" "${small[@]}" --epochs=2 --checkpoint_dir="$tmp/whole" --resume
+expect_rejected \
+  "--resume: $tmp/cosine/checkpoint.safetensors was written with --epochs=2, this run has --epochs=3" \
+  "$train" "${small[@]}" --epochs=3 --checkpoint_dir="$tmp/cosine" --resume
 expect_rejected \
   "--resume: $ckpt is at step 8, already the end of --epochs=2 (8 steps)" \
-  "$train" "${small[@]}" --epochs=2 --checkpoint_dir="$tmp/whole" --resume
+  "$train" "${small[@]}" "${constant[@]}" --epochs=2 \
+  --checkpoint_dir="$tmp/whole" --resume
 mkdir -p "$tmp/truncated"
 head -c 100 "$ckpt" >"$tmp/truncated/checkpoint.safetensors"
 expect_rejected "--resume: $tmp/truncated/checkpoint.safetensors" \

@@ -40,7 +40,13 @@ ABSL_FLAG(std::optional<int>, hidden, std::nullopt,
           "512); softmax regression has none");
 ABSL_FLAG(std::string, optimizer, "adam",
           "sgd, momentum (v = momentum v - lr g; p += v) or adam");
-ABSL_FLAG(double, learning_rate, 0.001, "learning rate (finite, > 0)");
+ABSL_FLAG(std::optional<double>, learning_rate, std::nullopt,
+          "(initial) learning rate (finite, > 0); default: 0.003 (lstm), "
+          "0.001 (mlp, softmax)");
+ABSL_FLAG(std::optional<std::string>, lr_schedule, std::nullopt,
+          "constant, or cosine (from --learning_rate down to 0 over the "
+          "steps of --epochs); default: cosine (lstm), constant (mlp, "
+          "softmax)");
 ABSL_FLAG(double, momentum, 0.9,
           "momentum of --optimizer=momentum (in [0, 1))");
 ABSL_FLAG(int, evaluations_per_epoch, 4,
@@ -54,8 +60,9 @@ ABSL_FLAG(std::string, checkpoint_dir, "",
           "progress) here at each evaluation, atomically; empty: none");
 ABSL_FLAG(bool, resume, false,
           "continue from the checkpoint in --checkpoint_dir (same model, "
-          "optimizer, batch size, seed and data as the run that wrote it), "
-          "up to --epochs in all");
+          "optimizer, learning rate and schedule, batch size, seed and data "
+          "as the run that wrote it; with --lr_schedule=cosine the same "
+          "--epochs), up to --epochs in all");
 
 namespace theta::models {
 namespace {
@@ -99,7 +106,10 @@ ProgramOptions FlagValues(const TrainProgram& p) {
   o.optimizer = absl::GetFlag(FLAGS_optimizer);
   o.epochs = absl::GetFlag(FLAGS_epochs).value_or(defaults.epochs);
   o.batch_size = absl::GetFlag(FLAGS_batch_size);
-  o.learning_rate = absl::GetFlag(FLAGS_learning_rate);
+  o.learning_rate =
+      absl::GetFlag(FLAGS_learning_rate).value_or(defaults.learning_rate);
+  o.lr_schedule =
+      absl::GetFlag(FLAGS_lr_schedule).value_or(defaults.lr_schedule);
   o.momentum = absl::GetFlag(FLAGS_momentum);
   o.evaluations_per_epoch = absl::GetFlag(FLAGS_evaluations_per_epoch);
   o.max_train_images = absl::GetFlag(FLAGS_max_train_images);

@@ -36,13 +36,25 @@ absl::StatusOr<ModelKind> ParseModelKind(absl::string_view name) {
 ModelDefaults DefaultsOf(ModelKind kind) {
   switch (kind) {
     case ModelKind::kSoftmax:
-      return {.epochs = 10, .hidden = 0, .out_dir = "softmax_regression_run"};
+      return {.epochs = 10,
+              .hidden = 0,
+              .out_dir = "softmax_regression_run",
+              .learning_rate = 1e-3,
+              .lr_schedule = "constant"};
     case ModelKind::kMlp:
-      return {.epochs = 10, .hidden = 512, .out_dir = "mlp_run"};
+      return {.epochs = 10,
+              .hidden = 512,
+              .out_dir = "mlp_run",
+              .learning_rate = 1e-3,
+              .lr_schedule = "constant"};
     case ModelKind::kLstm:
       break;
   }
-  return {.epochs = 3, .hidden = 128, .out_dir = "fashion_mnist_run"};
+  return {.epochs = 3,
+          .hidden = 128,
+          .out_dir = "fashion_mnist_run",
+          .learning_rate = 3e-3,
+          .lr_schedule = "cosine"};
 }
 
 ImageLayout LayoutOf(ModelKind kind) {
@@ -70,7 +82,10 @@ Model BuildFashionMnistModel(const ModelChoice& choice, Rng& rng) {
     case ModelKind::kLstm:
       break;
   }
-  return LstmClassifier({.hidden = choice.hidden}, rng);
+  return LstmClassifier({.hidden = choice.hidden,
+                         .input_mean = kFashionMnistPixelMean,
+                         .input_scale = 1.0 / kFashionMnistPixelStd},
+                        rng);
 }
 
 std::map<std::string, std::string> ModelMetadata(const ModelChoice& choice) {

@@ -34,6 +34,8 @@ struct ModelDefaults {
   int epochs;
   int hidden;           // 0: the model has no hidden units
   const char* out_dir;  // relative to where the program was started
+  double learning_rate;
+  const char* lr_schedule;  // "constant" or "cosine"
 };
 ModelDefaults DefaultsOf(ModelKind kind);
 
@@ -43,10 +45,16 @@ struct ModelChoice {
   int64_t hidden = 0;  // ignored for softmax regression
 };
 
+// Fashion-MNIST's training-set pixel mean and standard deviation (of
+// pixel / 255); the LSTM standardises its input with them.
+inline constexpr double kFashionMnistPixelMean = 0.2860;
+inline constexpr double kFashionMnistPixelStd = 0.3530;
+
 // kFlat for softmax regression and the MLP, kRows for the LSTM.
 ImageLayout LayoutOf(ModelKind kind);
 // "MLP 784-512-10", for the log.
 std::string Describe(const ModelChoice& choice);
+// The LSTM standardises its input in the graph: (x - mean) / std.
 Model BuildFashionMnistModel(const ModelChoice& choice, Rng& rng);
 
 // The checkpoint metadata that names the model ("program.model",

@@ -1,6 +1,7 @@
 #include "models/fashion_mnist_program.h"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -25,6 +26,7 @@
 #include "models/training_log.h"
 #include "optim/adam.h"
 #include "optim/momentum.h"
+#include "optim/schedule.h"
 #include "optim/sgd.h"
 
 namespace theta::models {
@@ -75,17 +77,32 @@ std::string OutputDirectory(const std::string& out_dir) {
   return dir.string();
 }
 
-std::unique_ptr<optim::Optimizer> MakeOptimizer(const ProgramOptions& o) {
+// The optimizer of --optimizer, its learning rate read from `lr`.
+std::unique_ptr<optim::Optimizer> MakeOptimizer(const ProgramOptions& o,
+                                                const optim::Schedule& lr) {
   if (o.optimizer == "sgd") {
-    return std::make_unique<optim::Sgd>(
-        optim::SgdOptions{.lr = o.learning_rate});
+    return std::make_unique<optim::Sgd>(optim::SgdOptions{.lr = lr.var()});
   }
   if (o.optimizer == "momentum") {
     return std::make_unique<optim::Momentum>(
-        optim::MomentumOptions{.lr = o.learning_rate, .momentum = o.momentum});
+        optim::MomentumOptions{.lr = lr.var(), .momentum = o.momentum});
   }
-  return std::make_unique<optim::Adam>(
-      optim::AdamOptions{.lr = o.learning_rate});
+  return std::make_unique<optim::Adam>(optim::AdamOptions{.lr = lr.var()});
+}
+
+optim::ScheduleFn LearningRate(const ProgramOptions& o, int64_t total_steps) {
+  if (o.lr_schedule == "cosine") {
+    return optim::cosine_decay(o.learning_rate, total_steps);
+  }
+  return optim::constant_rate(o.learning_rate);
+}
+
+// The shortest decimal that reads back as `value` ("0.003").
+std::string ShortestDecimal(double value) {
+  char text[32];
+  const std::to_chars_result r =
+      std::to_chars(text, text + sizeof(text), value);
+  return std::string(text, r.ptr);
 }
 
 // What a checkpoint records of the run beyond the trainer's own state, and
@@ -97,6 +114,11 @@ std::map<std::string, std::string> RunMetadata(const ProgramOptions& o) {
   m["program.batch_size"] = absl::StrCat(o.batch_size);
   m["program.seed"] = absl::StrCat(o.seed);
   m["program.max_train_images"] = absl::StrCat(o.max_train_images);
+  m["program.learning_rate"] = ShortestDecimal(o.learning_rate);
+  m["program.lr_schedule"] = o.lr_schedule;
+  // A cosine schedule spans the run's steps: resuming it needs the same
+  // end (CheckResumable compares it only then).
+  m["program.epochs"] = absl::StrCat(o.epochs);
   return m;
 }
 
@@ -122,6 +144,7 @@ void CheckResumable(const ProgramOptions& o, const std::string& path) {
                              Describe(*model), ", not of ", Describe(o.model)));
   }
   for (const auto& [key, value] : RunMetadata(o)) {
+    if (key == "program.epochs" && o.lr_schedule != "cosine") continue;
     auto it = file->metadata.find(key);
     const std::string flag = key.substr(key.find('.') + 1);
     if (it == file->metadata.end() || it->second != value) {
@@ -182,6 +205,10 @@ void ValidateProgramOptions(const ProgramOptions& o) {
     errors.push_back(
         absl::StrCat("--momentum=", o.momentum, " must be in [0, 1)"));
   }
+  if (o.lr_schedule != "constant" && o.lr_schedule != "cosine") {
+    errors.push_back(absl::StrCat("--lr_schedule=", o.lr_schedule,
+                                  " must be one of constant, cosine"));
+  }
   if (o.optimizer != "sgd" && o.optimizer != "momentum" &&
       o.optimizer != "adam") {
     errors.push_back(absl::StrCat("--optimizer=", o.optimizer,
@@ -221,23 +248,25 @@ int RunFashionMnistProgram(const ProgramOptions& o) {
   const std::string description = Describe(o.model);
   std::printf(
       "Fashion-MNIST from %s: %lld training, %lld test images\n"
-      "%s, batch %d, %s, on backend %s (%s)\n",
+      "%s, batch %d, %s (learning rate %g, %s), on backend %s (%s)\n",
       data.source.c_str(), static_cast<long long>(train.size()),
       static_cast<long long>(test.size()), description.c_str(), o.batch_size,
-      o.optimizer.c_str(), std::string(backend.name()).c_str(),
-      backend.device_name().c_str());
+      o.optimizer.c_str(), o.learning_rate, o.lr_schedule.c_str(),
+      std::string(backend.name()).c_str(), backend.device_name().c_str());
 
+  const int64_t steps_per_epoch = train.size() / o.batch_size;
+  const int64_t total_steps = steps_per_epoch * o.epochs;
   Rng rng(o.seed);
   const auto compile_start = Clock::now();
-  std::unique_ptr<optim::Optimizer> optimizer = MakeOptimizer(o);
+  optim::Schedule lr(LearningRate(o, total_steps), "lr");
+  std::unique_ptr<optim::Optimizer> optimizer = MakeOptimizer(o, lr);
   Trainer trainer(BuildFashionMnistModel(o.model, rng), *optimizer);
   std::printf(
       "compiled in %.0f ms\n",
       std::chrono::duration<double, std::milli>(Clock::now() - compile_start)
           .count());
-  const int64_t steps_per_epoch = train.size() / o.batch_size;
-  const int64_t total_steps = steps_per_epoch * o.epochs;
   if (o.resume) Resume(trainer, checkpoint, total_steps, o.epochs);
+  lr.advance(trainer.step());
 
   const std::string csv = out_dir + "/training_log.csv";
   const std::string svg = out_dir + "/training_curve.svg";
@@ -256,8 +285,12 @@ int RunFashionMnistProgram(const ProgramOptions& o) {
     bar.emplace(stderr, ProgressBar::Options{.total_steps = total_steps,
                                              .first_step = trainer.step(),
                                              .batch_size = o.batch_size});
-    options.on_step = [&](const StepReport& r) { bar->Update(r.step, r.loss); };
   }
+  // The rate of the next step; then the bar, on a terminal.
+  options.on_step = [&](const StepReport& r) {
+    lr.advance(r.step);
+    if (bar) bar->Update(r.step, r.loss);
+  };
   const int64_t first_step = trainer.step();
   options.on_evaluation = [&](const EvaluationReport& r) {
     const TrainingLogRow row{.step = r.step,

@@ -37,6 +37,7 @@ struct ProgramOptions {
   int epochs = 1;
   int batch_size = 64;
   double learning_rate = 0.05;
+  std::string lr_schedule = "constant";  // constant | cosine
   double momentum = 0.9;
   int evaluations_per_epoch = 4;
   int max_train_images = 0;

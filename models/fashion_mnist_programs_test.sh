@@ -49,6 +49,7 @@ for program in "$@"; do
     "--momentum=1|--momentum=1 must be in [0, 1)" \
     "--optimizer=adamax|--optimizer=adamax must be one of sgd, momentum, adam" \
     "--optimizer=|--optimizer= must be one of sgd, momentum, adam" \
+    "--lr_schedule=step|--lr_schedule=step must be one of constant, cosine" \
     "--max_train_images=-1|--max_train_images=-1 must be >= 0" \
     "--epochs=0|--epochs=0 must be >= 1" \
     "--batch_size=0|--batch_size=0 must be >= 1" \
@@ -91,10 +92,10 @@ for program in "$@"; do
   for flag in "--model (" "--data_dir (" "--out_dir (" "--backend (" \
     "--epochs (passes over the training set (>= 1); default: 3 (lstm), 10" \
     "--batch_size (images per optimiser step (>= 1" "--hidden (hidden units (>= 1)" \
-    "--optimizer (sgd, momentum" "--learning_rate (learning rate (finite, > 0)" \
+    "--optimizer (sgd, momentum" "--learning_rate ((initial) learning rate (finite, > 0)" \
     "--momentum (momentum of --optimizer=momentum (in [0, 1))" \
     "--evaluations_per_epoch (" "--max_train_images (" "--seed (" \
-    "--checkpoint_dir (" "--resume ("; do
+    "--checkpoint_dir (" "--resume (" "--lr_schedule (constant, or cosine"; do
     if [[ "$out$err" != *"$flag"* ]]; then
       fail "--help should list: $flag"
     fi

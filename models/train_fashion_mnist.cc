@@ -1,7 +1,10 @@
 // train_fashion_mnist: trains a classifier on Fashion-MNIST; by default
 // (--model=lstm) an LSTM reading each 28x28 image as a sequence of 28 rows
 // of 28 pixels, (timesteps, samples, features) layout, the last hidden
-// state feeding a softmax over the 10 classes; --model=mlp and
+// state feeding a softmax over the 10 classes, its input standardised with
+// the data set's pixel mean and deviation, trained with Adam at 3e-3 on a
+// cosine schedule to 0 over 3 epochs (>= 88% on the full test set);
+// --model=mlp and
 // --model=softmax train the models of train_mlp and
 // train_softmax_regression. Built on //models' layers, Trainer and //optim.
 // Uses Debian's dataset-fashion-mnist when installed, the 2,000/500-image
