@@ -4,8 +4,7 @@
 // state feeding a softmax over the 10 classes, its input standardised with
 // the data set's pixel mean and deviation, trained with Adam at 3e-3 on a
 // cosine schedule to 0 over 3 epochs (>= 88% on the full test set);
-// --model=mlp and
-// --model=softmax train the models of train_mlp and
+// --model=mlp and --model=softmax train the models of train_mlp and
 // train_softmax_regression. Built on //models' layers, Trainer and //optim.
 // Uses Debian's dataset-fashion-mnist when installed, the 2,000/500-image
 // sample built into //models otherwise.
