@@ -24,9 +24,9 @@ ABSL_FLAG(std::string, data_dir, "",
           "must load. Default: /usr/share/datasets/fashion-mnist (Debian's "
           "dataset-fashion-mnist), else the embedded 2,000/500-image sample");
 ABSL_FLAG(std::optional<std::string>, out_dir, std::nullopt,
-          "where training_log.csv and training_curve.svg are written "
-          "(non-empty); default: fashion_mnist_run (lstm), mlp_run, "
-          "softmax_regression_run");
+          "where training_log.csv and training_curve.svg are written; "
+          "default (also when given empty): fashion_mnist_run (lstm), "
+          "mlp_run, softmax_regression_run");
 ABSL_FLAG(std::string, backend, "",
           "backend to train on (cpu, cuda, or a plugin path); default: "
           "$THETA_BACKEND, else the first usable one");
@@ -54,7 +54,8 @@ ABSL_FLAG(int, evaluations_per_epoch, 4,
           "1)");
 ABSL_FLAG(int, max_train_images, 0,
           "use only the first N training images (>= 0; 0: all)");
-ABSL_FLAG(uint32_t, seed, 1, "seed of initial weights and shuffling");
+ABSL_FLAG(uint32_t, seed, 1,
+          "seed of initial weights and shuffling (0 to 4294967295)");
 ABSL_FLAG(std::string, checkpoint_dir, "",
           "write checkpoint.safetensors (parameters, optimizer state, "
           "progress) here at each evaluation, atomically; empty: none");

@@ -8,6 +8,7 @@
 //
 // Data as the training programs: --data_dir, else Debian's directory, else
 // the embedded sample. Every flag is checked before any work.
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
