@@ -129,11 +129,11 @@ Confusion ConfusionMatrix(Trainer& trainer, const ImageDataset& data,
 
 void PrintConfusion(const Confusion& counts) {
   std::printf("confusion matrix (rows: true class, columns: predicted)\n");
-  std::printf("%-12s", "");
+  std::printf("%-13s", "");
   for (int c = 0; c < kFashionMnistClasses; ++c) std::printf(" %6d", c);
   std::printf("\n");
   for (int t = 0; t < kFashionMnistClasses; ++t) {
-    std::printf("%d %-10s", t, kFashionMnistClassNames[t]);
+    std::printf("%d %-11s", t, kFashionMnistClassNames[t]);
     for (int64_t n : counts[t])
       std::printf(" %6lld", static_cast<long long>(n));
     std::printf("\n");
