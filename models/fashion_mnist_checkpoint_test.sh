@@ -65,12 +65,15 @@ fi
 
 # Stopped after epoch 1, resumed to epoch 2 (a constant learning rate: a
 # cosine schedule ends with its --epochs).
+whole_steps="$(cut -d, -f1,2,4 "$tmp/log/training_log.csv")"
 run "$train" "${small[@]}" "${constant[@]}" --epochs=1 \
-  --checkpoint_dir="$tmp/parts"
+  --checkpoint_dir="$tmp/parts" --out_dir="$tmp/parts_log"
 run "$train" "${small[@]}" "${constant[@]}" --epochs=2 \
-  --checkpoint_dir="$tmp/parts" --resume
+  --checkpoint_dir="$tmp/parts" --out_dir="$tmp/parts_log" --resume
 if [ "$rc" -ne 0 ] || [[ "$out" != *"resumed from $tmp/parts/checkpoint.safetensors at step 4"* ]]; then
   fail "--resume should continue from step 4"
+elif [ "$(cut -d, -f1,2,4 "$tmp/parts_log/training_log.csv")" != "$whole_steps" ]; then
+  fail "the resumed run's log should keep the rows before the checkpoint: $whole_steps"
 elif [ "$(final_accuracy)" != "$whole" ]; then
   fail "the resumed run should end at $whole"
 elif ! cmp -s "$tmp/whole/checkpoint.safetensors" \

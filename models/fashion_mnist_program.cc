@@ -7,13 +7,17 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <optional>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "backends/backend.h"
 #include "backends/registry.h"
 #include "base/error.h"
@@ -172,6 +176,26 @@ void Resume(Trainer& trainer, const std::string& path, int64_t total_steps,
               static_cast<long long>(trainer.step()));
 }
 
+// The rows of the training_log.csv already at `csv` up to `step`, which a
+// resumed run keeps; none when the file is missing. Lines that are not
+// rows (the header) are skipped.
+std::vector<TrainingLogRow> EarlierRows(const std::string& csv, int64_t step) {
+  std::vector<TrainingLogRow> rows;
+  std::ifstream in(csv);
+  for (std::string line; std::getline(in, line);) {
+    const std::vector<absl::string_view> f = absl::StrSplit(line, ',');
+    TrainingLogRow r;
+    if (f.size() == 5 && absl::SimpleAtoi(f[0], &r.step) &&
+        absl::SimpleAtod(f[1], &r.epoch) &&
+        absl::SimpleAtod(f[2], &r.train_loss) &&
+        absl::SimpleAtod(f[3], &r.test_accuracy) &&
+        absl::SimpleAtod(f[4], &r.seconds) && r.step <= step) {
+      rows.push_back(r);
+    }
+  }
+  return rows;
+}
+
 }  // namespace
 
 std::string CheckpointPath(const std::string& checkpoint_dir) {
@@ -272,9 +296,19 @@ int RunFashionMnistProgram(const ProgramOptions& o) {
   const std::string svg = out_dir + "/training_curve.svg";
   const std::string title =
       absl::StrCat(description, " on Fashion-MNIST, ", data.source);
+  // A resumed run keeps the rows logged up to its checkpoint, and counts
+  // its seconds on from theirs.
+  const std::vector<TrainingLogRow> earlier =
+      o.resume ? EarlierRows(csv, trainer.step())
+               : std::vector<TrainingLogRow>{};
+  const double seconds_before = earlier.empty() ? 0 : earlier.back().seconds;
   absl::StatusOr<TrainingLogFile> csv_file = TrainingLogFile::Create(csv);
   ThrowIfError(csv_file.status());
   TrainingLog log;
+  for (const TrainingLogRow& row : earlier) {
+    log.Add(row);
+    ThrowIfError(csv_file->Append(row));
+  }
   TrainOptions options{.epochs = o.epochs,
                        .batch_size = o.batch_size,
                        .seed = o.seed,
@@ -297,7 +331,7 @@ int RunFashionMnistProgram(const ProgramOptions& o) {
                              .epoch = r.epoch,
                              .train_loss = r.train_loss,
                              .test_accuracy = r.validation.accuracy,
-                             .seconds = r.seconds};
+                             .seconds = seconds_before + r.seconds};
     log.Add(row);
     ThrowIfError(csv_file->Append(row));
     ThrowIfError(log.WriteSvg(svg, title));

@@ -51,7 +51,9 @@ struct ProgramOptions {
 // Throws Error("invalid flags: ...") naming every flag out of its range.
 void ValidateProgramOptions(const ProgramOptions& options);
 
-// Trains options.model and returns the exit status; throws Error for data
+// Trains options.model and returns the exit status (with --resume, the
+// rows of the training_log.csv in --out_dir up to the checkpoint's step are
+// kept and the new ones follow); throws Error for data
 // that does not load, an --out_dir or --checkpoint_dir that cannot be
 // written, a --resume checkpoint that is missing or does not fit (naming
 // the file and what did not fit), or a diverging run. Everything but the
