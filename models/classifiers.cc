@@ -1,5 +1,7 @@
 #include "models/classifiers.h"
 
+#include <cmath>
+
 #include "absl/strings/str_cat.h"
 #include "base/error.h"
 #include "graph/type.h"
@@ -76,12 +78,21 @@ Model LstmClassifier(const LstmClassifierOptions& options, Rng& rng) {
     throw Error(absl::StrCat("LstmClassifier: layers must be >= 1; given ",
                              options.layers));
   }
+  if (!std::isfinite(options.input_mean) ||
+      !std::isfinite(options.input_scale) || options.input_scale == 0) {
+    throw Error(absl::StrCat("LstmClassifier: input_mean=", options.input_mean,
+                             " and input_scale=", options.input_scale,
+                             " must be finite, input_scale non-zero"));
+  }
   Model m;
   m.name = "lstm";
   m.x = tensor(DType::kFloat32, {kUnknownDim, kUnknownDim, options.features},
                "x");
   m.y = ivector("y");
   Var sequence = m.x, last;
+  if (options.input_mean != 0.0 || options.input_scale != 1.0) {
+    sequence = (m.x - options.input_mean) * options.input_scale;
+  }
   int64_t width = options.features;
   for (int i = 0; i < options.layers; ++i) {
     const std::string name =

@@ -35,13 +35,18 @@ struct MlpOptions {
 };
 Model Mlp(const MlpOptions& options, Rng& rng);
 
-// x (timesteps, samples, features) -> `layers` stacked LSTMs -> the last
-// layer's last state -> softmax over `classes`; y (samples) int32.
+// x (timesteps, samples, features) -> (x - input_mean) * input_scale ->
+// `layers` stacked LSTMs -> the last layer's last state -> softmax over
+// `classes`; y (samples) int32. The standardisation is part of the graph
+// (so a checkpoint's model predicts from raw inputs); the defaults leave x
+// as it is.
 struct LstmClassifierOptions {
   int64_t features = 28;
   int64_t hidden = 128;
   int64_t classes = 10;
   int layers = 1;
+  double input_mean = 0.0;
+  double input_scale = 1.0;
 };
 Model LstmClassifier(const LstmClassifierOptions& options, Rng& rng);
 

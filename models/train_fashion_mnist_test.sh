@@ -51,8 +51,7 @@ for case in \
   "--epochs=0|--epochs=0 must be >= 1" \
   "--batch_size=-1|--batch_size=-1 must be >= 1" \
   "--hidden=0|--hidden=0 must be >= 1" \
-  "--evaluations_per_epoch=0|--evaluations_per_epoch=0 must be >= 1" \
-  "--out_dir=|--out_dir must not be empty"; do
+  "--evaluations_per_epoch=0|--evaluations_per_epoch=0 must be >= 1"; do
   expect_rejected "${case#*|}" "${small[@]}" "${case%%|*}"
 done
 # All bad flags are reported at once.

@@ -4,6 +4,7 @@
 #include <map>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -19,15 +20,22 @@ constexpr char kStale[] = "trainer.stale_evaluations";
 
 }  // namespace
 
-absl::Status SaveTrainerCheckpoint(const Trainer& trainer,
-                                   const std::string& path) {
+absl::Status SaveTrainerCheckpoint(
+    const Trainer& trainer, const std::string& path,
+    const std::map<std::string, std::string>& metadata) {
   const Trainer::LoopState loop = trainer.loop_state();
-  return SaveCheckpoint(
-      path, trainer.state_variables(),
-      {{kStep, absl::StrCat(loop.step)},
-       {kBest, absl::StrFormat("%.17g", loop.best_validation_loss)},
-       {kStale, absl::StrCat(loop.stale_evaluations)},
-       {"model", trainer.model().name}});
+  std::map<std::string, std::string> all = {
+      {kStep, absl::StrCat(loop.step)},
+      {kBest, absl::StrFormat("%.17g", loop.best_validation_loss)},
+      {kStale, absl::StrCat(loop.stale_evaluations)},
+      {"model", trainer.model().name}};
+  for (const auto& [key, value] : metadata) {
+    if (!all.emplace(key, value).second || absl::StartsWith(key, "trainer.")) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ": metadata key \"", key, "\" is reserved for the trainer"));
+    }
+  }
+  return SaveCheckpoint(path, trainer.state_variables(), all);
 }
 
 absl::Status LoadTrainerCheckpoint(Trainer& trainer, const std::string& path) {

@@ -11,6 +11,7 @@
 #ifndef THETA_MODELS_TRAINER_CHECKPOINT_H_
 #define THETA_MODELS_TRAINER_CHECKPOINT_H_
 
+#include <map>
 #include <string>
 
 #include "absl/status/status.h"
@@ -18,8 +19,12 @@
 
 namespace theta::models {
 
-absl::Status SaveTrainerCheckpoint(const Trainer& trainer,
-                                   const std::string& path);
+// `metadata` adds the caller's own keys (what a program needs to rebuild
+// the model); a key the trainer writes itself ("trainer.*", "model") is an
+// InvalidArgument error naming it, and nothing is written.
+absl::Status SaveTrainerCheckpoint(
+    const Trainer& trainer, const std::string& path,
+    const std::map<std::string, std::string>& metadata = {});
 // All or nothing: on an error (a file that does not load, a checkpoint of
 // another model or optimizer, metadata that is missing or malformed) the
 // trainer is unchanged and the message names the file and what was wrong.

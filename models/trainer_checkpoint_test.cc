@@ -137,5 +137,24 @@ TEST(TrainerCheckpointTest, UnwritableDirectoryIsAnErrorNamingThePath) {
               HasSubstr("/proc/no/such/dir/x.safetensors"));
 }
 
+TEST(TrainerCheckpointTest, CallersMetadataIsSavedAndReservedKeysRefused) {
+  const std::string path = TempPath("metadata.safetensors");
+  optim::Adam a;
+  Trainer t(Mlp4(1), a);
+  ASSERT_TRUE(SaveTrainerCheckpoint(t, path, {{"program.model", "mlp"}}).ok());
+  absl::StatusOr<SafetensorsContents> c = ReadSafetensors(path);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->metadata.at("program.model"), "mlp");
+  EXPECT_EQ(c->metadata.at("trainer.step"), "0");
+
+  const std::string refused = TempPath("refused.safetensors");
+  for (const char* key : {"trainer.step", "trainer.other", "model"}) {
+    absl::Status s = SaveTrainerCheckpoint(t, refused, {{key, "1"}});
+    EXPECT_FALSE(s.ok()) << key;
+    EXPECT_THAT(std::string(s.message()), HasSubstr(key));
+    EXPECT_FALSE(std::filesystem::exists(refused)) << key;
+  }
+}
+
 }  // namespace
 }  // namespace theta::models

@@ -282,5 +282,42 @@ TEST(TrainerTest, LstmClassifierTellsSequencesApart) {
   EXPECT_EQ(trainer.Evaluate(data).accuracy, 1.0);
 }
 
+TEST(TrainerTest, LstmClassifierStandardisesItsInputInTheGraph) {
+  // The same weights (same seed) give on raw x with input_mean and
+  // input_scale exactly the loss the plain model gives on standardised x.
+  const int64_t n = 8, steps = 3, features = 2;
+  Tensor x(DType::kFloat32, {n, steps, features});
+  Tensor standardised(DType::kFloat32, {n, steps, features});
+  Tensor y(DType::kInt32, {n});
+  for (int64_t i = 0; i < x.size(); ++i) {
+    x.data<float>()[i] = 0.1f * static_cast<float>(i % 11);
+    standardised.data<float>()[i] = (x.data<float>()[i] - 0.25f) * 4.0f;
+  }
+  for (int64_t i = 0; i < n; ++i) y.data<int32_t>()[i] = i % 4;
+  TensorDataset raw_data(x, y, /*time_major=*/true);
+  TensorDataset standardised_data(standardised, y, /*time_major=*/true);
+  optim::Adam a, b;
+  Rng rng_a(5), rng_b(5);
+  Trainer with(LstmClassifier({.features = features,
+                               .hidden = 3,
+                               .classes = 4,
+                               .input_mean = 0.25,
+                               .input_scale = 4.0},
+                              rng_a),
+               a);
+  Trainer plain(
+      LstmClassifier({.features = features, .hidden = 3, .classes = 4}, rng_b),
+      b);
+  const double loss = plain.Evaluate(standardised_data).loss;
+  EXPECT_NEAR(with.Evaluate(raw_data).loss, loss, 1e-6);
+  EXPECT_GT(std::abs(plain.Evaluate(raw_data).loss - loss), 1e-4);
+  EXPECT_THAT(
+      [] {
+        Rng rng(1);
+        LstmClassifier({.input_scale = 0.0}, rng);
+      },
+      ::testing::ThrowsMessage<Error>(HasSubstr("input_scale=0")));
+}
+
 }  // namespace
 }  // namespace theta::models
