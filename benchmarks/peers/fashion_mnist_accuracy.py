@@ -100,15 +100,18 @@ def rate(lr, schedule, step, total):
     return lr
 
 
-def run(name, train, test, batch=64, seed=1):
-    build, optimizer_name, lr, schedule, epochs = CONFIGS[name]
+def train(name, train_set, epochs=None, batch=64, seed=1):
+    """Trains CONFIGS[name] (for its own epochs unless given) on train_set;
+    returns the model, the seconds spent training and the images trained."""
+    build, optimizer_name, lr, schedule, default_epochs = CONFIGS[name]
+    epochs = epochs or default_epochs
     torch.manual_seed(seed)
     model = build()
     if optimizer_name == "adam":
         opt = torch.optim.Adam(model.parameters(), lr=lr)
     else:  # v <- 0.9 v + g, p <- p - lr v: Lasagne's momentum for a fixed lr
         opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
-    x, y = train
+    x, y = train_set
     steps = len(y) // batch
     start = time.time()
     for epoch in range(epochs):
@@ -121,7 +124,12 @@ def run(name, train, test, batch=64, seed=1):
             opt.zero_grad(set_to_none=True)
             F.cross_entropy(model(x[idx]), y[idx]).backward()
             opt.step()
-    seconds = time.time() - start
+    return model, time.time() - start, epochs * steps * batch
+
+
+def run(name, train_set, test, seed=1):
+    model, seconds, _ = train(name, train_set, seed=seed)
+    epochs = CONFIGS[name][4]
     with torch.no_grad():
         accuracy = (model(test[0]).argmax(1) == test[1]).float().mean().item()
     print(f"{name}: test accuracy {100 * accuracy:.2f}% after {epochs} epochs "

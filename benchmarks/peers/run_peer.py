@@ -10,6 +10,7 @@ batch until one lasts --min_time seconds; its time per call is the result.
       --workloads softmax_20x16,mlp_step --min_time 0.5 --out torch.json
 
 Writes {"seconds": {workload: seconds per call}, "errors": {workload: why}}.
+The Fashion-MNIST epoch is timed once and reported per training image.
 Workloads a framework does not have (torch has no compile step) are left out.
 The suite sets OMP/MKL/OPENBLAS_NUM_THREADS; --threads also goes to
 torch.set_num_threads.
@@ -57,9 +58,10 @@ def probe():
     return report
 
 
-def run(framework, threads, workloads, min_time):
+def run(framework, threads, workloads, min_time, fashion_mnist_images):
     module = framework_module(framework)
     module.set_threads(threads)
+    module.FASHION_MNIST_IMAGES = fashion_mnist_images
     seconds, errors = {}, {}
     for workload in workloads:
         if workload not in module.WORKLOADS:
@@ -83,13 +85,16 @@ def main():
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--workloads", default="")
     parser.add_argument("--min_time", type=float, default=0.5)
+    parser.add_argument("--fashion_mnist_images", type=int, default=0,
+                        help="images of the Fashion-MNIST epoch; 0: all")
     parser.add_argument("--out", required=True, help="a file, or - for stdout")
     args = parser.parse_args()
     if args.probe:
         result = probe()
     elif args.framework:
         workloads = [w for w in args.workloads.split(",") if w]
-        result = run(args.framework, args.threads, workloads, args.min_time)
+        result = run(args.framework, args.threads, workloads, args.min_time,
+                     args.fashion_mnist_images)
     else:
         parser.error("give --probe or --framework")
     if args.out == "-":

@@ -88,6 +88,23 @@ def rnn_fwd_grad():
     return call
 
 
+FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
+FASHION_MNIST_IMAGES = 0  # set by run_peer.py; 0: the whole training set
+
+
+def fashion_mnist_lstm_epoch():
+    """One epoch of train_fashion_mnist's LSTM with its default settings
+    (fashion_mnist_accuracy.py mirrors them): seconds per training image."""
+    import fashion_mnist_accuracy
+    images, labels = fashion_mnist_accuracy.load(FASHION_MNIST_DIR, "train")
+    if FASHION_MNIST_IMAGES > 0:
+        images = images[:FASHION_MNIST_IMAGES]
+        labels = labels[:FASHION_MNIST_IMAGES]
+    _, seconds, trained = fashion_mnist_accuracy.train(
+        "lstm", (images, labels), epochs=1)
+    return seconds / trained
+
+
 WORKLOADS = {
     "softmax_20x16": lambda: softmax(20, 16),
     "softmax_256x1000": lambda: softmax(256, 1000),
@@ -97,4 +114,5 @@ WORKLOADS = {
     "lstm_step_s": lambda: lstm_step(50, 32, 128, 256),
     "lstm_step_l": lambda: lstm_step(100, 64, 256, 512),
     "rnn_fwd_grad": rnn_fwd_grad,
+    "fashion_mnist_lstm_epoch": fashion_mnist_lstm_epoch,
 }
