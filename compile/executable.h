@@ -56,6 +56,9 @@ struct ExecutableOptions {
   // The last `num_updates` graph outputs are new values of these shared
   // variables (applied by ApplyUpdates after a run).
   std::vector<std::shared_ptr<SharedStorage>> update_targets;
+  // Check every node's floating outputs for a NaN or Inf its inputs did not
+  // hold (compile/nan_guard.h); loops guard their bodies too.
+  bool nan_guard = false;
 };
 
 class Executable {
