@@ -157,6 +157,9 @@ class Executable {
   absl::Status EvaluateDynamicHostValues(Plan& plan,
                                          std::span<const HostValue> scalars);
   std::string Where(const Node& node) const;
+  // Puts a shared variable that another function moved to its own backend
+  // back on this one.
+  absl::Status BringBack(SharedStorage& storage);
 
   std::unique_ptr<FunctionGraph> graph_;
   std::vector<Var> inputs_;

@@ -127,6 +127,30 @@ TEST_F(FaultInjectionTest, AllocationFailureWhilePlanningLeaksNothing) {
   EXPECT_TRUE(AllClose(g({small})[0], Values(f({small})[0])));
 }
 
+// A shared variable that lives on another backend moves to the function's
+// at its first call; when that fails, the variable keeps its value.
+TEST_F(FaultInjectionTest, AFailedMoveBetweenBackendsKeepsTheValue) {
+  SharedVar w = shared(Vec({1, 2, 3}), "w");
+  Var x = dvector("x");
+  Function on_cpu = function({x}, {w * x});
+  on_cpu({Vec({1, 1, 1})});  // w now lives on the CPU plugin
+  Function on_faulty =
+      function({x}, {w + x}, {.name = "g", .backend = FaultyPath()});
+  for (int kind : {THETA_FAULT_ALLOCATION, THETA_FAULT_TRANSFER}) {
+    const std::string message = FailingAt(kind, 1, [&] {
+      on_faulty({Vec({1, 1, 1})});
+    });
+    EXPECT_THAT(message, HasSubstr("injected failure")) << kind;
+    if (kind == THETA_FAULT_ALLOCATION) {
+      EXPECT_THAT(message, HasSubstr("shared variable 'w'"));
+    }
+    EXPECT_TRUE(AllClose(w.get_value(), {1, 2, 3})) << kind;
+    EXPECT_TRUE(AllClose(on_cpu({Vec({2, 2, 2})})[0], {2, 4, 6})) << kind;
+  }
+  EXPECT_TRUE(AllClose(on_faulty({Vec({1, 1, 1})})[0], {2, 3, 4}));
+  EXPECT_TRUE(AllClose(w.get_value(), {1, 2, 3}));
+}
+
 // A training step: outputs and several updates. Whatever call of the step
 // fails, no shared variable changes; the next good call updates them all.
 TEST_F(FaultInjectionTest, UpdatesAreAllOrNothing) {

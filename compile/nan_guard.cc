@@ -175,11 +175,24 @@ bool Checkable(const ArrayRef& a) {
   return a.slot >= 0 && IsFloat(a.dtype) && a.numel() > 0;
 }
 
+// The same elements with every stride made non-negative (a reversed view
+// read from its other end): the order does not matter to a max or a min,
+// and reductions take no negative strides.
+ArrayRef WithPositiveStrides(ArrayRef array) {
+  for (int d = 0; d < array.strides.size(); ++d) {
+    if (array.strides[d] >= 0) continue;
+    array.byte_offset += (array.shape[d] - 1) * array.strides[d] *
+                         static_cast<int64_t>(DTypeSize(array.dtype));
+    array.strides[d] = -array.strides[d];
+  }
+  return array;
+}
+
 // Adds `array` to `list` with the next two cells of the scratch.
 void AddChecked(int index, const ArrayRef& array, const ArrayRef& scratch,
                 int64_t& next_offset, std::vector<Checked>& list) {
   const Dims ones = Dims::Filled(array.shape.size(), 1);
-  Checked c{index, array,
+  Checked c{index, WithPositiveStrides(array),
             MakeContiguousRef(scratch.slot, scratch.byte_offset + next_offset,
                               array.dtype, ones),
             MakeContiguousRef(scratch.slot,

@@ -71,6 +71,17 @@ TEST(NanGuardTest, OverflowToInfinityIsReported) {
   EXPECT_THAT(message, HasSubstr("+inf"));
 }
 
+TEST(NanGuardTest, ChecksReversedAndBroadcastViews) {
+  Var x = dvector("x");
+  Var m = dmatrix("m");
+  Var reversed = slice(x, {Slice(kNone, kNone, -1)});
+  Function f = function({x, m}, {log(reversed) + m}, {.nan_guard = true});
+  Tensor mv(std::vector<double>{0, 0, 0, 1, 1, 1}, {2, 3});
+  EXPECT_TRUE(
+      AllClose(f({Vec({1, 1, std::exp(2.0)}), mv})[0], {2, 0, 0, 3, 1, 1}));
+  EXPECT_THAT(ErrorOf([&] { f({Vec({0, 1, 1}), mv}); }), HasSubstr("-inf"));
+}
+
 TEST(NanGuardTest, NaNAlreadyInTheInputIsNoError) {
   Var x = dvector("x");
   Var y = x * 2.0 + 1.0;
