@@ -98,11 +98,27 @@ absl::Status Executable::EvaluateDynamicHostValues(
   return absl::OkStatus();
 }
 
+absl::Status Executable::BringBack(SharedStorage& storage) {
+  if (storage.backend() == backend_) [[likely]] {
+    return absl::OkStatus();
+  }
+  return Annotate(storage.EnsureOn(*backend_),
+                  absl::StrCat("function '", options_.name, "': "));
+}
+
 absl::Status Executable::Run(Plan& plan, std::span<const Tensor> host_inputs,
                              std::span<void* const> external_inputs,
                              std::span<void* const> external_outputs,
                              std::span<const HostValue> scalar_inputs) {
   void** slots = plan.slots_.data();
+  // A shared variable another function moved to its backend comes back
+  // first (one comparison each when none did).
+  for (const Var& v : shared_vars_) {
+    THETA_RETURN_IF_ERROR(BringBack(*v->shared()));
+  }
+  for (const auto& target : options_.update_targets) {
+    THETA_RETURN_IF_ERROR(BringBack(*target));
+  }
   for (size_t s = 0; s < shared_vars_.size(); ++s) {
     slots[1 + s] = shared_vars_[s]->shared()->device_data();
   }

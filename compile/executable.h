@@ -56,6 +56,9 @@ struct ExecutableOptions {
   // The last `num_updates` graph outputs are new values of these shared
   // variables (applied by ApplyUpdates after a run).
   std::vector<std::shared_ptr<SharedStorage>> update_targets;
+  // Check every node's floating outputs for a NaN or Inf its inputs did not
+  // hold (compile/nan_guard.h); loops guard their bodies too.
+  bool nan_guard = false;
 };
 
 class Executable {
@@ -154,6 +157,9 @@ class Executable {
   absl::Status EvaluateDynamicHostValues(Plan& plan,
                                          std::span<const HostValue> scalars);
   std::string Where(const Node& node) const;
+  // Puts a shared variable that another function moved to its own backend
+  // back on this one.
+  absl::Status BringBack(SharedStorage& storage);
 
   std::unique_ptr<FunctionGraph> graph_;
   std::vector<Var> inputs_;

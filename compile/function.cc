@@ -11,6 +11,7 @@
 #include "backends/registry.h"
 #include "base/error.h"
 #include "compile/executable.h"
+#include "compile/nan_guard.h"
 #include "graph/function_graph.h"
 #include "graph/rewrite.h"
 #include "graph/shared.h"
@@ -121,6 +122,11 @@ CompiledFunction::CompiledFunction(std::vector<Var> inputs,
                  g.num_nodes());
     start = now;
   };
+  absl::StatusOr<bool> guard_everything = NanGuardFromEnvironment();
+  if (!guard_everything.ok()) {
+    ThrowAt(created_at_, std::string(guard_everything.status().message()));
+  }
+  exec_options.nan_guard = options.nan_guard || *guard_everything;
   auto graph =
       std::make_unique<FunctionGraph>(inputs, graph_outputs, options.givens);
   lap("graph copy", *graph);
@@ -226,8 +232,10 @@ void CompiledFunction::Call(std::span<const Tensor> inputs,
   for (int i = 0; i < n; ++i) {
     ThrowIfError(executable_->ReadOutput(**plan, i, outputs[i]));
   }
-  executable_->ApplyUpdates(**plan);
+  // Every kernel and copy succeeded (asynchronous errors surface here) before
+  // any shared variable takes its new value.
   ThrowIfError(executable_->backend().Synchronize());
+  executable_->ApplyUpdates(**plan);
   ++calls_;
 }
 
@@ -239,6 +247,7 @@ FunctionStats CompiledFunction::stats() const {
     stats.kernel_launches = plan->kernel_launches();
     stats.arena_bytes = plan->arena_bytes();
     stats.inplace_outputs = plan->inplace_outputs();
+    stats.nan_guard_launches = plan->nan_guard_launches();
   }
   stats.rewrites_applied = rewrites_applied_;
   return stats;

@@ -91,15 +91,25 @@ struct FunctionOptions {
   bool rewrite = true;
   // Rewrites to skip by name ("fusion", "gemm", "inplace", ...).
   std::vector<std::string> excluded_rewrites;
+  // NaN / Inf guard, as Theano's NanGuardMode: after every kernel whose
+  // output is floating point, check on the backend whether the output holds
+  // a NaN or Inf that none of its inputs held; the first such kernel makes
+  // the call throw Error naming the node, its op, its inputs and the source
+  // line where that expression was built (inside scan also the step). Costs
+  // two small reductions per checked array and a synchronize per node. Off
+  // by default, and then the plan is exactly what it is without the guard;
+  // $THETA_NAN_GUARD=1 turns it on for every function.
+  bool nan_guard = false;
 };
 
 // Counters of one Function, for tests and benchmarks.
 struct FunctionStats {
   int64_t calls = 0;
-  int64_t plans_built = 0;  // first calls with new input shapes
-  int kernel_launches = 0;  // in the current plan
-  int64_t arena_bytes = 0;  // device memory of the current plan
-  int inplace_outputs = 0;  // outputs written over a dead input
+  int64_t plans_built = 0;     // first calls with new input shapes
+  int kernel_launches = 0;     // in the current plan
+  int64_t arena_bytes = 0;     // device memory of the current plan
+  int inplace_outputs = 0;     // outputs written over a dead input
+  int nan_guard_launches = 0;  // checks the NaN guard added (0 when off)
   std::vector<std::string> rewrites_applied;  // in order
 };
 
@@ -109,6 +119,10 @@ class Function {
 
   // Runs the function on `inputs` (one per input variable, in order) and
   // returns the outputs. Throws Error naming the input or node at fault.
+  // Updates are all or nothing: when a call throws, every shared variable
+  // keeps the value it had before the call (new values are computed into
+  // buffers of the plan and swapped in only after every kernel and every
+  // output copy succeeded).
   std::vector<Tensor> operator()(std::span<const Tensor> inputs);
   std::vector<Tensor> operator()(std::initializer_list<Tensor> inputs) {
     return (*this)(std::span<const Tensor>(inputs.begin(), inputs.size()));

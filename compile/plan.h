@@ -33,6 +33,8 @@ class Plan {
   int kernel_launches() const { return static_cast<int>(launches_.size()); }
   int64_t arena_bytes() const { return arena_bytes_; }
   int inplace_outputs() const { return inplace_outputs_; }
+  // Launches the NaN guard added (compile/nan_guard.h); 0 when it is off.
+  int nan_guard_launches() const { return nan_guard_launches_; }
   // One line per launch: "Elemwise{add} -> arena[0:4096) [in place]".
   const std::vector<std::string>& description() const { return description_; }
 
@@ -96,6 +98,7 @@ class Plan {
   };
   std::vector<UpdateAction> updates_;
   int inplace_outputs_ = 0;
+  int nan_guard_launches_ = 0;
 };
 
 }  // namespace theta

@@ -47,6 +47,7 @@ absl::StatusOr<std::unique_ptr<Plan>> Planner::Build() {
   ComputeLifetimes();
   PlaceInputs();
   FindCallerPlacements();
+  ReserveNanGuardScratch();
   THETA_RETURN_IF_ERROR(PlaceNodes());
   PlaceGraphOutputs();
   THETA_RETURN_IF_ERROR(MakeLaunches());
@@ -505,7 +506,7 @@ absl::Status Planner::PlaceNodes() {
         continue;
       }
       if (auto it = update_of_.find(out); it != update_of_.end() && o == 0) {
-        PlaceUpdate(*node, static_cast<int>(k), idx, it->second);
+        PlaceUpdate(*node, idx, it->second);
         update_of_.erase(it);
         continue;
       }
@@ -543,31 +544,15 @@ absl::Status Planner::PlaceView(const Node& node, int idx) {
   return absl::OkStatus();
 }
 
-// An update computed in place over its shared variable, or into the
-// update's own buffer.
-void Planner::PlaceUpdate(const Node& node, int k, int idx, int u) {
+// An update is computed into the update's own buffer, never in place over
+// its shared variable: a call that fails after that kernel (a later kernel,
+// an output copy) must leave the variable as it was. ApplyUpdates swaps
+// the buffer in after the call succeeded, so this costs memory, not time.
+void Planner::PlaceUpdate(const Node& node, int idx, int u) {
   const DType dtype = node.output_variable(0)->type().dtype();
-  bool placed = false;
-  for (int i = 0; i < node.num_inputs() && !placed; ++i) {
-    const Variable* in = node.input(i).get();
-    if (!node.op().CanRunInPlace(i) || in->kind() != VarKind::kShared ||
-        in->shared() != exe_.options_.update_targets[u]) {
-      continue;
-    }
-    const int in_idx = Index(in);
-    if (last_use_[in_idx] == k && shape_[in_idx] == shape_[idx] &&
-        in->type().dtype() == dtype) {
-      ref_[idx] = ref_[in_idx];
-      plan_->updates_[u].buffer = -1;
-      inplace_[idx] = true;
-      placed = true;
-    }
-  }
-  if (!placed) {
-    ref_[idx] =
-        MakeContiguousRef(plan_->first_update_slot_ + u, 0, dtype, shape_[idx]);
-    plan_->updates_[u].buffer = u;
-  }
+  ref_[idx] =
+      MakeContiguousRef(plan_->first_update_slot_ + u, 0, dtype, shape_[idx]);
+  plan_->updates_[u].buffer = u;
   plan_->updates_[u].shape = shape_[idx];
   update_placed_[u] = true;
   on_device_[idx] = true;
@@ -718,6 +703,7 @@ absl::Status Planner::MakeNodeLaunch(Node& node) {
   }
   LaunchContext ctx{node,     in_refs,        in_host_slots, in_values_,
                     out_refs, *exe_.backend_, unread};
+  ctx.nan_guard = exe_.options_.nan_guard;
   absl::StatusOr<std::unique_ptr<Launch>> launch = node.op().MakeLaunch(ctx);
   if (!launch.ok()) return AtNode(launch.status(), node);
   auto* early = exe_.has_early_stop_nodes_
@@ -729,6 +715,7 @@ absl::Status Planner::MakeNodeLaunch(Node& node) {
         exe_.options_.external_inputs ? nullptr : &exe_.early_stop_rows_,
         &node);
   }
+  PushNanGuardBefore(node, in_refs, out_refs, unread);
   plan_->launches_.push_back(*std::move(launch));
   plan_->launch_nodes_.push_back(&node);
   const int first_idx = Index(node.output_variable(0));
@@ -741,6 +728,7 @@ absl::Status Planner::MakeNodeLaunch(Node& node) {
       node.op().name(), " -> ", where, " ", shape_[first_idx].ToString(),
       inplace_[first_idx] ? " [in place]" : ""));
   if (inplace_[first_idx]) ++plan_->inplace_outputs_;
+  PushNanGuardAfter(node);
   return absl::OkStatus();
 }
 

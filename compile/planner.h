@@ -80,7 +80,7 @@ class Planner {
   void FindValuesInOutputWindows();
   absl::Status PlaceNodes();
   absl::Status PlaceView(const Node& node, int idx);
-  void PlaceUpdate(const Node& node, int k, int idx, int u);
+  void PlaceUpdate(const Node& node, int idx, int u);
   void PlaceOverDyingInputOrAllocate(const Node& node, int k, int idx);
   void FreeDeadBuffers(const Node& node, int k);
   void Allocate(int idx, DType dtype);
@@ -89,6 +89,15 @@ class Planner {
   // 7. Launches.
   absl::Status MakeLaunches();
   absl::Status MakeNodeLaunch(Node& node);
+  // The NaN guard (compile/nan_guard.h; planner_nan_guard.cc): when the
+  // executable's options ask for it, a scratch block in the arena reserved
+  // before any node is placed, and the guard's launches around each node's
+  // launch. No-ops when the guard is off.
+  void ReserveNanGuardScratch();
+  void PushNanGuardBefore(const Node& node, std::span<const ArrayRef> inputs,
+                          std::span<const ArrayRef> outputs,
+                          std::span<const bool> unread);
+  void PushNanGuardAfter(const Node& node);
   // 8. Allocation.
   absl::Status AllocateMemory();
   absl::Status UploadStaticHostValues();
@@ -152,6 +161,10 @@ class Planner {
   // Copies and uploads into output arrays after the last node.
   std::vector<std::pair<ArrayRef, ArrayRef>> final_copies_;
   std::vector<std::pair<int32_t, ArrayRef>> final_uploads_;
+  // The NaN guard's scratch (slot -1 when the guard is off) and the launch
+  // that checks the node whose launch was just made.
+  ArrayRef nan_guard_scratch_;
+  std::unique_ptr<Launch> nan_guard_after_;
 };
 
 }  // namespace theta

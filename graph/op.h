@@ -82,6 +82,9 @@ struct LaunchContext {
   // Per output, whether nothing reads it (only its shape is used): a launch
   // may then leave its array unwritten. Empty: every output is read.
   std::span<const bool> outputs_unread = {};
+  // The function is compiled with the NaN guard (compile/nan_guard.h): an
+  // op that runs a compiled body (scan) runs the body guarded too.
+  bool nan_guard = false;
 };
 
 class Op {

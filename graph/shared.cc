@@ -62,12 +62,16 @@ absl::Status SharedStorage::EnsureOn(backends::Backend& backend) {
   std::lock_guard<std::mutex> lock(mu_);
   if (backend_ == &backend) return absl::OkStatus();
   if (backend_ != nullptr) {
-    // Move from the other backend through the host.
-    host_ = Tensor::Uninitialized(dtype_, shape_);
+    // Move from the other backend through the host. On failure the value
+    // stays where it was: on the old backend until it is on the host, then
+    // on the host (backend_ null) until it is on the new backend.
+    Tensor host = Tensor::Uninitialized(dtype_, shape_);
     THETA_RETURN_IF_ERROR(
-        backend_->CopyToHost(host_.raw_data(), buffer_.data(), host_.nbytes()));
+        backend_->CopyToHost(host.raw_data(), buffer_.data(), host.nbytes()));
     THETA_RETURN_IF_ERROR(backend_->Synchronize());
+    host_ = std::move(host);
     buffer_ = backends::Buffer();
+    backend_ = nullptr;
   }
   absl::StatusOr<backends::Buffer> buffer = backend.Allocate(host_.nbytes());
   if (!buffer.ok()) {

@@ -5,6 +5,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "backends/backend.h"
 #include "compile/debugprint.h"
 #include "gmock/gmock.h"
 #include "graph/function_graph.h"
@@ -47,14 +48,23 @@ TEST(FunctionTest, OutputsSeeTheOldValueAndUpdatesApplyAfter) {
   EXPECT_DOUBLE_EQ(inc({Tensor::Scalar<double>(1)})[0].item<double>(), 100);
 }
 
-TEST(FunctionTest, SgdStepUpdatesInPlace) {
+// An update is computed into a buffer of the plan and swapped in after the
+// call succeeded (never in place over the variable, so that a failed call
+// leaves it as it was): no copy, and no allocation after the first call.
+TEST(FunctionTest, SgdStepUpdatesThroughASwappedBuffer) {
   SharedVar w = shared(Tensor(std::vector<float>{1, 2, 3, 4}, {2, 2}), "w");
   Var g = fmatrix("g");
   Function step = function({g}, {}, {.updates = {{w, w - 0.5f * g}}});
   Tensor gv(std::vector<float>{2, 2, 2, 2}, {2, 2});
   step({gv});
   EXPECT_TRUE(AllClose(w.get_value(), {0, 1, 2, 3}));
-  EXPECT_EQ(step.stats().inplace_outputs, 1) << step.DescribePlan();
+  EXPECT_EQ(step.stats().inplace_outputs, 0) << step.DescribePlan();
+  EXPECT_EQ(step.stats().kernel_launches, 1) << step.DescribePlan();
+  const int64_t allocations = step.backend().allocation_stats().allocations;
+  step({gv});
+  step({gv});
+  EXPECT_TRUE(AllClose(w.get_value(), {-2, -1, 0, 1}));
+  EXPECT_EQ(step.backend().allocation_stats().allocations, allocations);
 }
 
 TEST(FunctionTest, SharedSetValueChecksTypeAndAllowsNewShape) {

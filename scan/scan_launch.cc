@@ -390,7 +390,7 @@ absl::Status ScanLaunch::FinishEarlyStop(const ExecContext& ctx) {
 
 absl::StatusOr<std::unique_ptr<Launch>> Scan::MakeLaunch(
     LaunchContext& ctx) const {
-  absl::StatusOr<Executable*> body = Body(ctx.backend);
+  absl::StatusOr<Executable*> body = Body(ctx.backend, ctx.nan_guard);
   if (!body.ok()) return body.status();
   auto launch = std::make_unique<ScanLaunch>(*this, *body);
   THETA_RETURN_IF_ERROR(launch->Prepare(ctx));

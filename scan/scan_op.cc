@@ -258,9 +258,10 @@ absl::Status Scan::InferShapesForRows(ShapeContext& ctx,
   return absl::OkStatus();
 }
 
-absl::StatusOr<Executable*> Scan::Body(backends::Backend& backend) const {
+absl::StatusOr<Executable*> Scan::Body(backends::Backend& backend,
+                                       bool nan_guard) const {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = bodies_.find(&backend);
+  auto it = bodies_.find({&backend, nan_guard});
   if (it != bodies_.end()) return it->second.get();
   absl::StatusOr<std::unique_ptr<FunctionGraph>> graph =
       FunctionGraph::Create(spec_->inner_inputs, spec_->inner_outputs);
@@ -276,6 +277,7 @@ absl::StatusOr<Executable*> Scan::Body(backends::Backend& backend) const {
                    " body (scan at ", spec_->source.FileLine(), ")");
   exec_options.external_inputs = true;
   exec_options.external_outputs = true;
+  exec_options.nan_guard = nan_guard;
   exec_options.host_inputs.assign(spec_->inner_inputs.size(), false);
   for (size_t j = 0; j < spec_->non_sequence_on_host.size(); ++j) {
     exec_options
@@ -286,7 +288,7 @@ absl::StatusOr<Executable*> Scan::Body(backends::Backend& backend) const {
       *std::move(graph), spec_->inner_inputs, backend, std::move(exec_options));
   if (!body.ok()) return absl::InvalidArgumentError(body.status().message());
   Executable* raw = body->get();
-  bodies_[&backend] = *std::move(body);
+  bodies_[{&backend, nan_guard}] = *std::move(body);
   return raw;
 }
 

@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "compile/early_stop.h"
@@ -110,13 +111,17 @@ class Scan final : public Op, public EarlyStopOp {
                         std::span<const Var> output_grads) const override;
 
   // The compiled body for `backend` (compiled on first use, then shared by
-  // every plan and every node using this op).
-  absl::StatusOr<Executable*> Body(backends::Backend& backend) const;
+  // every plan and every node using this op); with `nan_guard`, a body
+  // compiled with the NaN guard (compile/nan_guard.h).
+  absl::StatusOr<Executable*> Body(backends::Backend& backend,
+                                   bool nan_guard = false) const;
 
  private:
   std::shared_ptr<const ScanSpec> spec_;
   mutable std::mutex mu_;
-  mutable std::map<backends::Backend*, std::unique_ptr<Executable>> bodies_;
+  mutable std::map<std::pair<backends::Backend*, bool>,
+                   std::unique_ptr<Executable>>
+      bodies_;
 };
 
 const Scan* AsScan(const Node* node);
