@@ -44,7 +44,8 @@ ABSL_FLAG(std::string, prime, "",
           "default: the text's first character");
 ABSL_FLAG(std::string, checkpoint_dir, "",
           "directory for char_lstm.safetensors (parameters, optimizer state "
-          "and step), written at every evaluation; default: none");
+          "and step) and char_lstm_vocabulary.safetensors, written at every "
+          "evaluation; default: none");
 ABSL_FLAG(bool, resume, false,
           "continue from the checkpoint in --checkpoint_dir (same text and "
           "flags) instead of starting afresh");

@@ -44,6 +44,10 @@ class CharVocabulary {
   // The id of `c`, which must be in the vocabulary.
   int32_t id(unsigned char c) const { return ids_[c]; }
   unsigned char byte(int32_t id) const { return bytes_[id]; }
+  // The bytes in id order.
+  std::string bytes() const {
+    return std::string(bytes_.begin(), bytes_.end());
+  }
 
  private:
   std::vector<unsigned char> bytes_;

@@ -17,6 +17,7 @@
 #include "base/error.h"
 #include "models/char_lstm_data.h"
 #include "models/char_lstm_sampler.h"
+#include "models/checkpoint.h"
 #include "models/classifiers.h"
 #include "models/trainer.h"
 #include "models/trainer_checkpoint.h"
@@ -60,6 +61,48 @@ std::string CheckpointPath(const std::string& flag) {
     throw Error(absl::StrCat("--checkpoint_dir: ", s.message()));
   }
   return (dir / "char_lstm.safetensors").string();
+}
+
+// The vocabulary of the checkpoint's text, beside the checkpoint: a resumed
+// run must map characters to the same ids.
+std::string VocabularyPath(const std::string& checkpoint) {
+  return (std::filesystem::path(checkpoint).parent_path() /
+          "char_lstm_vocabulary.safetensors")
+      .string();
+}
+
+void SaveVocabulary(const std::string& checkpoint,
+                    const CharVocabulary& vocabulary) {
+  const std::string bytes = vocabulary.bytes();
+  Tensor t(DType::kUInt8, {static_cast<int64_t>(bytes.size())});
+  std::copy(bytes.begin(), bytes.end(), t.data<uint8_t>());
+  ThrowIfError(
+      WriteSafetensors(VocabularyPath(checkpoint), {{"vocabulary", t}}));
+}
+
+// Throws Error unless the checkpoint's text had `vocabulary`.
+void CheckVocabulary(const std::string& checkpoint,
+                     const CharVocabulary& vocabulary) {
+  const std::string path = VocabularyPath(checkpoint);
+  absl::StatusOr<SafetensorsContents> file = ReadSafetensors(path);
+  if (!file.ok()) {
+    throw Error(absl::StrCat("--resume: the checkpoint's vocabulary: ",
+                             file.status().message()));
+  }
+  const Tensor* saved = file->Find("vocabulary");
+  std::string bytes;
+  if (saved != nullptr && saved->dtype() == DType::kUInt8) {
+    bytes.assign(saved->data<uint8_t>(),
+                 saved->data<uint8_t>() + saved->size());
+  }
+  if (bytes != vocabulary.bytes()) {
+    throw Error(absl::StrCat(
+        "--resume: the checkpoint was trained on a text of another "
+        "vocabulary (",
+        path, " holds ", bytes.size(), " characters \"", absl::CEscape(bytes),
+        "\"; this text has ", vocabulary.size(),
+        "); resume with the same --text"));
+  }
 }
 
 CharText LoadText(const std::string& path) {
@@ -149,8 +192,11 @@ int RunCharLstm(const CharLstmOptions& o) {
   const CharVocabulary vocabulary(text.bytes);
   CheckAgainstText(o, text, vocabulary);
   const std::string checkpoint = CheckpointPath(o.checkpoint_dir);
-  if (o.resume && !std::filesystem::exists(checkpoint)) {
-    throw Error(absl::StrCat("--resume: no checkpoint at ", checkpoint));
+  if (o.resume) {
+    if (!std::filesystem::exists(checkpoint)) {
+      throw Error(absl::StrCat("--resume: no checkpoint at ", checkpoint));
+    }
+    CheckVocabulary(checkpoint, vocabulary);
   }
   const CharSequences data =
       MakeCharSequences(text.bytes, vocabulary, o.seq_len);
@@ -204,6 +250,7 @@ int RunCharLstm(const CharLstmOptions& o) {
   };
   if (!checkpoint.empty()) {
     options.on_checkpoint = [&](int64_t) {
+      SaveVocabulary(checkpoint, vocabulary);
       ThrowIfError(SaveTrainerCheckpoint(trainer, checkpoint));
     };
   }

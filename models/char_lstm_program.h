@@ -42,7 +42,11 @@ void ValidateCharLstmOptions(const CharLstmOptions& options);
 // flag or file at fault (a --text that cannot be read, is empty or too
 // short for --seq_len and --batch_size, a --prime byte not in the text, a
 // --checkpoint_dir that cannot be written, a --resume without a
-// checkpoint, a checkpoint of another model, a diverging run).
+// checkpoint, a checkpoint of another model or of a text with another
+// vocabulary, a diverging run). With --checkpoint_dir, every evaluation
+// writes char_lstm.safetensors (Trainer state) and
+// char_lstm_vocabulary.safetensors (the text's bytes in id order), each
+// atomically.
 int RunCharLstm(const CharLstmOptions& options);
 
 }  // namespace theta::models

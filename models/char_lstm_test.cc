@@ -155,6 +155,21 @@ TEST(CharLstmTest, ResumingContinuesAsAnUninterruptedRun) {
   EXPECT_THAT(rest.out, HasSubstr("resumed from " + dir));
   EXPECT_EQ(TrainingLoss(rest.out, "end"), TrainingLoss(whole.out, "end"));
   EXPECT_EQ(Sample(rest.out, 40), Sample(whole.out, 40));
+
+  // The same checkpoint with another text (another vocabulary).
+  const std::string other = TempDir() + "/other.txt";
+  std::string text;
+  for (int i = 0; i < 20; ++i) text += "abcdefghijklmnopqrstuvwxyz\n";
+  WriteFile(other, text);
+  const ProgramRun wrong = RunProgram(
+      With(flags, {"--text=" + other, "--checkpoint_dir=" + dir, "--resume"}));
+  EXPECT_EQ(wrong.status, 1);
+  EXPECT_THAT(wrong.err,
+              HasSubstr("--resume: the checkpoint was trained on a text of "
+                        "another vocabulary ("));
+  EXPECT_THAT(wrong.err, HasSubstr("this text has 27); resume with the same "
+                                   "--text"));
+  EXPECT_THAT(wrong.out, IsEmpty());
 }
 
 // Exit status 1, `message` on stderr, and nothing done (no output).
