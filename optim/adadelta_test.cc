@@ -9,22 +9,21 @@ namespace theta::optim {
 namespace {
 
 using testing::ExpectTrajectory;
-using testing::HandGrad;
-using testing::kP0;
+using testing::HandTrajectory;
 using testing::Set;
 using testing::SharedScalar;
 using testing::Trajectory;
+using testing::Vector;
 
 struct Hypers {
   double lr, rho, eps;
 };
 
 // Zeiler's Adadelta as Lasagne writes it (adadelta.h).
-std::vector<std::vector<double>> Reference(const std::vector<Hypers>& hs) {
-  std::vector<double> p = kP0, a(p.size(), 0.0), d(p.size(), 0.0);
-  std::vector<std::vector<double>> out;
-  for (const Hypers& h : hs) {
-    std::vector<double> g = HandGrad(p);
+std::vector<Vector> Reference(const std::vector<Hypers>& hs) {
+  Vector a(testing::kP0.size(), 0.0), d(testing::kP0.size(), 0.0);
+  return HandTrajectory(hs.size(), [&](int k, const Vector& g, Vector& p) {
+    const Hypers& h = hs[k];
     for (size_t i = 0; i < p.size(); ++i) {
       a[i] = h.rho * a[i] + (1 - h.rho) * g[i] * g[i];
       const double dx =
@@ -32,9 +31,7 @@ std::vector<std::vector<double>> Reference(const std::vector<Hypers>& hs) {
       p[i] -= h.lr * dx;
       d[i] = h.rho * d[i] + (1 - h.rho) * dx * dx;
     }
-    out.push_back(p);
-  }
-  return out;
+  });
 }
 
 TEST(AdadeltaTest, MatchesHandTrajectory) {

@@ -9,26 +9,22 @@ namespace theta::optim {
 namespace {
 
 using testing::ExpectTrajectory;
-using testing::HandGrad;
-using testing::kP0;
+using testing::HandTrajectory;
 using testing::Set;
 using testing::SharedScalar;
 using testing::Trajectory;
+using testing::Vector;
 
 // a <- a + g^2; p <- p - lr_k g / sqrt(a + eps_k).
-std::vector<std::vector<double>> Reference(const std::vector<double>& lrs,
-                                           const std::vector<double>& epss) {
-  std::vector<double> p = kP0, a(p.size(), 0.0);
-  std::vector<std::vector<double>> out;
-  for (size_t k = 0; k < lrs.size(); ++k) {
-    std::vector<double> g = HandGrad(p);
+std::vector<Vector> Reference(const std::vector<double>& lrs,
+                              const std::vector<double>& epss) {
+  Vector a(testing::kP0.size(), 0.0);
+  return HandTrajectory(lrs.size(), [&](int k, const Vector& g, Vector& p) {
     for (size_t i = 0; i < p.size(); ++i) {
       a[i] += g[i] * g[i];
       p[i] -= lrs[k] * g[i] / std::sqrt(a[i] + epss[k]);
     }
-    out.push_back(p);
-  }
-  return out;
+  });
 }
 
 TEST(AdagradTest, MatchesHandTrajectory) {

@@ -3,30 +3,30 @@
 #include <cmath>
 
 #include "gtest/gtest.h"
+#include "ops/test_util.h"
 #include "optim/test_problem.h"
 
 namespace theta::optim {
 namespace {
 
 using testing::ExpectTrajectory;
-using testing::HandGrad;
-using testing::kP0;
+using testing::HandTrajectory;
 using testing::Set;
 using testing::SharedScalar;
 using testing::Trajectory;
+using testing::Vector;
+using theta::testing::ErrorOf;
 
 struct Hypers {
   double lr, beta1, beta2, eps;
 };
 
 // Kingma & Ba, Algorithm 1, eps after sqrt(v_hat) (PyTorch).
-std::vector<std::vector<double>> Reference(const std::vector<Hypers>& hs) {
-  std::vector<double> p = kP0, m(p.size(), 0.0), v(p.size(), 0.0);
-  std::vector<std::vector<double>> out;
-  int t = 0;
-  for (const Hypers& h : hs) {
-    ++t;
-    std::vector<double> g = HandGrad(p);
+std::vector<Vector> Reference(const std::vector<Hypers>& hs) {
+  Vector m(testing::kP0.size(), 0.0), v(testing::kP0.size(), 0.0);
+  return HandTrajectory(hs.size(), [&](int k, const Vector& g, Vector& p) {
+    const Hypers& h = hs[k];
+    const int t = k + 1;
     for (size_t i = 0; i < p.size(); ++i) {
       m[i] = h.beta1 * m[i] + (1 - h.beta1) * g[i];
       v[i] = h.beta2 * v[i] + (1 - h.beta2) * g[i] * g[i];
@@ -34,9 +34,7 @@ std::vector<std::vector<double>> Reference(const std::vector<Hypers>& hs) {
       const double v_hat = v[i] / (1 - std::pow(h.beta2, t));
       p[i] -= h.lr * m_hat / (std::sqrt(v_hat) + h.eps);
     }
-    out.push_back(p);
-  }
-  return out;
+  });
 }
 
 TEST(AdamTest, MatchesHandTrajectory) {
@@ -71,12 +69,8 @@ TEST(AdamTest, SharedHyperparametersChangeBetweenCalls) {
 }
 
 TEST(AdamTest, BetaOutOfRangeIsAnError) {
-  try {
-    Adam opt({.beta2 = 1.5});
-    FAIL() << "no error";
-  } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "Adam: beta2 must be in [0, 1), got 1.5");
-  }
+  EXPECT_EQ(ErrorOf([] { Adam opt({.beta2 = 1.5}); }),
+            "Adam: beta2 must be in [0, 1), got 1.5");
 }
 
 }  // namespace

@@ -3,17 +3,19 @@
 #include <cmath>
 
 #include "gtest/gtest.h"
+#include "ops/test_util.h"
 #include "optim/test_problem.h"
 
 namespace theta::optim {
 namespace {
 
 using testing::ExpectTrajectory;
-using testing::HandGrad;
-using testing::kP0;
+using testing::HandTrajectory;
 using testing::Set;
 using testing::SharedScalar;
 using testing::Trajectory;
+using testing::Vector;
+using theta::testing::ErrorOf;
 
 struct Hypers {
   double lr, wd;
@@ -21,13 +23,11 @@ struct Hypers {
 
 // torch.optim.AdamW: p <- p (1 - lr wd), then Adam's step (betas 0.9,
 // 0.999, eps 1e-8) with the gradient at the undecayed p.
-std::vector<std::vector<double>> Reference(const std::vector<Hypers>& hs) {
-  std::vector<double> p = kP0, m(p.size(), 0.0), v(p.size(), 0.0);
-  std::vector<std::vector<double>> out;
-  int t = 0;
-  for (const Hypers& h : hs) {
-    ++t;
-    std::vector<double> g = HandGrad(p);
+std::vector<Vector> Reference(const std::vector<Hypers>& hs) {
+  Vector m(testing::kP0.size(), 0.0), v(testing::kP0.size(), 0.0);
+  return HandTrajectory(hs.size(), [&](int k, const Vector& g, Vector& p) {
+    const Hypers& h = hs[k];
+    const int t = k + 1;
     for (size_t i = 0; i < p.size(); ++i) {
       p[i] *= 1 - h.lr * h.wd;
       m[i] = 0.9 * m[i] + 0.1 * g[i];
@@ -36,9 +36,7 @@ std::vector<std::vector<double>> Reference(const std::vector<Hypers>& hs) {
       const double v_hat = v[i] / (1 - std::pow(0.999, t));
       p[i] -= h.lr * m_hat / (std::sqrt(v_hat) + 1e-8);
     }
-    out.push_back(p);
-  }
-  return out;
+  });
 }
 
 TEST(AdamWTest, MatchesHandTrajectory) {
@@ -64,12 +62,8 @@ TEST(AdamWTest, SharedHyperparametersChangeBetweenCalls) {
 }
 
 TEST(AdamWTest, NegativeWeightDecayIsAnError) {
-  try {
-    AdamW opt({.weight_decay = -1.0});
-    FAIL() << "no error";
-  } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "AdamW: weight_decay must be in [0, inf), got -1");
-  }
+  EXPECT_EQ(ErrorOf([] { AdamW opt({.weight_decay = -1.0}); }),
+            "AdamW: weight_decay must be in [0, inf), got -1");
 }
 
 }  // namespace

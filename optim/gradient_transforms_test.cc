@@ -13,38 +13,34 @@ namespace theta::optim {
 namespace {
 
 using testing::ExpectTrajectory;
-using testing::HandGrad;
-using testing::kP0;
+using testing::HandTrajectory;
 using testing::Set;
 using testing::SharedScalar;
 using testing::Trajectory;
+using testing::Vector;
 using theta::testing::ErrorOf;
 
 // SGD on clipped then decayed gradients (PyTorch's order).
-std::vector<std::vector<double>> Reference(double lr,
-                                           const std::vector<double>& norms,
-                                           double l2) {
-  std::vector<double> p = kP0;
-  std::vector<std::vector<double>> out;
-  for (double max_norm : norms) {
-    std::vector<double> g = HandGrad(p);
+// (max_norm of step k from `norms`; l2 from `l2s`, 0 when it is empty.)
+std::vector<Vector> Reference(double lr, const std::vector<double>& norms,
+                              const std::vector<double>& l2s) {
+  return HandTrajectory(norms.size(), [&](int k, const Vector& g, Vector& p) {
     double norm = 0;
     for (double x : g) norm += x * x;
     norm = std::sqrt(norm);
-    const double scale = std::min(1.0, max_norm / (norm + 1e-6));
+    const double scale = std::min(1.0, norms[k] / (norm + 1e-6));
+    const double l2 = l2s.empty() ? 0.0 : l2s[k];
     for (size_t i = 0; i < p.size(); ++i) {
       p[i] -= lr * (g[i] * scale + l2 * p[i]);
     }
-    out.push_back(p);
-  }
-  return out;
+  });
 }
 
 TEST(GradientTransformsTest, ClipsToTheGlobalNorm) {
   // The first gradient's norm is about 9.9: clipped to 2; later ones too.
   Sgd sgd({.lr = 0.05});
   ExpectTrajectory(Trajectory(sgd, 4, nullptr, {.max_norm = 2.0}),
-                   Reference(0.05, {2, 2, 2, 2}, 0));
+                   Reference(0.05, {2, 2, 2, 2}, {}));
 }
 
 TEST(GradientTransformsTest, SharedMaxNormChangesBetweenCalls) {
@@ -53,30 +49,23 @@ TEST(GradientTransformsTest, SharedMaxNormChangesBetweenCalls) {
   Sgd sgd({.lr = 0.05});
   ExpectTrajectory(Trajectory(sgd, 4, [&](int k) { Set(max_norm, norms[k]); },
                               {.max_norm = max_norm}),
-                   Reference(0.05, norms, 0));
+                   Reference(0.05, norms, {}));
 }
 
 TEST(GradientTransformsTest, ClipThenL2) {
   Sgd sgd({.lr = 0.05});
   ExpectTrajectory(Trajectory(sgd, 4, nullptr, {.max_norm = 3.0, .l2 = 0.2}),
-                   Reference(0.05, {3, 3, 3, 3}, 0.2));
+                   Reference(0.05, {3, 3, 3, 3}, {0.2, 0.2, 0.2, 0.2}));
 }
 
 TEST(GradientTransformsTest, L2AsASharedScalar) {
   SharedVar l2 = SharedScalar(0.0, "l2");
   const std::vector<double> l2s = {0.0, 0.5, 1.0};
   Sgd sgd({.lr = 0.05});
-  std::vector<std::vector<double>> got =
-      Trajectory(sgd, 3, [&](int k) { Set(l2, l2s[k]); }, {.l2 = l2});
-  // Reference with a changing l2: no clipping (max_norm huge).
-  std::vector<double> p = kP0;
-  std::vector<std::vector<double>> want;
-  for (double c : l2s) {
-    std::vector<double> g = HandGrad(p);
-    for (size_t i = 0; i < p.size(); ++i) p[i] -= 0.05 * (g[i] + c * p[i]);
-    want.push_back(p);
-  }
-  ExpectTrajectory(got, want);
+  // The reference without clipping: max_norm beyond any gradient's norm.
+  ExpectTrajectory(
+      Trajectory(sgd, 3, [&](int k) { Set(l2, l2s[k]); }, {.l2 = l2}),
+      Reference(0.05, {1e300, 1e300, 1e300}, l2s));
 }
 
 TEST(GradientTransformsTest, GlobalNormOfSeveralGradients) {

@@ -1,32 +1,30 @@
 #include "optim/momentum.h"
 
 #include "gtest/gtest.h"
+#include "ops/test_util.h"
 #include "optim/test_problem.h"
 
 namespace theta::optim {
 namespace {
 
 using testing::ExpectTrajectory;
-using testing::HandGrad;
-using testing::kP0;
+using testing::HandTrajectory;
 using testing::Set;
 using testing::SharedScalar;
 using testing::Trajectory;
+using testing::Vector;
+using theta::testing::ErrorOf;
 
 // v <- mu_k v - lr_k g; p <- p + v.
-std::vector<std::vector<double>> Reference(const std::vector<double>& lrs,
-                                           const std::vector<double>& mus) {
-  std::vector<double> p = kP0, v(p.size(), 0.0);
-  std::vector<std::vector<double>> out;
-  for (size_t k = 0; k < lrs.size(); ++k) {
-    std::vector<double> g = HandGrad(p);
+std::vector<Vector> Reference(const std::vector<double>& lrs,
+                              const std::vector<double>& mus) {
+  Vector v(testing::kP0.size(), 0.0);
+  return HandTrajectory(lrs.size(), [&](int k, const Vector& g, Vector& p) {
     for (size_t i = 0; i < p.size(); ++i) {
       v[i] = mus[k] * v[i] - lrs[k] * g[i];
       p[i] += v[i];
     }
-    out.push_back(p);
-  }
-  return out;
+  });
 }
 
 TEST(MomentumTest, MatchesHandTrajectory) {
@@ -53,12 +51,8 @@ TEST(MomentumTest, SharedHyperparametersChangeBetweenCalls) {
 }
 
 TEST(MomentumTest, MomentumOfOneIsAnError) {
-  try {
-    Momentum opt({.lr = 0.1, .momentum = 1.0});
-    FAIL() << "no error";
-  } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "Momentum: momentum must be in [0, 1), got 1");
-  }
+  EXPECT_EQ(ErrorOf([] { Momentum opt({.lr = 0.1, .momentum = 1.0}); }),
+            "Momentum: momentum must be in [0, 1), got 1");
 }
 
 }  // namespace

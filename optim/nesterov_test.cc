@@ -7,26 +7,22 @@ namespace theta::optim {
 namespace {
 
 using testing::ExpectTrajectory;
-using testing::HandGrad;
-using testing::kP0;
+using testing::HandTrajectory;
 using testing::Set;
 using testing::SharedScalar;
 using testing::Trajectory;
+using testing::Vector;
 
 // v <- mu_k v - lr_k g; p <- p + mu_k v - lr_k g (Lasagne).
-std::vector<std::vector<double>> Reference(const std::vector<double>& lrs,
-                                           const std::vector<double>& mus) {
-  std::vector<double> p = kP0, v(p.size(), 0.0);
-  std::vector<std::vector<double>> out;
-  for (size_t k = 0; k < lrs.size(); ++k) {
-    std::vector<double> g = HandGrad(p);
+std::vector<Vector> Reference(const std::vector<double>& lrs,
+                              const std::vector<double>& mus) {
+  Vector v(testing::kP0.size(), 0.0);
+  return HandTrajectory(lrs.size(), [&](int k, const Vector& g, Vector& p) {
     for (size_t i = 0; i < p.size(); ++i) {
       v[i] = mus[k] * v[i] - lrs[k] * g[i];
       p[i] += mus[k] * v[i] - lrs[k] * g[i];
     }
-    out.push_back(p);
-  }
-  return out;
+  });
 }
 
 TEST(NesterovTest, MatchesHandTrajectory) {

@@ -3,15 +3,15 @@
 #include <cmath>
 #include <numbers>
 
-#include "compile/function.h"
 #include "gtest/gtest.h"
-#include "ops/ops.h"
 #include "ops/test_util.h"
 #include "optim/sgd.h"
+#include "optim/test_problem.h"
 
 namespace theta::optim {
 namespace {
 
+using testing::UnitGradientProblem;
 using theta::testing::ErrorOf;
 
 TEST(ScheduleTest, StepDecay) {
@@ -51,19 +51,16 @@ TEST(ScheduleTest, LinearWarmupThenCosine) {
 // One compiled SGD step follows the schedule the loop advances.
 TEST(ScheduleTest, AdvancesASharedRateWithoutRecompiling) {
   Schedule lr(step_decay(0.5, 2, 0.1), "lr");
-  SharedVar p = shared(Tensor(std::vector<double>{1.0}), "p");
   Sgd sgd({.lr = lr.var()});
-  Var cost = sum(p);  // gradient 1: each step subtracts the rate
-  Function f = function({}, {cost}, {.updates = sgd.minimize(cost, {p})});
+  UnitGradientProblem problem(sgd, 1.0);  // each step subtracts the rate
   double expected = 1.0;
   for (int64_t step = 0; step < 5; ++step) {
     lr.advance(step);
     EXPECT_DOUBLE_EQ(lr.value(), lr.value_at(step));
-    f({});
     expected -= lr.value_at(step);
-    EXPECT_NEAR(p.get_value().GetAsDouble(0), expected, 1e-15) << step;
+    EXPECT_NEAR(problem.Step(), expected, 1e-15) << step;
   }
-  EXPECT_EQ(f.stats().plans_built, 1);
+  EXPECT_EQ(problem.step_function().stats().plans_built, 1);
   EXPECT_NEAR(expected, 1.0 - 0.5 - 0.5 - 0.05 - 0.05 - 0.005, 1e-15);
 }
 

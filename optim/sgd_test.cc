@@ -1,28 +1,25 @@
 #include "optim/sgd.h"
 
 #include "gtest/gtest.h"
+#include "ops/test_util.h"
 #include "optim/test_problem.h"
 
 namespace theta::optim {
 namespace {
 
 using testing::ExpectTrajectory;
-using testing::HandGrad;
-using testing::kP0;
+using testing::HandTrajectory;
 using testing::Set;
 using testing::SharedScalar;
 using testing::Trajectory;
+using testing::Vector;
+using theta::testing::ErrorOf;
 
 // p <- p - lr_k g, with lr_k the rate of step k.
-std::vector<std::vector<double>> Reference(const std::vector<double>& lrs) {
-  std::vector<double> p = kP0;
-  std::vector<std::vector<double>> out;
-  for (double lr : lrs) {
-    std::vector<double> g = HandGrad(p);
-    for (size_t i = 0; i < p.size(); ++i) p[i] -= lr * g[i];
-    out.push_back(p);
-  }
-  return out;
+std::vector<Vector> Reference(const std::vector<double>& lrs) {
+  return HandTrajectory(lrs.size(), [&](int k, const Vector& g, Vector& p) {
+    for (size_t i = 0; i < p.size(); ++i) p[i] -= lrs[k] * g[i];
+  });
 }
 
 TEST(SgdTest, MatchesHandTrajectory) {
@@ -41,12 +38,8 @@ TEST(SgdTest, SharedLearningRateChangesBetweenCalls) {
 }
 
 TEST(SgdTest, NegativeLearningRateIsAnError) {
-  try {
-    Sgd sgd({.lr = -0.1});
-    FAIL() << "no error";
-  } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "Sgd: lr must be in [0, inf), got -0.1");
-  }
+  EXPECT_EQ(ErrorOf([] { Sgd sgd({.lr = -0.1}); }),
+            "Sgd: lr must be in [0, inf), got -0.1");
 }
 
 }  // namespace

@@ -39,6 +39,16 @@ std::vector<std::vector<double>> Trajectory(
   return out;
 }
 
+std::vector<Vector> HandTrajectory(int steps, const HandStep& step) {
+  Vector p = kP0;
+  std::vector<Vector> out;
+  for (int k = 0; k < steps; ++k) {
+    step(k, HandGrad(p), p);
+    out.push_back(p);
+  }
+  return out;
+}
+
 void ExpectTrajectory(const std::vector<std::vector<double>>& actual,
                       const std::vector<std::vector<double>>& expected) {
   ASSERT_EQ(actual.size(), expected.size());
@@ -50,6 +60,17 @@ void ExpectTrajectory(const std::vector<std::vector<double>>& actual,
           << "step " << k << ", element " << i;
     }
   }
+}
+
+UnitGradientProblem::UnitGradientProblem(Optimizer& opt, double p0)
+    : p_(shared(Tensor(std::vector<double>{p0}), "p")) {
+  Var cost = sum(p_);
+  step_ = function({}, {cost}, {.updates = opt.minimize(cost, {p_})});
+}
+
+double UnitGradientProblem::Step() {
+  step_({});
+  return p_.get_value().GetAsDouble(0);
 }
 
 }  // namespace theta::optim::testing
