@@ -52,6 +52,10 @@ int DeterministicFromEnvironment(std::string* error);
 // the same for any thread count, at the price of more, smaller BLAS calls
 // when the pool has fewer threads (and of at most kDeterministicPartition
 // tasks per GEMM when it has more). THETA_DETERMINISTIC=1 turns it on.
+// Results also depend on the operands' addresses modulo 64 (Eigen computes
+// the elements before its first aligned vector with scalar functions, which
+// round differently); a compiled function's buffers are 64-byte aligned
+// and their offsets follow from shapes, so its results do not vary.
 class ThreadPool {
  public:
   // `num_threads` counts the caller: num_threads - 1 workers are started.
