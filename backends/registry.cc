@@ -143,10 +143,27 @@ struct Spec {
   bool is_path = false;
 };
 
+constexpr char kSpecForms[] =
+    "a backend name such as 'cpu' or 'cuda', a name and device such as "
+    "'cuda:1', or the path of a plugin library";
+
 absl::StatusOr<Spec> ParseSpec(std::string_view text) {
   Spec spec;
   if (text.empty()) {
-    return absl::InvalidArgumentError("empty backend name");
+    return absl::InvalidArgumentError(
+        absl::StrCat("empty backend name (expected ", kSpecForms, ")"));
+  }
+  constexpr std::string_view kSpace = " \t\n\r\f\v";
+  if (text.find_first_not_of(kSpace) == std::string_view::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("backend name '", std::string(text),
+                     "' is blank (expected ", kSpecForms, ")"));
+  }
+  if (kSpace.find(text.front()) != std::string_view::npos ||
+      kSpace.find(text.back()) != std::string_view::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "backend name '", std::string(text),
+        "' has leading or trailing whitespace (expected ", kSpecForms, ")"));
   }
   if (text.find('/') != std::string_view::npos ||
       (text.size() > kSuffix.size() &&

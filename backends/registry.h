@@ -5,7 +5,10 @@
 // of $THETA_BACKEND_PATH (directories or files, ':'-separated), the directory
 // of the running program, and its Bazel runfiles (<runfiles>/theta/backends/
 // */). A plugin file is named libtheta_<name>.so. Selection: use(), else
-// $THETA_BACKEND, else "cpu".
+// $THETA_BACKEND (set and not empty), else "cpu". A name that is blank or
+// has leading or trailing whitespace (THETA_BACKEND=" cpu") is an error
+// that says so; a name no plugin has is an error listing the plugins found
+// and the places searched.
 //
 //   for (const auto& p : theta::backends::available()) { ... p.reason ... }
 //   theta::backends::use("cuda");          // throws theta::Error if unusable

@@ -210,6 +210,53 @@ TEST(RegistryTest, UnknownBackendInEnvironment) {
   EXPECT_THAT(message, HasSubstr("searched: "));
 }
 
+// An empty THETA_BACKEND counts as unset: the default backend.
+TEST(RegistryTest, EmptyBackendInEnvironmentMeansTheDefault) {
+  setenv("THETA_BACKEND", "", 1);
+  absl::StatusOr<Backend*> backend = CurrentBackend();
+  unsetenv("THETA_BACKEND");
+  ASSERT_TRUE(backend.ok()) << backend.status();
+  EXPECT_EQ((*backend)->id(), "cpu");
+}
+
+TEST(RegistryTest, BlankOrPaddedBackendInEnvironment) {
+  struct Case {
+    const char* value;
+    const char* says;
+  };
+  for (const Case& c :
+       {Case{" ", "backend name ' ' is blank"}, Case{"\t\n", "is blank"},
+        Case{" cpu",
+             "backend name ' cpu' has leading or "
+             "trailing whitespace"},
+        Case{"cpu\n", "has leading or trailing whitespace"},
+        Case{"cuda:1 ", "has leading or trailing whitespace"}}) {
+    SCOPED_TRACE(c.value);
+    setenv("THETA_BACKEND", c.value, 1);
+    absl::StatusOr<Backend*> backend = CurrentBackend();
+    unsetenv("THETA_BACKEND");
+    ASSERT_FALSE(backend.ok());
+    EXPECT_EQ(backend.status().code(), absl::StatusCode::kInvalidArgument);
+    std::string message(backend.status().message());
+    EXPECT_THAT(message, HasSubstr(std::string("THETA_BACKEND=") + c.value));
+    EXPECT_THAT(message, HasSubstr(c.says));
+    EXPECT_THAT(message, HasSubstr("such as 'cpu' or 'cuda'"));
+  }
+}
+
+TEST(RegistryTest, UseOfAnEmptyOrBlankNameThrows) {
+  for (const char* name : {"", "  "}) {
+    SCOPED_TRACE(name);
+    try {
+      use(name);
+      FAIL() << "use(\"" << name << "\") did not throw";
+    } catch (const Error& e) {
+      EXPECT_THAT(e.what(),
+                  HasSubstr(*name == '\0' ? "empty backend name" : "is blank"));
+    }
+  }
+}
+
 TEST(RegistryTest, UseThrowsThetaErrorForUnknownName) {
   try {
     use("nosuch");

@@ -4,7 +4,10 @@
 #
 #   fuzz/run_fuzzers.sh [MINUTES] [HARNESS...]     # default: 1 minute, all
 #
-# Harnesses: idx (IDX/gzip loader). Each starts from its seed corpus in
+# Harnesses: idx (IDX/gzip loader), safetensors (checkpoint reader),
+# plugin_table (the plugin loader's checks of a plugin's table). With
+# FUZZ_RUNS=N set, each also stops after N executions (whichever comes
+# first). Each starts from its seed corpus in
 # fuzz/corpus/<harness>/ and keeps what it finds in $FUZZ_WORK (default
 # /tmp/theta_fuzz/<harness>/corpus). A crash is written to
 # $FUZZ_WORK/<harness>/crash-*; copy it into fuzz/corpus/<harness>/ once
@@ -15,7 +18,9 @@ cd "$(dirname "$0")/.."
 minutes="${1:-1}"
 shift || true
 harnesses=("$@")
-[ ${#harnesses[@]} -eq 0 ] && harnesses=(idx)
+[ ${#harnesses[@]} -eq 0 ] && harnesses=(idx safetensors plugin_table)
+runs=()
+[ -n "${FUZZ_RUNS:-}" ] && runs=(-runs="$FUZZ_RUNS")
 work="${FUZZ_WORK:-/tmp/theta_fuzz}"
 command -v clang++ >/dev/null || {
   echo "run_fuzzers.sh: clang++ not found (apt-get install clang)" >&2
@@ -37,8 +42,14 @@ absl_libs=(-labsl_statusor -labsl_status -labsl_cord -labsl_cord_internal
 sources_of() {
   case "$1" in
     idx) echo "models/idx.cc" ;;
+    safetensors)
+      echo "models/safetensors.cc graph/tensor.cc graph/text.cc" \
+        "graph/type.cc graph/dtype.cc base/error.cc"
+      ;;
+    plugin_table) echo "backends/plugin_library.cc" ;;
     *)
-      echo "run_fuzzers.sh: no harness named '$1' (have: idx)" >&2
+      echo "run_fuzzers.sh: no harness named '$1'" \
+        "(have: idx safetensors plugin_table)" >&2
       return 1
       ;;
   esac
@@ -50,13 +61,16 @@ for name in "${harnesses[@]}"; do
   dir="$work/$name"
   mkdir -p "$dir/corpus"
   binary="$dir/${name}_fuzzer"
+  # -include: clang 14 cannot compile libstdc++ 12's std::source_location
+  # (base/error.h uses it); see fuzz/source_location_compat.h.
   # shellcheck disable=SC2086
-  clang++ -std=c++20 -O1 -g -I. -fsanitize=fuzzer,address,undefined \
+  clang++ -std=c++20 -O1 -g -I. -include fuzz/source_location_compat.h \
+    -fsanitize=fuzzer,address,undefined \
     -fno-sanitize-recover=undefined "fuzz/${name}_fuzzer.cc" $srcs \
-    -lz "${absl_libs[@]}" -o "$binary"
+    -lz -ldl "${absl_libs[@]}" -o "$binary"
   log="$dir/fuzz.log"
   set +e
-  "$binary" -max_total_time=$((minutes * 60)) -rss_limit_mb=2048 \
+  "$binary" -max_total_time=$((minutes * 60)) "${runs[@]}" -rss_limit_mb=2048 \
     -print_final_stats=1 -artifact_prefix="$dir/" \
     "$dir/corpus" "fuzz/corpus/$name" >"$log" 2>&1
   set -e

@@ -14,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "base/status_macros.h"
 #include "graph/dims.h"
+#include "graph/type.h"
 #include "nlohmann/json.hpp"
 
 namespace theta::models {
@@ -136,6 +137,15 @@ absl::Status ParseEntry(const std::string& name, const Json& value,
                                           " overflows 64-bit sizes"));
     }
     entry->shape.push_back(static_cast<int64_t>(d));
+  }
+  // A zero dimension makes the byte count 0 above, but Theta's tensors also
+  // bound every partial product of the shape (a 0 x 2^62 x 2^62 tensor
+  // cannot be built): reject such a shape here, by name, rather than let
+  // the Tensor constructor throw.
+  if (absl::Status fits = CheckShapeFits(entry->shape, entry->dtype);
+      !fits.ok()) {
+    return Invalid(source,
+                   absl::StrCat("tensor '", name, "': ", fits.message()));
   }
   entry->begin = offsets[0];
   entry->end = offsets[1];

@@ -161,6 +161,20 @@ TEST(SafetensorsTest, ShapeThatOverflows) {
       "f: tensor 'w': shape [4294967296,4294967296] overflows 64-bit sizes");
 }
 
+// A zero dimension makes the byte count 0, but the other dimensions'
+// product still overflows: a status naming the tensor, not the Tensor
+// constructor's exception (found by fuzz/safetensors_fuzzer.cc; the seed
+// fuzz/corpus/safetensors/shape_zero_times_huge).
+TEST(SafetensorsTest, EmptyShapeWhoseOtherDimensionsOverflow) {
+  EXPECT_EQ(
+      ErrorOf(Image(R"({"w": {"dtype": "F32",
+                        "shape": [0, 4611686018427387904, 4611686018427387904],
+                        "data_offsets": [0, 0]}})",
+                    "")),
+      "f: tensor 'w': shape (0, 4611686018427387904, 4611686018427387904) of "
+      "float32 is too large: its size in bytes overflows int64");
+}
+
 TEST(SafetensorsTest, OverlappingTensors) {
   EXPECT_EQ(ErrorOf(Image(R"({"a": {"dtype": "F32", "shape": [2],
                               "data_offsets": [0, 8]},

@@ -1,6 +1,8 @@
 // Strided batched GEMM on OpenBLAS (single-threaded: openblas_set_num_threads
 // (1) at plugin_create), parallelised over the pool by batch items and by
-// blocks of rows of C (or columns, when n is the larger).
+// blocks of rows of C (or columns, when n is the larger). The blocks follow
+// the pool's partition_threads(): its thread count, or a fixed count when
+// the pool is deterministic (thread_pool.h).
 #include <cblas.h>
 
 #include <algorithm>
@@ -67,9 +69,13 @@ void RunGemm(ThreadPool& pool, const theta_gemm_args& g) {
   const double flops = static_cast<double>(g.m) * g.n * g.k * g.batch;
   int64_t blocks = 1;
   // One thread: one BLAS call (splitting would only pack B more often).
-  if (pool.num_threads() > 1 && flops >= kParallelFlops &&
-      g.batch < pool.num_threads()) {
-    int64_t wanted = (pool.num_threads() + g.batch - 1) / g.batch;
+  // A deterministic pool cuts as if it had kDeterministicPartition threads,
+  // so that every element of C comes from the same BLAS call shape for any
+  // thread count (OpenBLAS may round a row differently in a block of
+  // another height).
+  const int threads = pool.partition_threads();
+  if (threads > 1 && flops >= kParallelFlops && g.batch < threads) {
+    int64_t wanted = (threads + g.batch - 1) / g.batch;
     blocks = std::max<int64_t>(1, std::min(wanted, extent / kMinBlock));
   }
   const int64_t block_size = (extent + blocks - 1) / blocks;

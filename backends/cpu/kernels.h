@@ -18,7 +18,8 @@
 #include "backends/plugin_kit/status.h"
 
 struct theta_plugin {
-  explicit theta_plugin(int num_threads) : pool(num_threads) {}
+  theta_plugin(int num_threads, bool deterministic)
+      : pool(num_threads, deterministic) {}
   theta::cpu::ThreadPool pool;
 };
 

@@ -12,6 +12,13 @@
 //     plugin_create fail with a message naming it). The
 //     function is static: the pointer stays valid while the library is
 //     loaded.
+//   "cpu.deterministic": a pointer to a function
+//       int32_t (*)(theta_plugin* plugin)
+//     returning 1 when the plugin was created under THETA_DETERMINISTIC=1
+//     (results bitwise the same for any THETA_NUM_THREADS; see
+//     thread_pool.h for what it costs), else 0. Any value of
+//     THETA_DETERMINISTIC other than 1, 0 or empty makes plugin_create fail
+//     with a message naming it. Static, as above.
 //   "cpu.blas_core": a pointer to a function
 //       const char* (*)(theta_plugin* plugin)
 //     returning the name of the OpenBLAS kernel family GEMM runs on
@@ -88,7 +95,11 @@ theta_status* PluginCreate(theta_plugin** out) noexcept {
     if (threads < 1) {
       return InvalidArgument("plugin_create: ", error);
     }
-    *out = new theta_plugin(threads);
+    const int deterministic = DeterministicFromEnvironment(&error);
+    if (deterministic < 0) {
+      return InvalidArgument("plugin_create: ", error);
+    }
+    *out = new theta_plugin(threads, deterministic == 1);
     return nullptr;
   });
 }
@@ -99,12 +110,20 @@ int32_t NumThreads(theta_plugin* plugin) {
   return plugin == nullptr ? 0 : plugin->pool.num_threads();
 }
 
+int32_t Deterministic(theta_plugin* plugin) {
+  return plugin != nullptr && plugin->pool.deterministic() ? 1 : 0;
+}
+
 const char* BlasCore(theta_plugin*) { return openblas_get_corename(); }
 
 void* GetExtension(theta_plugin* plugin, const char* name) noexcept {
   if (plugin == nullptr || name == nullptr) return nullptr;
   if (std::strcmp(name, "cpu.num_threads") == 0) {
     int32_t (*fn)(theta_plugin*) = &NumThreads;
+    return reinterpret_cast<void*>(fn);
+  }
+  if (std::strcmp(name, "cpu.deterministic") == 0) {
+    int32_t (*fn)(theta_plugin*) = &Deterministic;
     return reinterpret_cast<void*>(fn);
   }
   if (std::strcmp(name, "cpu.blas_core") == 0) {

@@ -75,6 +75,19 @@ int ThreadCountFromEnvironment(std::string* error) {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
+int DeterministicFromEnvironment(std::string* error) {
+  const char* env = std::getenv("THETA_DETERMINISTIC");
+  if (env == nullptr || std::strcmp(env, "") == 0 ||
+      std::strcmp(env, "0") == 0) {
+    return 0;
+  }
+  if (std::strcmp(env, "1") == 0) return 1;
+  *error = "THETA_DETERMINISTIC='" + std::string(env) +
+           "' is neither 1 (results bitwise the same for any "
+           "THETA_NUM_THREADS) nor 0 or unset (the fastest partition)";
+  return -1;
+}
+
 struct ThreadPool::Job {
   const RangeFn* fn;
   int64_t n;
@@ -86,8 +99,8 @@ struct ThreadPool::Job {
   std::exception_ptr error;  // guarded by error_mu
 };
 
-ThreadPool::ThreadPool(int num_threads)
-    : num_threads_(std::max(1, num_threads)) {
+ThreadPool::ThreadPool(int num_threads, bool deterministic)
+    : num_threads_(std::max(1, num_threads)), deterministic_(deterministic) {
   workers_.reserve(num_threads_ - 1);
   try {
     for (int i = 1; i < num_threads_; ++i) {

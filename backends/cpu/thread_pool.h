@@ -24,6 +24,11 @@ namespace theta::cpu {
 // The most threads THETA_NUM_THREADS may ask for.
 inline constexpr int kMaxThreads = 1024;
 
+// Under THETA_DETERMINISTIC=1, kernels cut their work as a pool of this many
+// threads would, whatever the pool's real size (see ThreadPool::
+// partition_threads()).
+inline constexpr int kDeterministicPartition = 8;
+
 // The thread count the plugin uses: THETA_NUM_THREADS when it is set (and
 // not empty), else the number of CPUs in this process's affinity mask
 // (sched_getaffinity), at least 1. A THETA_NUM_THREADS that is not a whole
@@ -32,18 +37,43 @@ inline constexpr int kMaxThreads = 1024;
 // value and the allowed range (the plugin fails to load with it).
 int ThreadCountFromEnvironment(std::string* error);
 
+// THETA_DETERMINISTIC: 1 when it is "1", 0 when it is unset, empty or "0".
+// Any other value ("yes", "2", " 1") is an error: returns -1 and sets *error
+// to a message naming the variable, its value and the values allowed (the
+// plugin fails to load with it).
+int DeterministicFromEnvironment(std::string* error);
+
+// Determinism: every kernel computes each output value in an order that
+// depends only on the sizes of its arguments, except GEMM, which by default
+// cuts C into one block of rows (or columns) per thread, and the OpenBLAS
+// kernel that computes a block may round differently for another block
+// shape. A pool made with `deterministic` reports partition_threads() ==
+// kDeterministicPartition, and GEMM cuts by that: results are then bitwise
+// the same for any thread count, at the price of more, smaller BLAS calls
+// when the pool has fewer threads (and of at most kDeterministicPartition
+// tasks per GEMM when it has more). THETA_DETERMINISTIC=1 turns it on.
+// Results also depend on the operands' addresses modulo 64 (Eigen computes
+// the elements before its first aligned vector with scalar functions, which
+// round differently); a compiled function's buffers are 64-byte aligned
+// and their offsets follow from shapes, so its results do not vary.
 class ThreadPool {
  public:
   // `num_threads` counts the caller: num_threads - 1 workers are started.
   // Values below 1 are treated as 1. Throws std::system_error when a thread
   // cannot be started.
-  explicit ThreadPool(int num_threads);
+  explicit ThreadPool(int num_threads, bool deterministic = false);
   ~ThreadPool();
 
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
 
   int num_threads() const { return num_threads_; }
+  bool deterministic() const { return deterministic_; }
+  // The thread count kernels size their partitions by: num_threads(), or
+  // kDeterministicPartition for a deterministic pool.
+  int partition_threads() const {
+    return deterministic_ ? kDeterministicPartition : num_threads_;
+  }
 
   // Calls fn(begin, end) on disjoint ranges covering [0, n), each of at
   // least `grain` items except possibly the last, and returns when all are
@@ -82,6 +112,7 @@ class ThreadPool {
   static void RunChunks(Job& job);
 
   const int num_threads_;
+  const bool deterministic_;
   std::vector<std::thread> workers_;
 
   std::mutex mu_;
