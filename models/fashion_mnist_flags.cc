@@ -39,7 +39,8 @@ ABSL_FLAG(std::optional<int>, hidden, std::nullopt,
           "hidden units (>= 1) of the LSTM (default 128) or the MLP (default "
           "512); softmax regression has none");
 ABSL_FLAG(std::string, optimizer, "adam",
-          "sgd, momentum (v = momentum v - lr g; p += v) or adam");
+          "sgd, momentum (v = momentum v - lr g; p += v), nesterov, adagrad, "
+          "adadelta, rmsprop, adam or adamw (optim/*.h state each formula)");
 ABSL_FLAG(std::optional<double>, learning_rate, std::nullopt,
           "(initial) learning rate (finite, > 0); default: 0.003 (lstm), "
           "0.001 (mlp, softmax)");

@@ -29,6 +29,7 @@
 #include "models/trainer_checkpoint.h"
 #include "models/training_log.h"
 #include "optim/adam.h"
+#include "optim/factory.h"
 #include "optim/momentum.h"
 #include "optim/schedule.h"
 #include "optim/sgd.h"
@@ -91,7 +92,14 @@ std::unique_ptr<optim::Optimizer> MakeOptimizer(const ProgramOptions& o,
     return std::make_unique<optim::Momentum>(
         optim::MomentumOptions{.lr = lr.var(), .momentum = o.momentum});
   }
-  return std::make_unique<optim::Adam>(optim::AdamOptions{.lr = lr.var()});
+  if (o.optimizer == "adam") {
+    return std::make_unique<optim::Adam>(optim::AdamOptions{.lr = lr.var()});
+  }
+  // The others with the factory's defaults (validated before any work).
+  absl::StatusOr<std::unique_ptr<optim::Optimizer>> made =
+      optim::MakeOptimizer(o.optimizer, lr.var());
+  ThrowIfError(made.status());
+  return *std::move(made);
 }
 
 optim::ScheduleFn LearningRate(const ProgramOptions& o, int64_t total_steps) {
@@ -233,10 +241,12 @@ void ValidateProgramOptions(const ProgramOptions& o) {
     errors.push_back(absl::StrCat("--lr_schedule=", o.lr_schedule,
                                   " must be one of constant, cosine"));
   }
-  if (o.optimizer != "sgd" && o.optimizer != "momentum" &&
-      o.optimizer != "adam") {
+  const std::vector<std::string>& optimizers = optim::OptimizerNames();
+  if (std::find(optimizers.begin(), optimizers.end(), o.optimizer) ==
+      optimizers.end()) {
     errors.push_back(absl::StrCat("--optimizer=", o.optimizer,
-                                  " must be one of sgd, momentum, adam"));
+                                  " must be one of ",
+                                  absl::StrJoin(optimizers, ", ")));
   }
   if (o.out_dir.empty()) errors.push_back("--out_dir must not be empty");
   if (o.resume && o.checkpoint_dir.empty()) {

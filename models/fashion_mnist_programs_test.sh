@@ -47,8 +47,8 @@ for program in "$@"; do
     "--learning_rate=0|--learning_rate=0 must be a finite number > 0" \
     "--learning_rate=nan|--learning_rate=nan must be a finite number > 0" \
     "--momentum=1|--momentum=1 must be in [0, 1)" \
-    "--optimizer=adamax|--optimizer=adamax must be one of sgd, momentum, adam" \
-    "--optimizer=|--optimizer= must be one of sgd, momentum, adam" \
+    "--optimizer=adamax|--optimizer=adamax must be one of sgd, momentum, nesterov, adagrad, adadelta, rmsprop, adam, adamw" \
+    "--optimizer=|--optimizer= must be one of sgd, momentum, nesterov, adagrad, adadelta, rmsprop, adam, adamw" \
     "--lr_schedule=step|--lr_schedule=step must be one of constant, cosine" \
     "--max_train_images=-1|--max_train_images=-1 must be >= 0" \
     "--epochs=0|--epochs=0 must be >= 1" \
@@ -57,7 +57,7 @@ for program in "$@"; do
     expect_rejected "$name: invalid flags: ${case#*|}" "${small[@]}" "${case%%|*}"
   done
   expect_rejected \
-    "invalid flags: --epochs=0 must be >= 1; --learning_rate=-1 must be a finite number > 0; --optimizer=x must be one of sgd, momentum, adam" \
+    "invalid flags: --epochs=0 must be >= 1; --learning_rate=-1 must be a finite number > 0; --optimizer=x must be one of sgd, momentum, nesterov, adagrad, adadelta, rmsprop, adam, adamw" \
     "${small[@]}" --epochs=0 --learning_rate=-1 --optimizer=x
   # A flag that is not a number is refused by the flag parser, by name.
   expect_rejected "epochs" "${small[@]}" --epochs=three
@@ -106,7 +106,7 @@ for program in "$@"; do
     --out_dir="$tmp/ok_$name" --data_dir="$tmp/none"
 
   # Every optimizer trains a few steps of a small model.
-  for optimizer in sgd momentum adam; do
+  for optimizer in sgd momentum nesterov adagrad adadelta rmsprop adam adamw; do
     extra=()
     [ "$name" != train_softmax_regression ] && extra=(--hidden=4)
     run --max_train_images=128 --batch_size=64 --evaluations_per_epoch=1 \
