@@ -188,11 +188,9 @@ absl::Status Executable::ReadOutput(Plan& plan, int i, Tensor& out) {
 }
 
 void Executable::ApplyUpdates(Plan& plan) {
-  for (size_t u = 0; u < plan.updates_.size(); ++u) {
-    const Plan::UpdateAction& action = plan.updates_[u];
-    if (action.buffer < 0) continue;  // written in place
-    options_.update_targets[u]->SwapBuffer(plan.update_buffers_[action.buffer],
-                                           action.shape);
+  for (size_t u = 0; u < plan.update_shapes_.size(); ++u) {
+    options_.update_targets[u]->SwapBuffer(plan.update_buffers_[u],
+                                           plan.update_shapes_[u]);
   }
 }
 

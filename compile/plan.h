@@ -90,13 +90,9 @@ class Plan {
   };
   std::vector<OutputSource> outputs_;
 
-  // Updates: result buffer index (or -1 when computed in place into the
-  // shared variable's own buffer) and the result's shape.
-  struct UpdateAction {
-    int buffer = -1;
-    Dims shape;
-  };
-  std::vector<UpdateAction> updates_;
+  // Update u is computed into update_buffers_[u] (never in place: see
+  // Planner::PlaceUpdate) and swapped in with this shape after the call.
+  std::vector<Dims> update_shapes_;
   int inplace_outputs_ = 0;
   int nan_guard_launches_ = 0;
 };

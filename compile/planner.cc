@@ -394,7 +394,7 @@ void Planner::FindCallerPlacements() {
     update_of_.try_emplace(exe_.graph_->output(first_update_output_ + u).get(),
                            u);
   }
-  plan_->updates_.assign(num_updates_, Plan::UpdateAction{});
+  plan_->update_shapes_.assign(num_updates_, Dims{});
   update_placed_.assign(num_updates_, false);
   if (!exe_.options_.external_outputs) return;
   for (int o = 0; o < exe_.num_outputs(); ++o) {
@@ -552,8 +552,7 @@ void Planner::PlaceUpdate(const Node& node, int idx, int u) {
   const DType dtype = node.output_variable(0)->type().dtype();
   ref_[idx] =
       MakeContiguousRef(plan_->first_update_slot_ + u, 0, dtype, shape_[idx]);
-  plan_->updates_[u].buffer = u;
-  plan_->updates_[u].shape = shape_[idx];
+  plan_->update_shapes_[u] = shape_[idx];
   update_placed_[u] = true;
   on_device_[idx] = true;
 }
@@ -628,7 +627,7 @@ void Planner::PlaceGraphOutputs() {
       if (update_placed_[u]) continue;
       ArrayRef target = MakeContiguousRef(plan_->first_update_slot_ + u, 0,
                                           out.dtype(), shape_[idx]);
-      plan_->updates_[u] = Plan::UpdateAction{u, shape_[idx]};
+      plan_->update_shapes_[u] = shape_[idx];
       update_placed_[u] = true;
       if (info.host_known) {
         final_uploads_.push_back({info.host_slot, target});
@@ -749,10 +748,9 @@ absl::Status Planner::AllocateMemory() {
   }
   plan_->update_buffers_.resize(num_updates_);
   for (int32_t u = 0; u < num_updates_; ++u) {
-    if (plan_->updates_[u].buffer < 0) continue;
     const Var& value = exe_.graph_->output(first_update_output_ + u);
     absl::StatusOr<backends::Buffer> buffer = backend.Allocate(
-        plan_->updates_[u].shape.product() * DTypeSize(value.dtype()));
+        plan_->update_shapes_[u].product() * DTypeSize(value.dtype()));
     if (!buffer.ok()) return Annotate(buffer.status(), function_prefix_);
     plan_->update_buffers_[u] = *std::move(buffer);
   }
