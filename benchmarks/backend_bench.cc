@@ -1,6 +1,9 @@
 // Benchmarks of the backend plugin ABI (issue: backend plugins):
 // - float32 GEMM through the plugin against cblas_sgemm called directly, at
 //   64, 256 and 1024 (the plugin should add under 2% at 256);
+// - the CPU plugin's GEMM providers side by side (OpenBLAS, oneDNN and the
+//   automatic choice) at the shapes the LSTM, MLP and scan workloads run,
+//   the measurements behind backends/cpu/gemm_provider.cc's policy;
 // - a fused elementwise program of three ops over 16M floats, in GB/s, beside
 //   a memcpy of the same bytes;
 // - the cost of one tiny kernel call through the ABI (a fill of one float
@@ -101,6 +104,86 @@ BENCHMARK(BM_GemmCblasDirect)
     ->Arg(64)
     ->Arg(256)
     ->Arg(1024)
+    ->Unit(benchmark::kMicrosecond);
+
+// args: provider (0 automatic, 1 OpenBLAS, 2 oneDNN), m, n, k, trans_a,
+// trans_b. The CPU plugin only; C is accumulated into (beta 1), as the
+// recurrent loops do.
+void BM_GemmProvider(benchmark::State& state) {
+  static const char* const kProviders[] = {"", "openblas", "onednn"};
+  const char* provider = kProviders[state.range(0)];
+  using SetFn = int32_t (*)(theta_plugin*, const char*);
+  auto set = reinterpret_cast<SetFn>(
+      B().api().get_extension(B().plugin(), "cpu.set_gemm_provider"));
+  if (set == nullptr) {
+    state.SkipWithError("not the CPU plugin (no cpu.set_gemm_provider)");
+    return;
+  }
+  if (set(B().plugin(), provider) != 0) {
+    state.SkipWithError("cpu.set_gemm_provider refused the provider");
+    return;
+  }
+  const int64_t m = state.range(1), n = state.range(2), k = state.range(3);
+  const bool ta = state.range(4) != 0, tb = state.range(5) != 0;
+  backends::Buffer a = DeviceFloats(m * k, 0.5f),
+                   b = DeviceFloats(k * n, 0.25f), c = DeviceFloats(m * n, 0);
+  theta_gemm_args g{};
+  g.struct_size = sizeof(g);
+  g.dtype = THETA_DTYPE_F32;
+  g.trans_a = ta;
+  g.trans_b = tb;
+  g.m = m;
+  g.n = n;
+  g.k = k;
+  g.alpha = 1;
+  g.beta = 1;
+  g.a = a.data();
+  g.b = b.data();
+  g.c = c.data();
+  g.lda = ta ? m : k;
+  g.ldb = tb ? k : n;
+  g.ldc = n;
+  g.batch = 1;
+  for (auto _ : state) {
+    Check(B().api().gemm(B().stream(), &g), "gemm");
+  }
+  Check(B().api().stream_synchronize(B().stream()), "synchronize");
+  set(B().plugin(), "");
+  state.SetLabel(state.range(0) == 0 ? "automatic" : provider);
+  state.counters["GFLOP/s"] = benchmark::Counter(
+      2.0 * m * n * k * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+}
+
+// {m, n, k, trans_a, trans_b} of the products the workloads run.
+constexpr int64_t kProviderShapes[][5] = {
+    {32, 1024, 256, 0, 0},    // LSTM S: a step's h U
+    {32, 256, 1024, 0, 1},    // LSTM S: a backward step's dG U^T
+    {256, 1024, 32, 1, 0},    // LSTM S: a backward step's h^T dG
+    {1600, 1024, 128, 0, 0},  // LSTM S: the input projection of all rows
+    {64, 2048, 512, 0, 0},    // LSTM L: h U
+    {64, 512, 2048, 0, 1},    // LSTM L: dG U^T
+    {512, 2048, 64, 1, 0},    // LSTM L: h^T dG
+    {64, 512, 128, 0, 0},     // Fashion-MNIST LSTM (batch 64, H 128): h U
+    {64, 128, 512, 0, 1},     // Fashion-MNIST LSTM: dG U^T
+    {128, 512, 64, 1, 0},     // Fashion-MNIST LSTM: h^T dG
+    {256, 512, 784, 0, 0},    // MLP 784-512-10, batch 256: first layer
+    {784, 512, 256, 1, 0},    // MLP: its weight gradient
+    {1, 64, 64, 0, 0},        // scan recurrence 64x64: A x per step
+    {64, 1, 64, 0, 0},        // the same as a column
+    {64, 64, 1, 1, 0},        // scan recurrence: the outer product of a step
+    {1024, 1024, 1024, 0, 0},
+};
+
+void GemmProviderArgs(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"provider", "m", "n", "k", "ta", "tb"});
+  for (const auto& s : kProviderShapes) {
+    for (int64_t provider : {1, 2, 0}) {
+      b->Args({provider, s[0], s[1], s[2], s[3], s[4]});
+    }
+  }
+}
+BENCHMARK(BM_GemmProvider)
+    ->Apply(GemmProviderArgs)
     ->Unit(benchmark::kMicrosecond);
 
 constexpr int64_t kStreamFloats = int64_t{16} << 20;

@@ -40,6 +40,15 @@ std::string BlasCore() {
   return core != nullptr ? core : "n/a";
 }
 
+std::string OneDnnIsa() {
+  backends::Backend& b = backends::current();
+  using IsaFn = const char* (*)(theta_plugin*);
+  void* fn = b.api().get_extension(b.plugin(), "cpu.onednn_isa");
+  if (fn == nullptr) return "n/a";
+  const char* isa = reinterpret_cast<IsaFn>(fn)(b.plugin());
+  return isa != nullptr ? isa : "n/a";
+}
+
 void PrintContext() {
   backends::Backend& b = backends::current();
   const char* threads = std::getenv("THETA_NUM_THREADS");
@@ -49,6 +58,9 @@ void PrintContext() {
       "OpenBLAS kernel: %s\n",
       b.id().c_str(), b.device_name().c_str(), threads ? threads : "(unset)",
       coretype ? coretype : "(unset)", BlasCore().c_str());
+  const char* gemm = std::getenv("THETA_CPU_GEMM");
+  std::printf("THETA_CPU_GEMM=%s, oneDNN: %s\n", gemm ? gemm : "(unset)",
+              OneDnnIsa().c_str());
 }
 
 }  // namespace theta::bench

@@ -24,7 +24,12 @@ Tensor RandomLabels(int64_t n, int64_t classes, uint64_t seed);
 // or "n/a" when the current backend does not say.
 std::string BlasCore();
 
-// Prints backend, device, THETA_NUM_THREADS, OPENBLAS_CORETYPE, BLAS kernel.
+// oneDNN's version and instruction set in the CPU plugin ("2.6.3 avx2"),
+// or "n/a" when the current backend does not say.
+std::string OneDnnIsa();
+
+// Prints backend, device, THETA_NUM_THREADS, OPENBLAS_CORETYPE and the BLAS
+// kernel on one line, and THETA_CPU_GEMM and oneDNN's ISA on the next.
 void PrintContext();
 
 }  // namespace theta::bench

@@ -11,6 +11,7 @@ packages=(
   g++                    # the C++20 compiler
   clang-format           # //tools:format_test checks formatting
   libopenblas-dev        # GEMM in the CPU plugin
+  libdnnl-dev            # oneDNN: the CPU plugin's second GEMM provider
   libeigen3-dev          # vectorised math in the CPU plugin
   libabsl-dev            # Status, StatusOr, strings, containers, flags
   libgtest-dev           # tests

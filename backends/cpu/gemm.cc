@@ -1,15 +1,19 @@
-// Strided batched GEMM on OpenBLAS (single-threaded: openblas_set_num_threads
-// (1) at plugin_create), parallelised over the pool by batch items and by
-// blocks of rows of C (or columns, when n is the larger). The blocks follow
-// the pool's partition_threads(): its thread count, or a fixed count when
-// the pool is deterministic (thread_pool.h).
+// Strided batched GEMM on OpenBLAS or oneDNN (gemm_provider.h), each
+// single-threaded (openblas_set_num_threads(1) at plugin_create; oneDNN
+// with a team of one, onednn_gemm.h), parallelised over the pool by batch
+// items and by blocks of rows of C (or columns, when n is the larger). The
+// blocks follow the pool's partition_threads(): its thread count, or a
+// fixed count when the pool is deterministic (thread_pool.h).
 #include <cblas.h>
 
 #include <algorithm>
+#include <atomic>
 #include <climits>
 #include <cstring>
 
+#include "backends/cpu/gemm_provider.h"
 #include "backends/cpu/kernels.h"
+#include "backends/cpu/onednn_gemm.h"
 #include "backends/plugin_kit/checks.h"
 
 namespace theta::cpu {
@@ -34,27 +38,38 @@ void ScaleC(T* c, int64_t m, int64_t n, int64_t ldc, T beta) {
   }
 }
 
-void CallBlas(const theta_gemm_args& g, float alpha, float beta, const float* a,
-              const float* b, float* c, int64_t m, int64_t n) {
+// One block's product on `provider`; returns oneDNN's status (0: success;
+// OpenBLAS reports none).
+int CallBlas(GemmProvider provider, const theta_gemm_args& g, float alpha,
+             float beta, const float* a, const float* b, float* c, int64_t m,
+             int64_t n) {
+  if (provider == GemmProvider::kOneDnn) {
+    return OneDnnSgemm(g.trans_a != 0, g.trans_b != 0, m, n, g.k, alpha, a,
+                       g.lda, b, g.ldb, beta, c, g.ldc);
+  }
   cblas_sgemm(CblasRowMajor, g.trans_a ? CblasTrans : CblasNoTrans,
               g.trans_b ? CblasTrans : CblasNoTrans, static_cast<int>(m),
               static_cast<int>(n), static_cast<int>(g.k), alpha, a,
               static_cast<int>(g.lda), b, static_cast<int>(g.ldb), beta, c,
               static_cast<int>(g.ldc));
+  return 0;
 }
 
-void CallBlas(const theta_gemm_args& g, double alpha, double beta,
-              const double* a, const double* b, double* c, int64_t m,
-              int64_t n) {
+// Double precision is OpenBLAS's alone (ChooseGemmProvider).
+int CallBlas(GemmProvider, const theta_gemm_args& g, double alpha, double beta,
+             const double* a, const double* b, double* c, int64_t m,
+             int64_t n) {
   cblas_dgemm(CblasRowMajor, g.trans_a ? CblasTrans : CblasNoTrans,
               g.trans_b ? CblasTrans : CblasNoTrans, static_cast<int>(m),
               static_cast<int>(n), static_cast<int>(g.k), alpha, a,
               static_cast<int>(g.lda), b, static_cast<int>(g.ldb), beta, c,
               static_cast<int>(g.ldc));
+  return 0;
 }
 
+// Returns the first nonzero status of a block's product, or 0.
 template <typename T>
-void RunGemm(ThreadPool& pool, const theta_gemm_args& g) {
+int RunGemm(ThreadPool& pool, GemmProvider provider, const theta_gemm_args& g) {
   const T alpha = static_cast<T>(g.alpha), beta = static_cast<T>(g.beta);
   const T* a = static_cast<const T*>(g.a);
   const T* b = static_cast<const T*>(g.b);
@@ -84,6 +99,7 @@ void RunGemm(ThreadPool& pool, const theta_gemm_args& g) {
   int64_t grain = 1;
   if (flops < kParallelFlops) grain = tasks;
 
+  std::atomic<int> failure{0};
   pool.ParallelFor(tasks, grain, [&](int64_t begin, int64_t end) {
     for (int64_t t = begin; t < end; ++t) {
       const int64_t i = t / blocks;
@@ -108,29 +124,46 @@ void RunGemm(ThreadPool& pool, const theta_gemm_args& g) {
         ScaleC(ci, m, n, g.ldc, beta);
         continue;
       }
-      // OpenBLAS writes C without reading it when beta == 0, as the ABI
-      // requires (gemm_test checks this with NaN in C).
-      CallBlas(g, alpha, beta, ai, bi, ci, m, n);
+      // Both libraries write C without reading it when beta == 0, as the
+      // ABI requires (gemm_test checks this with NaN in C, per provider).
+      if (int s = CallBlas(provider, g, alpha, beta, ai, bi, ci, m, n)) {
+        int expected = 0;
+        failure.compare_exchange_strong(expected, s);
+      }
     }
   });
+  return failure.load();
 }
 
 }  // namespace
 
-theta_status* Gemm(ThreadPool& pool, const theta_gemm_args& g) {
+theta_status* Gemm(ThreadPool& pool, GemmSelection selection,
+                   const theta_gemm_args& g) {
   if (theta_status* s = plugin_kit::CheckGemm(g)) return s;
   if (plugin_kit::IsEmptyGemm(g)) return nullptr;
-  for (int64_t v : {g.m, g.n, g.k, g.lda, g.ldb, g.ldc}) {
-    if (v > INT_MAX) {
-      return Unimplemented("gemm: size ", v,
-                           " exceeds OpenBLAS's 32-bit interface (max ",
-                           INT_MAX, ")");
+  static const OneDnnSupport onednn{OneDnnAvailable(), OneDnnUsesAvx512()};
+  const GemmProvider provider = ChooseGemmProvider(selection, g, onednn);
+  if (provider == GemmProvider::kOpenBlas) {
+    for (int64_t v : {g.m, g.n, g.k, g.lda, g.ldb, g.ldc}) {
+      if (v > INT_MAX) {
+        return Unimplemented("gemm: size ", v,
+                             " exceeds OpenBLAS's 32-bit interface (max ",
+                             INT_MAX, ")");
+      }
     }
   }
-  if (g.dtype == THETA_DTYPE_F32) {
-    RunGemm<float>(pool, g);
-  } else {
-    RunGemm<double>(pool, g);
+  const int failure = g.dtype == THETA_DTYPE_F32
+                          ? RunGemm<float>(pool, provider, g)
+                          : RunGemm<double>(pool, provider, g);
+  if (failure == -1) {
+    return MakeStatus(THETA_STATUS_UNAVAILABLE,
+                      StrCat("gemm: oneDNN: ", OneDnnError()));
+  }
+  if (failure != 0) {
+    return MakeStatus(
+        THETA_STATUS_INTERNAL,
+        StrCat("gemm: oneDNN's sgemm failed with dnnl_status ", failure,
+               " on a ", g.m, "x", g.n, "x", g.k, " product"));
   }
   return nullptr;
 }

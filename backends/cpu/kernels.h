@@ -6,21 +6,26 @@
 #ifndef THETA_BACKENDS_CPU_KERNELS_H_
 #define THETA_BACKENDS_CPU_KERNELS_H_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string>
 
 #include "backends/api/theta_backend.h"
+#include "backends/cpu/gemm_provider.h"
 #include "backends/cpu/scratch.h"
 #include "backends/cpu/thread_pool.h"
 #include "backends/plugin_kit/arrays.h"
 #include "backends/plugin_kit/status.h"
 
 struct theta_plugin {
-  theta_plugin(int num_threads, bool deterministic)
-      : pool(num_threads, deterministic) {}
+  theta_plugin(int num_threads, bool deterministic,
+               theta::cpu::GemmSelection gemm)
+      : pool(num_threads, deterministic), gemm_selection(gemm) {}
   theta::cpu::ThreadPool pool;
+  // THETA_CPU_GEMM; the "cpu.set_gemm_provider" extension may change it.
+  std::atomic<theta::cpu::GemmSelection> gemm_selection;
 };
 
 struct theta_device {
@@ -57,7 +62,8 @@ using ::theta::plugin_kit::Unimplemented;
 
 // Kernels (gemm.cc, elementwise.cc, reduce.cc, softmax.cc, gather.cc,
 // copy_fill.cc, rng.cc).
-theta_status* Gemm(ThreadPool& pool, const theta_gemm_args& args);
+theta_status* Gemm(ThreadPool& pool, GemmSelection selection,
+                   const theta_gemm_args& args);
 theta_status* Elementwise(ThreadPool& pool, const theta_elementwise_args& args);
 theta_status* Reduce(ThreadPool& pool, Scratch& scratch,
                      const theta_reduce_args& args);

@@ -24,6 +24,22 @@
 //     returning the name of the OpenBLAS kernel family GEMM runs on
 //     (openblas_get_corename(): "Haswell", "SkylakeX", ...; it follows
 //     OPENBLAS_CORETYPE). The string is static.
+//   "cpu.gemm_provider": a pointer to a function
+//       const char* (*)(theta_plugin* plugin)
+//     returning the GEMM provider selection: "automatic", "openblas" or
+//     "onednn" (THETA_CPU_GEMM, gemm_provider.h). Static string.
+//   "cpu.set_gemm_provider": a pointer to a function
+//       int32_t (*)(theta_plugin* plugin, const char* name)
+//     setting that selection ("openblas", "onednn", or "" for automatic);
+//     returns 0, or -1 for another name or for "onednn" where oneDNN is
+//     not available (nothing changes then). For benchmarks
+//     and tests that compare the providers in one process; calls already
+//     running finish on the provider they started with.
+//   "cpu.onednn_isa": a pointer to a function
+//       const char* (*)(theta_plugin* plugin)
+//     returning oneDNN's version and the instruction set its kernels run on
+//     here, as "2.6.3 avx2" ("unavailable unavailable" without oneDNN).
+//     Static string.
 #include <cblas.h>
 #include <sys/sysinfo.h>
 
@@ -37,7 +53,9 @@
 
 #include "backends/api/theta_backend.h"
 #include "backends/cpu/cpu_features.h"
+#include "backends/cpu/gemm_provider.h"
 #include "backends/cpu/kernels.h"
+#include "backends/cpu/onednn_gemm.h"
 #include "backends/plugin_kit/capabilities.h"
 #include "backends/plugin_kit/entry.h"
 #include "backends/plugin_kit/status.h"
@@ -99,7 +117,16 @@ theta_status* PluginCreate(theta_plugin** out) noexcept {
     if (deterministic < 0) {
       return InvalidArgument("plugin_create: ", error);
     }
-    *out = new theta_plugin(threads, deterministic == 1);
+    GemmSelection gemm;
+    if (!GemmSelectionFromEnvironment(&gemm, &error)) {
+      return InvalidArgument("plugin_create: ", error);
+    }
+    if (gemm == GemmSelection::kOneDnn && !OneDnnAvailable()) {
+      return MakeStatus(
+          THETA_STATUS_UNAVAILABLE,
+          StrCat("plugin_create: THETA_CPU_GEMM=onednn, but ", OneDnnError()));
+    }
+    *out = new theta_plugin(threads, deterministic == 1, gemm);
     return nullptr;
   });
 }
@@ -116,6 +143,27 @@ int32_t Deterministic(theta_plugin* plugin) {
 
 const char* BlasCore(theta_plugin*) { return openblas_get_corename(); }
 
+const char* GemmProviderSelection(theta_plugin* plugin) {
+  return plugin == nullptr ? "" : GemmSelectionName(plugin->gemm_selection);
+}
+
+int32_t SetGemmProvider(theta_plugin* plugin, const char* name) {
+  GemmSelection selection;
+  if (plugin == nullptr || name == nullptr ||
+      !ParseGemmSelection(name, &selection) ||
+      (selection == GemmSelection::kOneDnn && !OneDnnAvailable())) {
+    return -1;
+  }
+  plugin->gemm_selection = selection;
+  return 0;
+}
+
+const char* OneDnnIsa(theta_plugin*) {
+  static const std::string text =
+      std::string(OneDnnVersion()) + " " + OneDnnIsaName();
+  return text.c_str();
+}
+
 void* GetExtension(theta_plugin* plugin, const char* name) noexcept {
   if (plugin == nullptr || name == nullptr) return nullptr;
   if (std::strcmp(name, "cpu.num_threads") == 0) {
@@ -128,6 +176,18 @@ void* GetExtension(theta_plugin* plugin, const char* name) noexcept {
   }
   if (std::strcmp(name, "cpu.blas_core") == 0) {
     const char* (*fn)(theta_plugin*) = &BlasCore;
+    return reinterpret_cast<void*>(fn);
+  }
+  if (std::strcmp(name, "cpu.gemm_provider") == 0) {
+    const char* (*fn)(theta_plugin*) = &GemmProviderSelection;
+    return reinterpret_cast<void*>(fn);
+  }
+  if (std::strcmp(name, "cpu.set_gemm_provider") == 0) {
+    int32_t (*fn)(theta_plugin*, const char*) = &SetGemmProvider;
+    return reinterpret_cast<void*>(fn);
+  }
+  if (std::strcmp(name, "cpu.onednn_isa") == 0) {
+    const char* (*fn)(theta_plugin*) = &OneDnnIsa;
     return reinterpret_cast<void*>(fn);
   }
   return nullptr;
@@ -359,7 +419,11 @@ theta_status* RunKernel(const char* function, theta_stream* stream,
 
 theta_status* GemmEntry(theta_stream* stream,
                         const theta_gemm_args* args) noexcept {
-  return RunKernel("gemm", stream, args, Gemm);
+  return RunKernel("gemm", stream, args,
+                   [stream](ThreadPool& pool, const theta_gemm_args& g) {
+                     return Gemm(pool, stream->device->plugin->gemm_selection,
+                                 g);
+                   });
 }
 
 theta_status* ElementwiseEntry(theta_stream* stream,

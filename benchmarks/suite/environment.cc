@@ -52,14 +52,27 @@ std::string DateUtc() {
   return buffer;
 }
 
-std::string OpenBlasCoreFromContext(const std::string& program_output) {
-  const std::string key = "OpenBLAS kernel: ";
+namespace {
+
+// The text after `key` up to the end of its line.
+std::string ContextValue(const std::string& program_output,
+                         const std::string& key) {
   const size_t at = program_output.find(key);
   if (at == std::string::npos) return "";
   const size_t start = at + key.size();
   const size_t end = program_output.find_first_of("\r\n", start);
   return program_output.substr(
       start, end == std::string::npos ? std::string::npos : end - start);
+}
+
+}  // namespace
+
+std::string OpenBlasCoreFromContext(const std::string& program_output) {
+  return ContextValue(program_output, "OpenBLAS kernel: ");
+}
+
+std::string OneDnnFromContext(const std::string& program_output) {
+  return ContextValue(program_output, "oneDNN: ");
 }
 
 }  // namespace theta::suite

@@ -22,6 +22,8 @@ std::string DateUtc();
 // The kernel name in a benchmark program's context line ("... OpenBLAS
 // kernel: Haswell"), or an empty string.
 std::string OpenBlasCoreFromContext(const std::string& program_output);
+// The same for the context line's "oneDNN: 2.6.3 avx2".
+std::string OneDnnFromContext(const std::string& program_output);
 
 }  // namespace theta::suite
 

@@ -25,6 +25,8 @@ struct Environment {
   std::vector<int> threads;           // the thread counts run
   std::string openblas_core;          // as the CPU plugin's OpenBLAS reports it
   std::string openblas_coretype_env;  // $OPENBLAS_CORETYPE, "(unset)"
+  std::string onednn;                 // the CPU plugin's oneDNN: "2.6.3 avx2"
+  std::string cpu_gemm_env;           // $THETA_CPU_GEMM, "(unset)"
   std::string theta_commit;           // "unknown" outside a git checkout
   std::string date_utc;
   std::string mode;  // "quick" or "full"

@@ -17,6 +17,8 @@ nlohmann::json EnvironmentJson(const Environment& e) {
           {"threads", e.threads},
           {"openblas_core", e.openblas_core},
           {"openblas_coretype_env", e.openblas_coretype_env},
+          {"onednn", e.onednn},
+          {"cpu_gemm_env", e.cpu_gemm_env},
           {"theta_commit", e.theta_commit},
           {"date_utc", e.date_utc},
           {"mode", e.mode},

@@ -18,6 +18,9 @@ std::string EnvironmentSection(const SuiteReport& r) {
                   "torch.set_num_threads for the peers)\n");
   absl::StrAppend(&out, "- OpenBLAS core: ", e.openblas_core,
                   " (OPENBLAS_CORETYPE=", e.openblas_coretype_env, ")\n");
+  absl::StrAppend(&out, "- oneDNN: ", e.onednn,
+                  " (CPU GEMM provider: THETA_CPU_GEMM=", e.cpu_gemm_env,
+                  "; unset is the automatic choice)\n");
   absl::StrAppend(&out, "- Theta commit: ", e.theta_commit, "\n");
   absl::StrAppend(&out, "- date: ", e.date_utc, "\n");
   absl::StrAppend(&out, "- mode: ", e.mode, ", ", e.rounds,

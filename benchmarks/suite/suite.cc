@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -126,6 +127,10 @@ class Runner {
     if (backend == "cpu" && !core.empty()) {
       report_.environment.openblas_core = core;
     }
+    const std::string onednn = OneDnnFromContext(output);
+    if (backend == "cpu" && !onednn.empty()) {
+      report_.environment.onednn = onednn;
+    }
     absl::StatusOr<std::vector<BenchmarkRun>> runs =
         ParseGoogleBenchmarkJson(ReadFile(base + ".json"));
     if (!runs.ok()) {
@@ -243,6 +248,9 @@ SuiteReport RunSuite(const SuiteConfig& config) {
   e.threads = config.threads;
   e.openblas_core = "unknown (no CPU benchmark ran)";
   e.openblas_coretype_env = OpenBlasCoretypeEnv();
+  e.onednn = "unknown (no CPU benchmark ran)";
+  const char* cpu_gemm = std::getenv("THETA_CPU_GEMM");
+  e.cpu_gemm_env = cpu_gemm != nullptr ? cpu_gemm : "(unset)";
   e.theta_commit = ThetaCommit(config.repo_dir, config.scratch_dir);
   e.date_utc = DateUtc();
   e.mode = config.mode;

@@ -86,13 +86,17 @@ TEST(Suite, WithoutVenvRunsThetaAloneAndSaysHowToGetThePeers) {
   if (doc.is_discarded()) return;
   EXPECT_EQ(doc["schema"], "theta-benchmark-report/1");
   const nlohmann::json& env = doc["environment"];
-  for (const char* key : {"cpu_model", "openblas_core", "theta_commit",
-                          "date_utc", "openblas_coretype_env"}) {
+  for (const char* key :
+       {"cpu_model", "openblas_core", "theta_commit", "date_utc",
+        "openblas_coretype_env", "onednn", "cpu_gemm_env"}) {
     EXPECT_TRUE(env[key].is_string() && !env[key].get<std::string>().empty())
         << key;
   }
   // The core name comes from core_bench's context line.
   EXPECT_EQ(env["openblas_core"].get<std::string>().rfind("unknown", 0),
+            std::string::npos);
+  // So do oneDNN's version and instruction set ("2.6.3 avx2").
+  EXPECT_EQ(env["onednn"].get<std::string>().rfind("unknown", 0),
             std::string::npos);
   EXPECT_EQ(env["threads"], nlohmann::json::array({1}));
   EXPECT_EQ(env["rounds"], 2);

@@ -1,0 +1,85 @@
+#include "backends/cpu/gemm_provider.h"
+
+#include <climits>
+#include <cstdlib>
+
+namespace theta::cpu {
+namespace {
+
+constexpr int64_t kOpenBlasMaxDimension = INT_MAX;
+// On AVX-512, products with at most this many rows go to oneDNN.
+constexpr int64_t kSmallM = 64;
+
+}  // namespace
+
+const char* GemmSelectionName(GemmSelection selection) {
+  switch (selection) {
+    case GemmSelection::kOpenBlas:
+      return "openblas";
+    case GemmSelection::kOneDnn:
+      return "onednn";
+    case GemmSelection::kAutomatic:
+      break;
+  }
+  return "automatic";
+}
+
+const char* GemmProviderName(GemmProvider provider) {
+  return provider == GemmProvider::kOneDnn ? "onednn" : "openblas";
+}
+
+bool ParseGemmSelection(std::string_view text, GemmSelection* out) {
+  if (text.empty()) {
+    *out = GemmSelection::kAutomatic;
+  } else if (text == "openblas") {
+    *out = GemmSelection::kOpenBlas;
+  } else if (text == "onednn") {
+    *out = GemmSelection::kOneDnn;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+bool GemmSelectionFromEnvironment(GemmSelection* out, std::string* error) {
+  const char* env = std::getenv("THETA_CPU_GEMM");
+  if (ParseGemmSelection(env == nullptr ? "" : env, out)) return true;
+  *error = "THETA_CPU_GEMM='" + std::string(env) +
+           "' is none of openblas, onednn, or unset (automatic)";
+  return false;
+}
+
+GemmProvider ChooseGemmProvider(GemmSelection selection,
+                                const theta_gemm_args& g,
+                                OneDnnSupport onednn) {
+  if (g.dtype != THETA_DTYPE_F32) return GemmProvider::kOpenBlas;
+  switch (selection) {
+    case GemmSelection::kOpenBlas:
+      return GemmProvider::kOpenBlas;
+    case GemmSelection::kOneDnn:
+      return GemmProvider::kOneDnn;
+    case GemmSelection::kAutomatic:
+      break;
+  }
+  if (!onednn.available) return GemmProvider::kOpenBlas;
+  // OpenBLAS's interface is 32-bit; oneDNN's is not.
+  for (int64_t v : {g.m, g.n, g.k, g.lda, g.ldb, g.ldc}) {
+    if (v > kOpenBlasMaxDimension) return GemmProvider::kOneDnn;
+  }
+  if (onednn.avx512) {
+    // Measured for issue #14 on Zen 5 with AVX-512, 1 thread: at the loops'
+    // products, (32|64) x 256..2048, oneDNN ran 233-248 GFLOP/s and
+    // OpenBLAS 98-114 (Haswell kernels) or 106-177 (SkylakeX). Larger
+    // products were not measured there and stay on OpenBLAS.
+    return g.m <= kSmallM && !g.trans_a ? GemmProvider::kOneDnn
+                                        : GemmProvider::kOpenBlas;
+  }
+  // AVX2 (BM_GemmProvider, AMD EPYC without AVX-512, 1 thread, medians of
+  // 3): OpenBLAS (Zen kernels) was as fast or faster at every
+  // workload shape (up to 1.9x at 32x1024x256 and 256x1024x32 with A
+  // transposed) except the matrix-vector products, where oneDNN took 0.43 us
+  // against 0.92 (1x64x64, the scan recurrence's step).
+  return g.m == 1 || g.n == 1 ? GemmProvider::kOneDnn : GemmProvider::kOpenBlas;
+}
+
+}  // namespace theta::cpu

@@ -1,0 +1,63 @@
+// Which library computes a GEMM in the CPU plugin: OpenBLAS or oneDNN.
+//
+// THETA_CPU_GEMM chooses, read once when the plugin is created:
+//   unset or empty  automatic: the policy below, per call
+//   "openblas"      every product on OpenBLAS
+//   "onednn"        every float32 product on oneDNN (float64 stays on
+//                   OpenBLAS: oneDNN has no double-precision GEMM)
+// Any other value, or "onednn" where oneDNN cannot be loaded, makes
+// plugin_create fail with a message naming it. Without oneDNN the
+// automatic choice is OpenBLAS throughout.
+//
+// The automatic policy (ChooseGemmProvider) follows measurements of the two
+// libraries called at the same shapes, single-threaded, in backend_bench
+// (BM_GemmProvider); gemm_provider.cc gives the figures behind each rule:
+//   - a size or leading dimension above INT_MAX: oneDNN (OpenBLAS's
+//     interface is 32-bit);
+//   - oneDNN on AVX-512: oneDNN for products of at most 64 rows with A not
+//     transposed (the recurrent loops' per-step products), else OpenBLAS;
+//   - oneDNN on AVX2: oneDNN for matrix-vector products (m or n is 1), else
+//     OpenBLAS.
+// The choice depends only on the call's dtype, shape and transposes and on
+// the machine, never on the thread count, so THETA_DETERMINISTIC holds.
+#ifndef THETA_BACKENDS_CPU_GEMM_PROVIDER_H_
+#define THETA_BACKENDS_CPU_GEMM_PROVIDER_H_
+
+#include <string>
+#include <string_view>
+
+#include "backends/api/theta_backend.h"
+
+namespace theta::cpu {
+
+enum class GemmProvider { kOpenBlas, kOneDnn };
+enum class GemmSelection { kAutomatic, kOpenBlas, kOneDnn };
+
+// "automatic", "openblas", "onednn". Static strings.
+const char* GemmSelectionName(GemmSelection selection);
+const char* GemmProviderName(GemmProvider provider);
+
+// "openblas" / "onednn" / "" (automatic) to a selection; false for anything
+// else.
+bool ParseGemmSelection(std::string_view text, GemmSelection* out);
+
+// THETA_CPU_GEMM as above. On a bad value returns false and sets *error to
+// a message naming the variable, its value and the values allowed.
+bool GemmSelectionFromEnvironment(GemmSelection* out, std::string* error);
+
+// What the automatic choice knows of oneDNN on this machine
+// (onednn_gemm.h).
+struct OneDnnSupport {
+  bool available = false;  // libdnnl.so.2 loaded
+  bool avx512 = false;     // its kernels run AVX-512
+};
+
+// The provider of one call. A forced oneDNN is only ever passed with
+// oneDNN available (plugin_create and cpu.set_gemm_provider refuse it
+// otherwise).
+GemmProvider ChooseGemmProvider(GemmSelection selection,
+                                const theta_gemm_args& g, OneDnnSupport onednn);
+
+}  // namespace theta::cpu
+
+#endif  // THETA_BACKENDS_CPU_GEMM_PROVIDER_H_
