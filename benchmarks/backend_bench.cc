@@ -7,7 +7,10 @@
 // - a fused elementwise program of three ops over 16M floats, in GB/s, beside
 //   a memcpy of the same bytes;
 // - the cost of one tiny kernel call through the ABI (a fill of one float
-//   and a one-op program over 16 floats; target under 100 ns).
+//   and a one-op program over 16 floats; target under 100 ns);
+// - float32 softmax along the last axis at 20x16, 256x1000 and 4096x1024, in
+//   GB/s (one read of the input, one write of the output) beside a memcpy of
+//   the same bytes (target: at least 80% of it; 20x16 measures the call).
 //
 //   bazel run //benchmarks:backend_bench -- [--backend=cuda]
 //
@@ -224,6 +227,56 @@ void BM_MemcpyOf16MFloats(benchmark::State& state) {
                           int64_t{sizeof(float)});
 }
 BENCHMARK(BM_MemcpyOf16MFloats)->Unit(benchmark::kMillisecond);
+
+// Softmax over rows x cols floats drawn from [-8, 8) (a fixed LCG).
+void BM_SoftmaxF32(benchmark::State& state) {
+  const int64_t rows = state.range(0), cols = state.range(1), n = rows * cols;
+  std::vector<float> host(static_cast<size_t>(n));
+  uint32_t seed = 12345;
+  for (float& v : host) {
+    seed = seed * 1664525u + 1013904223u;
+    v = static_cast<float>(seed >> 8) * 0x1p-24f * 16.0f - 8.0f;
+  }
+  backends::Buffer x = DeviceFloats(n, 0), y = DeviceFloats(n, 0);
+  if (!B().CopyToDevice(x.data(), host.data(), n * sizeof(float)).ok()) {
+    std::exit(1);
+  }
+  const int64_t shape[] = {rows, cols}, strides[] = {cols, 1};
+  theta_softmax_args a{};
+  a.struct_size = sizeof(a);
+  a.input = {x.data(), THETA_DTYPE_F32, 2, shape, strides};
+  a.output = {y.data(), THETA_DTYPE_F32, 2, shape, strides};
+  // The backend looked up once: the registry's lookup (environment, names)
+  // costs more than a 20x16 softmax.
+  backends::Backend& b = B();
+  for (auto _ : state) {
+    Check(b.api().softmax(b.stream(), &a), "softmax");
+    Check(b.api().stream_synchronize(b.stream()), "synchronize");
+  }
+  state.SetBytesProcessed(state.iterations() * 2 * n * int64_t{sizeof(float)});
+}
+BENCHMARK(BM_SoftmaxF32)
+    ->Args({20, 16})
+    ->Args({256, 1000})
+    ->Args({4096, 1024})
+    ->Unit(benchmark::kMicrosecond);
+
+// The bandwidth reference for BM_SoftmaxF32: a memcpy of rows x cols floats
+// (the 16 MB shape exceeds the caches; 256x1000 does not).
+void BM_MemcpyF32(benchmark::State& state) {
+  const int64_t n = state.range(0) * state.range(1);
+  std::vector<float> x(static_cast<size_t>(n), 0.5f), y(x.size(), 0);
+  for (auto _ : state) {
+    std::memcpy(y.data(), x.data(), static_cast<size_t>(n) * sizeof(float));
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.SetBytesProcessed(state.iterations() * 2 * n * int64_t{sizeof(float)});
+}
+BENCHMARK(BM_MemcpyF32)
+    ->Args({20, 16})
+    ->Args({256, 1000})
+    ->Args({4096, 1024})
+    ->Unit(benchmark::kMicrosecond);
 
 void BM_TinyFillCall(benchmark::State& state) {
   backends::Buffer x = DeviceFloats(1, 0);

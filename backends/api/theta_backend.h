@@ -406,7 +406,13 @@ typedef struct theta_reduce_args {
 
 /* Softmax (log_softmax when `log` is nonzero) along the last dimension of a
  * rank >= 1 floating array, max-subtracted for stability. `output` has the
- * input's shape and dtype; it may be the same array as the input. */
+ * input's shape and dtype; it may be the same array as the input.
+ * A row holding a NaN or a +inf, or nothing but -inf, comes out all NaN; in
+ * other rows a -inf (a masked entry) gives exactly 0 (log_softmax: -inf).
+ * Accuracy of the CPU plugin: exp(x - max) within 1 ulp (measured maximum
+ * 0.89 ulp for F32 and F64 by backends/cpu/vec_math_test; results below the
+ * smallest normal number flush to 0), the row sum in double (F32: partial
+ * sums of 8 terms in float), so each output within a few ulp. */
 typedef struct theta_softmax_args {
   size_t struct_size;
   int32_t log;

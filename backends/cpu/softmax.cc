@@ -1,15 +1,16 @@
-// Softmax and log-softmax along the last dimension, max-subtracted. Rows
-// are split across the pool; a strided row is processed in chunks through a
-// stack buffer, so in-place works for any strides and nothing is allocated.
-#include <Eigen/Core>
+// Softmax and log-softmax along the last dimension, max-subtracted, on AVX2
+// vectors (vec_math.h): three passes over a contiguous row, which stays in
+// cache, so memory sees one read and one write. Rows are split across the
+// pool; a strided row is processed in chunks through a stack buffer, so
+// in-place works for any strides and nothing is allocated.
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
 #include "backends/api/theta_backend.h"
-#include "backends/cpu/elementwise_ops.h"
 #include "backends/cpu/kernels.h"
 #include "backends/cpu/strided.h"
+#include "backends/cpu/vec_math.h"
 #include "backends/plugin_kit/checks.h"
 
 namespace theta::cpu {
@@ -17,38 +18,141 @@ namespace {
 
 // Row elements below which a ParallelFor range is not split off.
 constexpr int64_t kParallelWork = 1 << 15;
-constexpr int64_t kChunk = 256;
 
+constexpr int64_t kChunk = 256;
+// Output bytes from which contiguous rows are written with streaming stores:
+// past a core's share of the last-level cache the output would be evicted
+// anyway, and streaming saves reading each line before it is written.
+constexpr int64_t kStreamBytes = int64_t{8} << 20;
+// The longest row whose exponentials wait in a stack buffer (16 KB) while
+// they are streamed out.
 template <typename T>
-using Row = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
+constexpr int64_t kStreamRow = 16384 / sizeof(T);
+
+// The largest element of x[0, n). A NaN may be dropped: the row still comes
+// out NaN, since exp(NaN - m) makes the sum NaN.
 template <typename T>
-using ConstRow = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
+T RowMax(const T* x, int64_t n) {
+  using V = simd::Vec<T>;
+  constexpr int64_t kW = V::kWidth;
+  constexpr T kInf = std::numeric_limits<T>::infinity();
+  typename V::Reg m0 = V::Set(-kInf), m1 = m0;
+  int64_t i = 0;
+  for (; i + 2 * kW <= n; i += 2 * kW) {
+    m0 = V::Max(m0, V::Load(x + i));
+    m1 = V::Max(m1, V::Load(x + i + kW));
+  }
+  for (; i + kW <= n; i += kW) m0 = V::Max(m0, V::Load(x + i));
+  if (i < n) m1 = V::Max(m1, V::LoadFirst(x + i, V::FirstLanes(n - i), -kInf));
+  return V::MaxLane(V::Max(m0, m1));
+}
+
+// Returns the sum of e = exp(x[i] - m) over [0, n), and writes e to y when
+// kStore (y may equal x). Prefetches `next` (n elements, or NULL: the row
+// after this one) into cache while it computes, so that memory works while
+// the core does. Each lane sums 8 terms in T (two accumulators over
+// blocks of 8 vectors), and the blocks' sums add up in double: for float the
+// relative error stays within a few ulp at any n. Lanes past the row are
+// loaded as -inf, whose exp adds 0.
+template <typename T, bool kStore>
+double ExpSum(const T* x, T* y, int64_t n, T m, const T* next) {
+  using V = simd::Vec<T>;
+  using Reg = typename V::Reg;
+  constexpr int64_t kW = V::kWidth;
+  constexpr int64_t kBlock = 8 * kW;
+  const Reg mv = V::Set(m);
+  auto exp_at = [&](int64_t i) {
+    const Reg e = V::Exp(V::Sub(V::Load(x + i), mv));
+    if constexpr (kStore) V::Store(y + i, e);
+    return e;
+  };
+  __m256d sum = _mm256_setzero_pd();
+  int64_t i = 0;
+  for (; i + kBlock <= n; i += kBlock) {
+    if (next != nullptr) {
+      for (int64_t j = 0; j < kBlock; j += 64 / sizeof(T)) {
+        _mm_prefetch(reinterpret_cast<const char*>(next + i + j), _MM_HINT_T0);
+      }
+    }
+    Reg a0 = exp_at(i), a1 = exp_at(i + kW);
+    for (int64_t j = 2 * kW; j < kBlock; j += 2 * kW) {
+      a0 = V::Add(a0, exp_at(i + j));
+      a1 = V::Add(a1, exp_at(i + j + kW));
+    }
+    sum = V::AddToDouble(sum, V::Add(a0, a1));
+  }
+  Reg a = V::Zero();
+  for (; i + kW <= n; i += kW) a = V::Add(a, exp_at(i));
+  if (i < n) {
+    const typename V::Mask mask = V::FirstLanes(n - i);
+    const Reg e = V::Exp(V::Sub(
+        V::LoadFirst(x + i, mask, -std::numeric_limits<T>::infinity()), mv));
+    if constexpr (kStore) V::StoreFirst(y + i, mask, e);
+    a = V::Add(a, e);
+  }
+  sum = V::AddToDouble(sum, a);
+  const __m128d h =
+      _mm_add_pd(_mm256_castpd256_pd128(sum), _mm256_extractf128_pd(sum, 1));
+  return _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
+}
+
+// y[i] = log ? (x[i] - m) - c : x[i] * c over [0, n); y may equal x. With
+// kStream, y is written with non-temporal stores from its first 32-byte
+// boundary on.
+template <typename T, bool kStream>
+void Finish(const T* x, T* y, int64_t n, bool log, T m, T c) {
+  using V = simd::Vec<T>;
+  using Reg = typename V::Reg;
+  constexpr int64_t kW = V::kWidth;
+  const Reg mv = V::Set(m), cv = V::Set(c);
+  auto f = [&](Reg v) {
+    return log ? V::Sub(V::Sub(v, mv), cv) : V::Mul(v, cv);
+  };
+  int64_t i = 0;
+  if constexpr (kStream) {
+    const int64_t head = std::min<int64_t>(
+        n, (-reinterpret_cast<uintptr_t>(y) & 31) / sizeof(T));
+    if (head > 0) {
+      const typename V::Mask mask = V::FirstLanes(head);
+      V::StoreFirst(y, mask, f(V::LoadFirst(x, mask, T(0))));
+      i = head;
+    }
+    for (; i + kW <= n; i += kW) V::Stream(y + i, f(V::Load(x + i)));
+  }
+  for (; i + kW <= n; i += kW) V::Store(y + i, f(V::Load(x + i)));
+  if (i < n) {
+    const typename V::Mask mask = V::FirstLanes(n - i);
+    V::StoreFirst(y + i, mask, f(V::LoadFirst(x + i, mask, T(0))));
+  }
+}
 
 // y = softmax(x) or log_softmax(x) over a contiguous row; y may equal x.
-// Sums accumulate in double.
+// Three passes, the row staying in cache between them: the max; e = exp(x -
+// m) summed; y = e / s or (x - m) - log s. softmax keeps e in y, or, when
+// `stream` (the output is too large for the cache) and the row fits, in a
+// stack buffer so that y is only ever written by streaming stores;
+// log_softmax, whose y may be x, keeps nothing. A NaN, a +inf or a row of
+// -inf make the sum NaN (exp(NaN) or exp(inf - inf)), and so the whole row.
 template <typename T>
-void SoftmaxRow(const T* x, T* y, int64_t n, bool log) {
-  // NaN anywhere makes m NaN, and so the whole row.
-  const T m = ConstRow<T>(x, n).template maxCoeff<Eigen::PropagateNaN>();
-  if (!log) {
-    Row<T>(y, n) = ConstRow<T>(x, n) - m;
-    ApplyBlock<T>(THETA_EW_EXP, y, y, nullptr, nullptr, n);
-    const T s = static_cast<T>(ConstRow<T>(y, n).template cast<double>().sum());
-    Row<T>(y, n) /= s;
-    return;
+void SoftmaxRow(const T* x, T* y, int64_t n, bool log, bool stream,
+                const T* next) {
+  const T m = RowMax(x, n);
+  if (log) {
+    const double s = ExpSum<T, false>(x, nullptr, n, m, next);
+    const T c = static_cast<T>(std::log(s));
+    if (stream) {
+      Finish<T, true>(x, y, n, true, m, c);
+    } else {
+      Finish<T, false>(x, y, n, true, m, c);
+    }
+  } else if (stream && n <= kStreamRow<T>) {
+    alignas(64) T e[kStreamRow<T>];
+    const double s = ExpSum<T, true>(x, e, n, m, next);
+    Finish<T, true>(e, y, n, false, m, static_cast<T>(1.0 / s));
+  } else {
+    const double s = ExpSum<T, true>(x, y, n, m, next);
+    Finish<T, false>(y, y, n, false, m, static_cast<T>(1.0 / s));
   }
-  // log_softmax: x - m - log(sum(exp(x - m))); the exponentials go to a
-  // scratch chunk so that y (possibly x) is written once.
-  alignas(64) T e[kChunk];
-  double s = 0;
-  for (int64_t i = 0; i < n; i += kChunk) {
-    const int64_t len = std::min(kChunk, n - i);
-    Row<T>(e, len) = ConstRow<T>(x + i, len) - m;
-    ApplyBlock<T>(THETA_EW_EXP, e, e, nullptr, nullptr, len);
-    s += ConstRow<T>(e, len).template cast<double>().sum();
-  }
-  const T log_s = static_cast<T>(std::log(s));
-  Row<T>(y, n) = (ConstRow<T>(x, n) - m) - log_s;
 }
 
 // SoftmaxRow over a strided row (elements x[i * sx], y[i * sy]) through a
@@ -65,7 +169,7 @@ void StridedSoftmaxRow(const T* x, int64_t sx, T* y, int64_t sy, int64_t n,
   };
   if (n <= kChunk) {  // the usual case: one gather, one scatter
     load(0, n);
-    SoftmaxRow(e, e, n, log);
+    SoftmaxRow<T>(e, e, n, log, /*stream=*/false, /*next=*/nullptr);
     for (int64_t t = 0; t < n; ++t) y[t * sy] = e[t];
     return;
   }
@@ -73,28 +177,23 @@ void StridedSoftmaxRow(const T* x, int64_t sx, T* y, int64_t sy, int64_t n,
   for (int64_t i = 0; i < n; i += kChunk) {
     const int64_t len = std::min(kChunk, n - i);
     load(i, len);
-    const T cm = ConstRow<T>(e, len).template maxCoeff<Eigen::PropagateNaN>();
-    if (std::isnan(cm) || cm > m) m = cm;  // NaN anywhere: the row is NaN
+    m = std::max(m, RowMax(e, len));  // a NaN dropped still poisons the sum
   }
   double s = 0;
   for (int64_t i = 0; i < n; i += kChunk) {
     const int64_t len = std::min(kChunk, n - i);
     load(i, len);
-    Row<T>(e, len) -= m;
-    ApplyBlock<T>(THETA_EW_EXP, e, e, nullptr, nullptr, len);
-    s += ConstRow<T>(e, len).template cast<double>().sum();
+    s += ExpSum<T, false>(e, nullptr, len, m, nullptr);
   }
-  const T sum = static_cast<T>(s);
-  const T log_s = static_cast<T>(std::log(s));
+  const T c = static_cast<T>(log ? std::log(s) : 1.0 / s);
   for (int64_t i = 0; i < n; i += kChunk) {
     const int64_t len = std::min(kChunk, n - i);
     load(i, len);
     if (log) {
-      Row<T>(e, len) = (Row<T>(e, len) - m) - log_s;
+      Finish<T, false>(e, e, len, true, m, c);
     } else {
-      Row<T>(e, len) -= m;
-      ApplyBlock<T>(THETA_EW_EXP, e, e, nullptr, nullptr, len);
-      Row<T>(e, len) /= sum;
+      ExpSum<T, true>(e, e, len, m, nullptr);
+      Finish<T, false>(e, e, len, false, m, c);
     }
     for (int64_t t = 0; t < len; ++t) y[(i + t) * sy] = e[t];
   }
@@ -112,6 +211,10 @@ void Run(ThreadPool& pool, const theta_softmax_args& a) {
   T* y = static_cast<T*>(a.output.data);
   const bool log = a.log != 0;
   const bool contiguous = (sx == 1 || n == 1) && (sy == 1 || n == 1);
+  // Streaming stores need y aligned to its elements (as allocations are).
+  const bool stream = contiguous &&
+                      rows.Count() * n * int64_t{sizeof(T)} >= kStreamBytes &&
+                      reinterpret_cast<uintptr_t>(y) % sizeof(T) == 0;
   const int64_t grain = std::max<int64_t>(1, kParallelWork / n);
   pool.ParallelFor(rows.Count(), grain, [&](int64_t r0, int64_t r1) {
     const int64_t rx = rows.InnerStride(0), ry = rows.InnerStride(1);
@@ -120,12 +223,15 @@ void Run(ThreadPool& pool, const theta_softmax_args& a) {
         const T* xr = x + off[0] + r * rx;
         T* yr = y + off[1] + r * ry;
         if (contiguous) {
-          SoftmaxRow(xr, yr, n, log);
+          SoftmaxRow(xr, yr, n, log, stream, r + 1 < len ? xr + rx : nullptr);
         } else {
           StridedSoftmaxRow(xr, sx, yr, sy, n, log);
         }
       }
     });
+    // Streaming stores are weakly ordered: make them visible before this
+    // range is reported done.
+    if (stream) _mm_sfence();
   });
 }
 

@@ -1,6 +1,9 @@
 // softmax and log_softmax against a reference in long double.
 #include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -18,6 +21,12 @@ class SoftmaxTest : public PluginTest {
   template <typename T>
   void Check(bool log, const View& vin, std::vector<T>& in, const View& vout,
              std::vector<T>& out) {
+    Check(log, vin, in.data(), vout, out.data());
+  }
+
+  // As above on raw buffers (which may start anywhere).
+  template <typename T>
+  void Check(bool log, const View& vin, T* in, const View& vout, T* out) {
     const int64_t n = vin.shape.back();
     const int64_t rows = n == 0 ? 0 : vin.Count() / n;
     std::vector<long double> want(static_cast<size_t>(vin.Count()));
@@ -43,8 +52,8 @@ class SoftmaxTest : public PluginTest {
     theta_softmax_args args{};
     args.struct_size = sizeof(args);
     args.log = log;
-    args.input = vin.Array(in.data(), DtypeOf<T>());
-    args.output = vout.Array(out.data(), DtypeOf<T>());
+    args.input = vin.Array(in, DtypeOf<T>());
+    args.output = vout.Array(out, DtypeOf<T>());
     ASSERT_TRUE(IsOk(api().softmax(stream_, &args)));
     const double eps = std::numeric_limits<T>::epsilon();
     for (int64_t e = 0; e < vin.Count(); ++e) {
@@ -115,6 +124,55 @@ TEST_P(SoftmaxTest, InfinitiesAndNans) {
     EXPECT_EQ(out[1], log ? -inf : 0.0f);
     EXPECT_FLOAT_EQ(out[16], log ? -std::log(2.0f) : 0.5f);
   }
+}
+
+// Rows whose last element is the last before an inaccessible page, in and
+// out (and in place): the vector tails must touch nothing past a row.
+TEST_P(SoftmaxTest, TailsStayInsideTheRow) {
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  auto guarded = [&]() {  // one readable page, then an inaccessible one
+    void* p = mmap(nullptr, 2 * page, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    EXPECT_NE(p, MAP_FAILED);
+    EXPECT_EQ(mprotect(static_cast<char*>(p) + page, page, PROT_NONE), 0);
+    return static_cast<char*>(p);
+  };
+  char* a = guarded();
+  char* b = guarded();
+  for (bool log : {false, true}) {
+    for (int64_t n : {1, 3, 7, 13, 100, 131}) {
+      const View v = Contiguous({2, n});
+      auto run = [&](auto zero) {
+        using T = decltype(zero);
+        T* in = reinterpret_cast<T*>(a + page) - 2 * n;
+        T* out = reinterpret_cast<T*>(b + page) - 2 * n;
+        std::vector<T> x = Random<T>(2 * n, -8, 8, 11);
+        std::copy(x.begin(), x.end(), in);
+        Check(log, v, in, v, out);
+        Check(log, v, in, v, in);
+      };
+      run(0.0f);
+      run(0.0);
+    }
+  }
+  munmap(a, 2 * page);
+  munmap(b, 2 * page);
+}
+
+// Outputs of 8 MB and more are written with streaming stores from the first
+// 32-byte boundary on: an output that starts off that boundary.
+TEST_P(SoftmaxTest, LargeOutputAnyAlignment) {
+  const View v = Contiguous({1030, 2049});
+  std::vector<float> in = Random<float>(v.Count() + 8, -8, 8, 13);
+  std::vector<float> out(v.Count() + 8);
+  for (bool log : {false, true}) {
+    for (int64_t shift : {0, 1, 5}) {
+      Check(log, v, in.data() + 3, v, out.data() + shift);
+    }
+  }
+  std::vector<double> in64 = Random<double>(v.Count() + 8, -8, 8, 13);
+  std::vector<double> out64(v.Count() + 8);
+  Check(false, v, in64.data(), v, out64.data() + 1);
 }
 
 TEST_P(SoftmaxTest, EmptyIsANoOp) {
