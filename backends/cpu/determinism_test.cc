@@ -15,40 +15,13 @@
 namespace theta::cpu::testing {
 namespace {
 
-// Sets THETA_DETERMINISTIC (nullptr: unset) until destroyed.
-class ScopedDeterministicEnv {
- public:
-  explicit ScopedDeterministicEnv(const char* value) {
-    if (const char* old = std::getenv("THETA_DETERMINISTIC")) {
-      had_old_ = true;
-      old_ = old;
-    }
-    if (value == nullptr) {
-      unsetenv("THETA_DETERMINISTIC");
-    } else {
-      setenv("THETA_DETERMINISTIC", value, 1);
-    }
-  }
-  ~ScopedDeterministicEnv() {
-    if (had_old_) {
-      setenv("THETA_DETERMINISTIC", old_.c_str(), 1);
-    } else {
-      unsetenv("THETA_DETERMINISTIC");
-    }
-  }
-
- private:
-  bool had_old_ = false;
-  std::string old_;
-};
-
 // A plugin, device and stream made under THETA_NUM_THREADS=threads and
 // THETA_DETERMINISTIC=1.
 class DeterministicPlugin {
  public:
   explicit DeterministicPlugin(int threads) {
     ScopedThreadsEnv threads_env(threads);
-    ScopedDeterministicEnv deterministic_env("1");
+    ScopedEnv deterministic_env("THETA_DETERMINISTIC", "1");
     EXPECT_TRUE(IsOk(api().plugin_create(&plugin_)));
     EXPECT_TRUE(IsOk(api().device_open(plugin_, 0, &device_)));
     EXPECT_TRUE(IsOk(api().stream_create(device_, &stream_)));
@@ -254,7 +227,7 @@ TEST(DeterminismTest, SoftmaxIsBitwiseTheSameForAnyThreadCount) {
 TEST(DeterminismTest, ExtensionReportsTheSetting) {
   for (const char* value : {"1", "0", "", static_cast<const char*>(nullptr)}) {
     SCOPED_TRACE(value == nullptr ? "unset" : value);
-    ScopedDeterministicEnv env(value);
+    ScopedEnv env("THETA_DETERMINISTIC", value);
     theta_plugin* plugin = nullptr;
     ASSERT_TRUE(IsOk(api().plugin_create(&plugin)));
     const bool on = value != nullptr && std::strcmp(value, "1") == 0;
@@ -266,7 +239,7 @@ TEST(DeterminismTest, ExtensionReportsTheSetting) {
 TEST(DeterminismTest, OtherValuesAreRejectedByName) {
   for (const char* value : {"yes", "2", " 1", "true", "-1"}) {
     SCOPED_TRACE(value);
-    ScopedDeterministicEnv env(value);
+    ScopedEnv env("THETA_DETERMINISTIC", value);
     theta_plugin* plugin = nullptr;
     EXPECT_TRUE(IsError(api().plugin_create(&plugin),
                         THETA_STATUS_INVALID_ARGUMENT,

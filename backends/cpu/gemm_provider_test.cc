@@ -15,35 +15,10 @@
 namespace theta::cpu::testing {
 namespace {
 
-// Sets THETA_CPU_GEMM (nullptr: unset) until destroyed.
-class ScopedGemmEnv {
- public:
-  explicit ScopedGemmEnv(const char* value) {
-    if (const char* old = std::getenv("THETA_CPU_GEMM")) old_ = old;
-    had_old_ = std::getenv("THETA_CPU_GEMM") != nullptr;
-    if (value == nullptr) {
-      unsetenv("THETA_CPU_GEMM");
-    } else {
-      setenv("THETA_CPU_GEMM", value, 1);
-    }
-  }
-  ~ScopedGemmEnv() {
-    if (had_old_) {
-      setenv("THETA_CPU_GEMM", old_.c_str(), 1);
-    } else {
-      unsetenv("THETA_CPU_GEMM");
-    }
-  }
-
- private:
-  bool had_old_ = false;
-  std::string old_;
-};
-
 // A plugin, device and stream made under THETA_CPU_GEMM=`env`.
 struct Plugin {
   explicit Plugin(const char* env) {
-    ScopedGemmEnv scoped(env);
+    ScopedEnv scoped("THETA_CPU_GEMM", env);
     EXPECT_TRUE(IsOk(api().plugin_create(&plugin)));
     EXPECT_TRUE(IsOk(api().device_open(plugin, 0, &device)));
     EXPECT_TRUE(IsOk(api().stream_create(device, &stream)));
@@ -106,7 +81,7 @@ TEST(GemmProvider, ParsesTheNamesAndNothingElse) {
 }
 
 TEST(GemmProvider, BadEnvironmentValueFailsPluginCreateNamingIt) {
-  ScopedGemmEnv env("mkl");
+  ScopedEnv env("THETA_CPU_GEMM", "mkl");
   theta_plugin* plugin = nullptr;
   EXPECT_TRUE(IsError(api().plugin_create(&plugin),
                       THETA_STATUS_INVALID_ARGUMENT,

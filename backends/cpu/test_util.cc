@@ -35,25 +35,29 @@ namespace theta::cpu::testing {
   return ::testing::AssertionSuccess() << message;
 }
 
-ScopedThreadsEnv::ScopedThreadsEnv(int threads) {
-  if (const char* old = std::getenv("THETA_NUM_THREADS")) {
+ScopedEnv::ScopedEnv(const char* name, const char* value) : name_(name) {
+  if (const char* old = std::getenv(name)) {
     had_old_ = true;
     old_ = old;
   }
-  if (threads == 0) {
-    unsetenv("THETA_NUM_THREADS");
+  if (value == nullptr) {
+    unsetenv(name);
   } else {
-    setenv("THETA_NUM_THREADS", std::to_string(threads).c_str(), 1);
+    setenv(name, value, 1);
   }
 }
 
-ScopedThreadsEnv::~ScopedThreadsEnv() {
+ScopedEnv::~ScopedEnv() {
   if (had_old_) {
-    setenv("THETA_NUM_THREADS", old_.c_str(), 1);
+    setenv(name_.c_str(), old_.c_str(), 1);
   } else {
-    unsetenv("THETA_NUM_THREADS");
+    unsetenv(name_.c_str());
   }
 }
+
+ScopedThreadsEnv::ScopedThreadsEnv(int threads)
+    : env_("THETA_NUM_THREADS",
+           threads == 0 ? nullptr : std::to_string(threads).c_str()) {}
 
 void PluginTest::SetUp() {
   ScopedThreadsEnv env(GetParam());

@@ -37,15 +37,28 @@ inline const theta_backend_api& api() { return *theta_backend_get_api(); }
 ::testing::AssertionResult IsError(theta_status* status, theta_status_code code,
                                    std::initializer_list<std::string> parts);
 
+// Sets the environment variable `name` to `value` (nullptr: unset) until
+// destroyed, then restores what was there.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value);
+  ~ScopedEnv();
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  std::string name_;
+  bool had_old_ = false;
+  std::string old_;
+};
+
 // Sets THETA_NUM_THREADS to `threads` (0: unset) until destroyed.
 class ScopedThreadsEnv {
  public:
   explicit ScopedThreadsEnv(int threads);
-  ~ScopedThreadsEnv();
 
  private:
-  bool had_old_ = false;
-  std::string old_;
+  ScopedEnv env_;
 };
 
 // A plugin, device and stream. The parameter is THETA_NUM_THREADS at
