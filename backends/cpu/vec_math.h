@@ -1,8 +1,9 @@
 // AVX2 vectors of float and double for the CPU kernels (which are compiled
 // with -march=x86-64-v3): loads and stores, the tail of a row through a lane
-// mask (nothing past the row is read or written), and a fused exp that needs
-// no range pre-pass. Used by softmax; its accuracy is measured by
-// vec_math_test against long double.
+// mask (nothing past the row is read or written), lane arithmetic, and a
+// fused exp (and expm1) that needs no range pre-pass. Used by softmax and,
+// with vec_transcendental.h, by the elementwise kernels; exp's accuracy is
+// measured by vec_math_test against long double.
 //
 //   using V = simd::Vec<float>;
 //   V::Reg e = V::Exp(V::Sub(V::Load(x), V::Set(m)));  // 8 lanes
@@ -108,6 +109,29 @@ struct Vec<float> {
     return _mm256_add_pd(sum, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
   }
 
+  // exp(t) - 1 for 0 <= t <= 40 and NaN (NaN), as Tanh uses it (its
+  // accuracy is measured through Tanh): Exp's reduction and polynomial less
+  // its constant term, so that it stays relative to t near 0.
+  static Reg Expm1(Reg t) {
+    const Reg magic = _mm256_set1_ps(0x1.8p23f);
+    const Reg n = _mm256_sub_ps(
+        _mm256_fmadd_ps(t, _mm256_set1_ps(0x1.715476p+0f), magic), magic);
+    Reg r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0x1.62e430p-1f), t);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-0x1.05c610p-29f), r);
+    Reg p = _mm256_set1_ps(0x1.6a15fap-10f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0x1.1239b0p-7f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0x1.555906p-5f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0x1.555492p-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0x1.fffffcp-2f));
+    p = _mm256_fmadd_ps(_mm256_mul_ps(r, r), p, r);  // exp(r) - 1
+    // 2^n (exponent field of 1.0 plus n; NaN's n adds 0).
+    const Reg scale = _mm256_castsi256_ps(
+        _mm256_add_epi32(_mm256_slli_epi32(_mm256_cvtps_epi32(n), 23),
+                         _mm256_castps_si256(_mm256_set1_ps(1.0f))));
+    return _mm256_fmadd_ps(scale, p,
+                           _mm256_sub_ps(scale, _mm256_set1_ps(1.0f)));
+  }
+
   static Reg Exp(Reg t) {
     const Reg magic = _mm256_set1_ps(0x1.8p23f);  // adding it rounds to int
     const Reg n = _mm256_sub_ps(
@@ -208,27 +232,46 @@ struct Vec<double> {
     return _mm256_castsi256_pd(b);
   }
 
+  // 1/k! for k = 13 .. 2, then 1, 1: Exp's Taylor polynomial.
+  static constexpr double kInverseFactorial[] = {1.0 / 6227020800,
+                                                 1.0 / 479001600,
+                                                 1.0 / 39916800,
+                                                 1.0 / 3628800,
+                                                 1.0 / 362880,
+                                                 1.0 / 40320,
+                                                 1.0 / 5040,
+                                                 1.0 / 720,
+                                                 1.0 / 120,
+                                                 1.0 / 24,
+                                                 1.0 / 6,
+                                                 0.5,
+                                                 1.0,
+                                                 1.0};
+
+  static Reg Expm1(Reg t) {
+    const Reg magic = _mm256_set1_pd(0x1.8p52);
+    const Reg n = _mm256_sub_pd(
+        _mm256_fmadd_pd(t, _mm256_set1_pd(0x1.71547652b82fep+0), magic), magic);
+    Reg r = _mm256_fnmadd_pd(n, _mm256_set1_pd(0x1.62e42fefa39efp-1), t);
+    r = _mm256_fnmadd_pd(n, _mm256_set1_pd(0x1.abc9e3b39803fp-56), r);
+    Reg p = _mm256_set1_pd(kInverseFactorial[0]);
+    for (int k = 1; k < 12; ++k) {  // up to 1/2!
+      p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(kInverseFactorial[k]));
+    }
+    p = _mm256_fmadd_pd(_mm256_mul_pd(r, r), p, r);
+    const __m256i e =
+        _mm256_slli_epi64(_mm256_cvtepi32_epi64(_mm256_cvtpd_epi32(n)), 52);
+    const Reg scale = _mm256_castsi256_pd(
+        _mm256_add_epi64(e, _mm256_castpd_si256(_mm256_set1_pd(1.0))));
+    return _mm256_fmadd_pd(scale, p, _mm256_sub_pd(scale, _mm256_set1_pd(1.0)));
+  }
+
   static Reg Exp(Reg t) {
     const Reg magic = _mm256_set1_pd(0x1.8p52);
     const Reg n = _mm256_sub_pd(
         _mm256_fmadd_pd(t, _mm256_set1_pd(0x1.71547652b82fep+0), magic), magic);
     Reg r = _mm256_fnmadd_pd(n, _mm256_set1_pd(0x1.62e42fefa39efp-1), t);
     r = _mm256_fnmadd_pd(n, _mm256_set1_pd(0x1.abc9e3b39803fp-56), r);
-    // 1/k! for k = 13 .. 2, then 1, 1.
-    static constexpr double kInverseFactorial[] = {1.0 / 6227020800,
-                                                   1.0 / 479001600,
-                                                   1.0 / 39916800,
-                                                   1.0 / 3628800,
-                                                   1.0 / 362880,
-                                                   1.0 / 40320,
-                                                   1.0 / 5040,
-                                                   1.0 / 720,
-                                                   1.0 / 120,
-                                                   1.0 / 24,
-                                                   1.0 / 6,
-                                                   0.5,
-                                                   1.0,
-                                                   1.0};
     Reg p = _mm256_set1_pd(kInverseFactorial[0]);
     for (int k = 1; k < 14; ++k) {
       p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(kInverseFactorial[k]));
