@@ -4,7 +4,8 @@
 // - the CPU plugin's GEMM providers side by side (OpenBLAS, oneDNN and the
 //   automatic choice) at the shapes the LSTM, MLP and scan workloads run,
 //   the measurements behind backends/cpu/gemm_provider.cc's policy;
-// - a fused elementwise program of three ops over 16M floats, in GB/s, beside
+// - a fused elementwise program of three ops over 16M floats, and one-op
+//   programs of exp, log, tanh and sigmoid over 16M floats, in GB/s, beside
 //   a memcpy of the same bytes;
 // - the cost of one tiny kernel call through the ABI (a fill of one float
 //   and a one-op program over 16 floats; target under 100 ns);
@@ -216,6 +217,50 @@ void BM_FusedThreeOpsOver16MFloats(benchmark::State& state) {
                           int64_t{sizeof(float)});
 }
 BENCHMARK(BM_FusedThreeOpsOver16MFloats)->Unit(benchmark::kMillisecond);
+
+// out = op(x) over 16M floats drawn from [lo, hi) (a fixed LCG): one
+// transcendental per element, one read and one write; args: the opcode,
+// lo and hi.
+void BM_OneOpOver16MFloats(benchmark::State& state, int op, float lo,
+                           float hi) {
+  std::vector<float> host(static_cast<size_t>(kStreamFloats));
+  uint32_t seed = 12345;
+  for (float& v : host) {
+    seed = seed * 1664525u + 1013904223u;
+    v = lo + static_cast<float>(seed >> 8) * 0x1p-24f * (hi - lo);
+  }
+  backends::Buffer x = DeviceFloats(kStreamFloats, 0),
+                   y = DeviceFloats(kStreamFloats, 0);
+  if (!B().CopyToDevice(x.data(), host.data(), kStreamFloats * sizeof(float))
+           .ok()) {
+    std::exit(1);
+  }
+  const theta_ew_instr code[] = {{THETA_EW_LOAD, 0, 0, 0, 0},
+                                 {static_cast<uint16_t>(op), 0, 0, 0, 0},
+                                 {THETA_EW_STORE, 0, 0, 0, 0}};
+  const theta_ew_program program =
+      backends::EwProgram(THETA_DTYPE_F32, 1, code);
+  const int64_t shape[] = {kStreamFloats}, unit[] = {1};
+  const theta_ew_operand in{x.data(), THETA_DTYPE_F32, unit};
+  const theta_ew_operand out{y.data(), THETA_DTYPE_F32, unit};
+  const theta_elementwise_args a =
+      backends::ElementwiseArgs(program, shape, {&in, 1}, {&out, 1});
+  for (auto _ : state) {
+    Check(B().api().elementwise(B().stream(), &a), "elementwise");
+    Check(B().api().stream_synchronize(B().stream()), "synchronize");
+  }
+  state.SetBytesProcessed(state.iterations() * 2 * kStreamFloats *
+                          int64_t{sizeof(float)});
+  state.SetItemsProcessed(state.iterations() * kStreamFloats);
+}
+BENCHMARK_CAPTURE(BM_OneOpOver16MFloats, exp, THETA_EW_EXP, -8.0f, 8.0f)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_OneOpOver16MFloats, log, THETA_EW_LOG, 0.01f, 16.0f)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_OneOpOver16MFloats, tanh, THETA_EW_TANH, -8.0f, 8.0f)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_OneOpOver16MFloats, sigmoid, THETA_EW_SIGMOID, -8.0f, 8.0f)
+    ->Unit(benchmark::kMillisecond);
 
 void BM_MemcpyOf16MFloats(benchmark::State& state) {
   std::vector<float> x(kStreamFloats, 0.5f), y(kStreamFloats, 0);

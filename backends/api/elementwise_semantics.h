@@ -204,7 +204,34 @@ THETA_HD inline T Softplus(T x) {
   return (x > 0 ? x : T(0)) + log1p(exp(-fabs(x)));
 }
 
-// Floating semantics.
+// Floating semantics. The transcendental opcodes are the C library's
+// functions (Sigmoid and Softplus above); a backend's results may differ from
+// them in the last bits, never in the special values below.
+//
+// Accuracy of the CPU plugin, in ulp of the exact result (measured against
+// long double by backends/cpu/vec_math_test, vec_transcendental_test and
+// elementwise_ops_test, which assert the bounds; F32 over every float of the
+// vector range):
+//
+//   opcode   bound F32 / F64   measured F32 / F64   vector range (F32; F64)
+//   EXP      1   / 1           0.89 / 0.89          [-87.33, 88.37];
+//                                                   [-708.39, 709.43]
+//   LOG      1   / 1           0.83 / 0.84          positive normal numbers
+//   TANH     3   / 3           2.61 / 2.31          every number but NaN
+//   SIGMOID  2   / 2.5         1.97 / 1.81          x >= -87.33; -708.39
+//
+// Inputs outside the vector range (NaN included) get this reference, the C
+// library's value. Special values are exactly the reference's: NaN gives
+// NaN; exp(-inf) = +0, exp(+inf) = +inf and exp overflows to +inf where the
+// C library's does; log(+-0) = -inf, log of a negative number = NaN,
+// log(+inf) = +inf, log of a subnormal is the C library's; tanh(+-0) = +-0,
+// tanh(+-inf) = +-1; sigmoid(-inf) = +0, sigmoid(+inf) = 1. Subnormal
+// results are not flushed: exp and sigmoid below the range give the C
+// library's (gradually underflowing) values, and tanh of a subnormal x is
+// x. The CPU plugin's LOG1P, EXPM1, SOFTPLUS, SIN, COS and ERF run Eigen's
+// kernels: within 8 ulp of the C library's results (the bound
+// backends/cpu/elementwise_test asserts; measured at most 6, for ERF), with
+// the same special values.
 template <typename T>
 THETA_HD inline T ApplyFloat(int op, T a, T b, T c) {
   using std::atan2;

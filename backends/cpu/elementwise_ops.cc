@@ -2,10 +2,11 @@
 // the reference (elementwise_semantics.h) with the opcode fixed at compile
 // time, so the compiler inlines and vectorises it and the results are the
 // reference's by construction. Float types use Eigen's vectorised arrays:
-// arithmetic is exact IEEE; for the transcendental functions Eigen's fast
-// kernels handle the ordinary range and inputs outside it (huge, tiny,
-// infinite, NaN), where those kernels clamp or flush, are recomputed with
-// the standard library.
+// arithmetic is exact IEEE. exp, log, tanh and sigmoid run the AVX2
+// functions of vec_math.h and vec_transcendental.h in one pass; the other
+// transcendental functions run Eigen's fast kernels. Either way the inputs
+// outside a function's fast range (huge, tiny, infinite, NaN), where those
+// kernels clamp or flush, are recomputed with the standard library.
 #include "backends/cpu/elementwise_ops.h"
 
 #include <Eigen/Core>
@@ -16,6 +17,8 @@
 #include <unsupported/Eigen/SpecialFunctions>
 
 #include "backends/api/elementwise_semantics.h"
+#include "backends/cpu/vec_math.h"
+#include "backends/cpu/vec_transcendental.h"
 
 namespace theta::cpu {
 namespace {
@@ -236,11 +239,84 @@ void Transcendental(T* d, const T* a, int64_t n, T lo, T hi, Vec vec,
   }
 }
 
+// d[j] = the reference of OP at x[j] for the lanes j < count where x is
+// outside [lo, hi] or NaN (the others are left as they are).
+template <typename T, int OP>
+[[gnu::noinline, gnu::cold]] void ReferenceOutside(T* d,
+                                                   typename simd::Vec<T>::Reg x,
+                                                   int64_t count, T lo, T hi) {
+  using V = simd::Vec<T>;
+  T xs[V::kWidth];
+  V::Store(xs, x);
+  for (int64_t j = 0; j < count; ++j) {
+    if (!(xs[j] >= lo && xs[j] <= hi)) d[j] = ew::Apply<T>(OP, xs[j], 0, 0);
+  }
+}
+
+// d = f(a) for a unary OP in one pass of whole vectors and a masked tail
+// (nothing past a + n is read or d + n written; d may equal a). f is exact
+// to its stated ulps on [lo, hi]; lanes outside it (NaN included) are
+// recomputed with the reference, one vector at a time, so that special
+// values, overflow and subnormal results are the reference's.
+template <typename T, int OP, typename F>
+__attribute__((noinline)) void VecUnary(T* d, const T* a, int64_t n, T lo, T hi,
+                                        F f) {
+  using V = simd::Vec<T>;
+  const typename V::Reg vlo = V::Set(lo), vhi = V::Set(hi);
+  int64_t i = 0;
+  for (; i + V::kWidth <= n; i += V::kWidth) {
+    const typename V::Reg x = V::Load(a + i);
+    V::Store(d + i, f(x));
+    if (V::AnyOutside(x, vlo, vhi)) [[unlikely]] {
+      ReferenceOutside<T, OP>(d + i, x, V::kWidth, lo, hi);
+    }
+  }
+  if (i < n) {
+    const typename V::Mask mask = V::FirstLanes(n - i);
+    const typename V::Reg x = V::LoadFirst(a + i, mask, T(1));  // 1: in range
+    V::StoreFirst(d + i, mask, f(x));
+    if (V::AnyOutside(x, vlo, vhi)) {
+      ReferenceOutside<T, OP>(d + i, x, n - i, lo, hi);
+    }
+  }
+}
+
+// exp on [kExpLo, kExpHi] (within 1 ulp); below (results that would be
+// subnormal or 0), above (overflow) and NaN by the reference.
 template <typename T>
 void Exp(T* d, const T* a, int64_t n) {
-  Transcendental<T>(
-      d, a, n, ExpRange<T>::kLo, ExpRange<T>::kHi,
-      [](const auto& x) { return x.exp(); }, [](T x) { return std::exp(x); });
+  using V = simd::Vec<T>;
+  VecUnary<T, THETA_EW_EXP>(d, a, n, V::kExpLo, V::kExpHi,
+                            [](typename V::Reg x) { return V::Exp(x); });
+}
+
+// log of positive normal numbers; 0, negatives, subnormals, inf and NaN by
+// the reference.
+template <typename T>
+void Log(T* d, const T* a, int64_t n) {
+  using V = simd::Vec<T>;
+  VecUnary<T, THETA_EW_LOG>(d, a, n, std::numeric_limits<T>::min(),
+                            std::numeric_limits<T>::max(),
+                            [](typename V::Reg x) { return simd::Log<T>(x); });
+}
+
+// tanh of every number but NaN (which the reference passes through).
+template <typename T>
+void Tanh(T* d, const T* a, int64_t n) {
+  using V = simd::Vec<T>;
+  constexpr T kInf = std::numeric_limits<T>::infinity();
+  VecUnary<T, THETA_EW_TANH>(
+      d, a, n, -kInf, kInf, [](typename V::Reg x) { return simd::Tanh<T>(x); });
+}
+
+// sigmoid from kExpLo up (+inf included); below it (results below the
+// smallest normal) and NaN by the reference.
+template <typename T>
+void Sigmoid(T* d, const T* a, int64_t n) {
+  using V = simd::Vec<T>;
+  VecUnary<T, THETA_EW_SIGMOID>(
+      d, a, n, V::kExpLo, std::numeric_limits<T>::infinity(),
+      [](typename V::Reg x) { return simd::Sigmoid<T>(x); });
 }
 
 // d = exp(-|a|), the shared part of sigmoid and softplus.
@@ -248,20 +324,6 @@ template <typename T>
 void ExpNegAbs(T* d, const T* a, int64_t n) {
   Out<T>(d, n) = -In<T>(a, n).abs();
   Exp(d, d, n);
-}
-
-template <typename T>
-void Sigmoid(T* d, const T* a, int64_t n) {
-  alignas(64) T e[kChunk];
-  for (int64_t i = 0; i < n; i += kChunk) {
-    const int64_t m = std::min(kChunk, n - i);
-    ExpNegAbs(e, a + i, m);
-    // The reference: x >= 0 ? 1 / (1 + e^-x) : e^x / (1 + e^x).
-    const T* x = a + i;
-    ForLanes(d + i, m, [&](int64_t j) {
-      return (x[j] >= 0 ? T(1) : e[j]) / (T(1) + e[j]);
-    });
-  }
 }
 
 template <typename T>
@@ -282,7 +344,6 @@ void Softplus(T* d, const T* a, int64_t n) {
 
 template <typename T>
 bool ApplyFloat(int op, T* d, const T* a, const T* b, const T* c, int64_t n) {
-  constexpr T kMin = std::numeric_limits<T>::min();  // smallest normal
   constexpr T kMax = std::numeric_limits<T>::max();
   constexpr T kLowest = std::numeric_limits<T>::lowest();
   switch (op) {
@@ -323,10 +384,7 @@ bool ApplyFloat(int op, T* d, const T* a, const T* b, const T* c, int64_t n) {
       Exp(d, a, n);
       return true;
     case THETA_EW_LOG:
-      // Eigen treats subnormals as the smallest normal.
-      Transcendental<T>(
-          d, a, n, kMin, kMax, [](const auto& x) { return x.log(); },
-          [](T x) { return std::log(x); });
+      Log(d, a, n);
       return true;
     case THETA_EW_LOG1P:
       Transcendental<T>(
@@ -341,9 +399,7 @@ bool ApplyFloat(int op, T* d, const T* a, const T* b, const T* c, int64_t n) {
           [](T x) { return std::expm1(x); });
       return true;
     case THETA_EW_TANH:
-      Transcendental<T>(
-          d, a, n, kLowest, kMax, [](const auto& x) { return x.tanh(); },
-          [](T x) { return std::tanh(x); });
+      Tanh(d, a, n);
       return true;
     case THETA_EW_SIN:
       Transcendental<T>(

@@ -1,7 +1,8 @@
 // One elementwise opcode over a block of registers: the vectorised
 // counterpart of theta::ew::Apply (elementwise_semantics.h), used by the
 // elementwise interpreter. Integer types and the simple float ops agree with
-// the reference exactly; float transcendentals within a few ulp.
+// the reference exactly; float transcendentals within the ulps stated in
+// elementwise_semantics.h.
 //
 //   ApplyBlock<float>(THETA_EW_EXP, dst, a, nullptr, nullptr, n);
 #ifndef THETA_BACKENDS_CPU_ELEMENTWISE_OPS_H_

@@ -1,8 +1,9 @@
 // AVX2 vectors of float and double for the CPU kernels (which are compiled
 // with -march=x86-64-v3): loads and stores, the tail of a row through a lane
-// mask (nothing past the row is read or written), and a fused exp that needs
-// no range pre-pass. Used by softmax; its accuracy is measured by
-// vec_math_test against long double.
+// mask (nothing past the row is read or written), lane arithmetic, and a
+// fused exp (and expm1) that needs no range pre-pass. Used by softmax and,
+// with vec_transcendental.h, by the elementwise kernels; exp's accuracy is
+// measured by vec_math_test against long double.
 //
 //   using V = simd::Vec<float>;
 //   V::Reg e = V::Exp(V::Sub(V::Load(x), V::Set(m)));  // 8 lanes
@@ -67,10 +68,68 @@ struct Vec<float> {
     return _mm_cvtss_f32(h);
   }
   static Reg Add(Reg a, Reg b) { return _mm256_add_ps(a, b); }
+  static Reg Div(Reg a, Reg b) { return _mm256_div_ps(a, b); }
+  static Reg Fma(Reg a, Reg b, Reg c) { return _mm256_fmadd_ps(a, b, c); }
+  static Reg Abs(Reg a) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a); }
+  // The smaller lane; b where either is NaN.
+  static Reg Min(Reg a, Reg b) { return _mm256_min_ps(a, b); }
+  // All bits set in the lanes where a < b (false for NaN), as a Reg.
+  static Reg Less(Reg a, Reg b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
+  // a where `mask` (from Less) is set, b elsewhere.
+  static Reg Select(Reg mask, Reg a, Reg b) {
+    return _mm256_blendv_ps(b, a, mask);
+  }
+  // 1 / a within 1.5 * 2^-12 relative (for corrections, not results).
+  static Reg ApproxRecip(Reg a) { return _mm256_rcp_ps(a); }
+  // |a| with the sign of b.
+  static Reg CopySign(Reg a, Reg b) {
+    const Reg sign = _mm256_set1_ps(-0.0f);
+    return _mm256_or_ps(_mm256_andnot_ps(sign, a), _mm256_and_ps(sign, b));
+  }
+  // Whether some lane is outside [lo, hi] or NaN.
+  static bool AnyOutside(Reg x, Reg lo, Reg hi) {
+    const Reg in = _mm256_and_ps(_mm256_cmp_ps(x, lo, _CMP_GE_OQ),
+                                 _mm256_cmp_ps(x, hi, _CMP_LE_OQ));
+    return _mm256_movemask_ps(in) != 0xff;
+  }
+  // x = 2^k m with m in [sqrt(1/2), sqrt(2)) for a positive normal x; *k
+  // an integer-valued float.
+  static Reg LogReduce(Reg x, Reg* k) {
+    __m256i b = _mm256_add_epi32(_mm256_castps_si256(x),
+                                 _mm256_set1_epi32(0x3f800000 - 0x3f3504f3));
+    *k = _mm256_cvtepi32_ps(
+        _mm256_sub_epi32(_mm256_srli_epi32(b, 23), _mm256_set1_epi32(127)));
+    b = _mm256_add_epi32(_mm256_and_si256(b, _mm256_set1_epi32(0x007fffff)),
+                         _mm256_set1_epi32(0x3f3504f3));
+    return _mm256_castsi256_ps(b);
+  }
   // sum + the lanes of v, widened to double (lanes 0-3 plus lanes 4-7).
   static __m256d AddToDouble(__m256d sum, Reg v) {
     sum = _mm256_add_pd(sum, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
     return _mm256_add_pd(sum, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
+  }
+
+  // exp(t) - 1 for 0 <= t <= 40 and NaN (NaN), as Tanh uses it (its
+  // accuracy is measured through Tanh): Exp's reduction and polynomial less
+  // its constant term, so that it stays relative to t near 0.
+  static Reg Expm1(Reg t) {
+    const Reg magic = _mm256_set1_ps(0x1.8p23f);
+    const Reg n = _mm256_sub_ps(
+        _mm256_fmadd_ps(t, _mm256_set1_ps(0x1.715476p+0f), magic), magic);
+    Reg r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0x1.62e430p-1f), t);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-0x1.05c610p-29f), r);
+    Reg p = _mm256_set1_ps(0x1.6a15fap-10f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0x1.1239b0p-7f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0x1.555906p-5f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0x1.555492p-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0x1.fffffcp-2f));
+    p = _mm256_fmadd_ps(_mm256_mul_ps(r, r), p, r);  // exp(r) - 1
+    // 2^n (exponent field of 1.0 plus n; NaN's n adds 0).
+    const Reg scale = _mm256_castsi256_ps(
+        _mm256_add_epi32(_mm256_slli_epi32(_mm256_cvtps_epi32(n), 23),
+                         _mm256_castps_si256(_mm256_set1_ps(1.0f))));
+    return _mm256_fmadd_ps(scale, p,
+                           _mm256_sub_ps(scale, _mm256_set1_ps(1.0f)));
   }
 
   static Reg Exp(Reg t) {
@@ -136,6 +195,76 @@ struct Vec<double> {
   }
   static Reg Add(Reg a, Reg b) { return _mm256_add_pd(a, b); }
   static __m256d AddToDouble(__m256d sum, Reg v) { return Add(sum, v); }
+  static Reg Div(Reg a, Reg b) { return _mm256_div_pd(a, b); }
+  static Reg Fma(Reg a, Reg b, Reg c) { return _mm256_fmadd_pd(a, b, c); }
+  static Reg Abs(Reg a) { return _mm256_andnot_pd(_mm256_set1_pd(-0.0), a); }
+  static Reg Min(Reg a, Reg b) { return _mm256_min_pd(a, b); }
+  static Reg Less(Reg a, Reg b) { return _mm256_cmp_pd(a, b, _CMP_LT_OQ); }
+  static Reg Select(Reg mask, Reg a, Reg b) {
+    return _mm256_blendv_pd(b, a, mask);
+  }
+  static Reg ApproxRecip(Reg a) {
+    return _mm256_cvtps_pd(_mm_rcp_ps(_mm256_cvtpd_ps(a)));
+  }
+  static Reg CopySign(Reg a, Reg b) {
+    const Reg sign = _mm256_set1_pd(-0.0);
+    return _mm256_or_pd(_mm256_andnot_pd(sign, a), _mm256_and_pd(sign, b));
+  }
+  static bool AnyOutside(Reg x, Reg lo, Reg hi) {
+    const Reg in = _mm256_and_pd(_mm256_cmp_pd(x, lo, _CMP_GE_OQ),
+                                 _mm256_cmp_pd(x, hi, _CMP_LE_OQ));
+    return _mm256_movemask_pd(in) != 0xf;
+  }
+  // As for float; k = (bits >> 52) - 1023 converted by way of 2^52 + k
+  // (AVX2 has no int64 to double conversion).
+  static Reg LogReduce(Reg x, Reg* k) {
+    constexpr int64_t kSqrtHalfHigh = int64_t{0x3fe6a09e} << 32;
+    __m256i b = _mm256_add_epi64(
+        _mm256_castpd_si256(x),
+        _mm256_set1_epi64x((int64_t{0x3ff} << 52) - kSqrtHalfHigh));
+    *k = _mm256_sub_pd(
+        _mm256_castsi256_pd(_mm256_or_si256(
+            _mm256_srli_epi64(b, 52), _mm256_set1_epi64x(0x4330000000000000))),
+        _mm256_set1_pd(0x1p52 + 1023));
+    b = _mm256_add_epi64(
+        _mm256_and_si256(b, _mm256_set1_epi64x(0x000fffffffffffff)),
+        _mm256_set1_epi64x(kSqrtHalfHigh));
+    return _mm256_castsi256_pd(b);
+  }
+
+  // 1/k! for k = 13 .. 2, then 1, 1: Exp's Taylor polynomial.
+  static constexpr double kInverseFactorial[] = {1.0 / 6227020800,
+                                                 1.0 / 479001600,
+                                                 1.0 / 39916800,
+                                                 1.0 / 3628800,
+                                                 1.0 / 362880,
+                                                 1.0 / 40320,
+                                                 1.0 / 5040,
+                                                 1.0 / 720,
+                                                 1.0 / 120,
+                                                 1.0 / 24,
+                                                 1.0 / 6,
+                                                 0.5,
+                                                 1.0,
+                                                 1.0};
+
+  static Reg Expm1(Reg t) {
+    const Reg magic = _mm256_set1_pd(0x1.8p52);
+    const Reg n = _mm256_sub_pd(
+        _mm256_fmadd_pd(t, _mm256_set1_pd(0x1.71547652b82fep+0), magic), magic);
+    Reg r = _mm256_fnmadd_pd(n, _mm256_set1_pd(0x1.62e42fefa39efp-1), t);
+    r = _mm256_fnmadd_pd(n, _mm256_set1_pd(0x1.abc9e3b39803fp-56), r);
+    Reg p = _mm256_set1_pd(kInverseFactorial[0]);
+    for (int k = 1; k < 12; ++k) {  // up to 1/2!
+      p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(kInverseFactorial[k]));
+    }
+    p = _mm256_fmadd_pd(_mm256_mul_pd(r, r), p, r);
+    const __m256i e =
+        _mm256_slli_epi64(_mm256_cvtepi32_epi64(_mm256_cvtpd_epi32(n)), 52);
+    const Reg scale = _mm256_castsi256_pd(
+        _mm256_add_epi64(e, _mm256_castpd_si256(_mm256_set1_pd(1.0))));
+    return _mm256_fmadd_pd(scale, p, _mm256_sub_pd(scale, _mm256_set1_pd(1.0)));
+  }
 
   static Reg Exp(Reg t) {
     const Reg magic = _mm256_set1_pd(0x1.8p52);
@@ -143,21 +272,6 @@ struct Vec<double> {
         _mm256_fmadd_pd(t, _mm256_set1_pd(0x1.71547652b82fep+0), magic), magic);
     Reg r = _mm256_fnmadd_pd(n, _mm256_set1_pd(0x1.62e42fefa39efp-1), t);
     r = _mm256_fnmadd_pd(n, _mm256_set1_pd(0x1.abc9e3b39803fp-56), r);
-    // 1/k! for k = 13 .. 2, then 1, 1.
-    static constexpr double kInverseFactorial[] = {1.0 / 6227020800,
-                                                   1.0 / 479001600,
-                                                   1.0 / 39916800,
-                                                   1.0 / 3628800,
-                                                   1.0 / 362880,
-                                                   1.0 / 40320,
-                                                   1.0 / 5040,
-                                                   1.0 / 720,
-                                                   1.0 / 120,
-                                                   1.0 / 24,
-                                                   1.0 / 6,
-                                                   0.5,
-                                                   1.0,
-                                                   1.0};
     Reg p = _mm256_set1_pd(kInverseFactorial[0]);
     for (int k = 1; k < 14; ++k) {
       p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(kInverseFactorial[k]));
