@@ -144,12 +144,10 @@ theta_status* Gemm(ThreadPool& pool, GemmSelection selection,
   static const OneDnnSupport onednn{OneDnnAvailable(), OneDnnUsesAvx512()};
   const GemmProvider provider = ChooseGemmProvider(selection, g, onednn);
   if (provider == GemmProvider::kOpenBlas) {
-    for (int64_t v : {g.m, g.n, g.k, g.lda, g.ldb, g.ldc}) {
-      if (v > INT_MAX) {
-        return Unimplemented("gemm: size ", v,
-                             " exceeds OpenBLAS's 32-bit interface (max ",
-                             INT_MAX, ")");
-      }
+    if (const int64_t v = SizeBeyondOpenBlas(g)) {
+      return Unimplemented("gemm: size ", v,
+                           " exceeds OpenBLAS's 32-bit interface (max ",
+                           INT_MAX, ")");
     }
   }
   const int failure = g.dtype == THETA_DTYPE_F32

@@ -6,7 +6,6 @@
 namespace theta::cpu {
 namespace {
 
-constexpr int64_t kOpenBlasMaxDimension = INT_MAX;
 // On AVX-512, products with at most this many rows go to oneDNN.
 constexpr int64_t kSmallM = 64;
 
@@ -49,6 +48,13 @@ bool GemmSelectionFromEnvironment(GemmSelection* out, std::string* error) {
   return false;
 }
 
+int64_t SizeBeyondOpenBlas(const theta_gemm_args& g) {
+  for (int64_t v : {g.m, g.n, g.k, g.lda, g.ldb, g.ldc}) {
+    if (v > INT_MAX) return v;
+  }
+  return 0;
+}
+
 GemmProvider ChooseGemmProvider(GemmSelection selection,
                                 const theta_gemm_args& g,
                                 OneDnnSupport onednn) {
@@ -63,9 +69,7 @@ GemmProvider ChooseGemmProvider(GemmSelection selection,
   }
   if (!onednn.available) return GemmProvider::kOpenBlas;
   // OpenBLAS's interface is 32-bit; oneDNN's is not.
-  for (int64_t v : {g.m, g.n, g.k, g.lda, g.ldb, g.ldc}) {
-    if (v > kOpenBlasMaxDimension) return GemmProvider::kOneDnn;
-  }
+  if (SizeBeyondOpenBlas(g) != 0) return GemmProvider::kOneDnn;
   if (onednn.avx512) {
     // Measured for issue #14 on Zen 5 with AVX-512, 1 thread: at the loops'
     // products, (32|64) x 256..2048, oneDNN ran 233-248 GFLOP/s and

@@ -45,6 +45,10 @@ bool ParseGemmSelection(std::string_view text, GemmSelection* out);
 // a message naming the variable, its value and the values allowed.
 bool GemmSelectionFromEnvironment(GemmSelection* out, std::string* error);
 
+// The first of m, n, k, lda, ldb and ldc above INT_MAX, which OpenBLAS's
+// 32-bit interface cannot take, or 0 when all fit.
+int64_t SizeBeyondOpenBlas(const theta_gemm_args& g);
+
 // What the automatic choice knows of oneDNN on this machine
 // (onednn_gemm.h).
 struct OneDnnSupport {
