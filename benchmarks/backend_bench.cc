@@ -30,6 +30,7 @@
 #include "backends/kernel_args.h"
 #include "backends/registry.h"
 #include "benchmarks/bench_util.h"
+#include "benchmarks/direct_kernels.h"
 
 namespace theta {
 namespace {
@@ -56,6 +57,32 @@ backends::Buffer DeviceFloats(int64_t n, float value) {
     std::exit(1);
   }
   return std::move(*buffer);
+}
+
+// A device buffer of `n` floats drawn from [lo, hi) by a fixed LCG.
+backends::Buffer DeviceUniformFloats(int64_t n, float lo, float hi) {
+  std::vector<float> host(static_cast<size_t>(n));
+  uint32_t seed = 12345;
+  for (float& v : host) {
+    seed = seed * 1664525u + 1013904223u;
+    v = lo + static_cast<float>(seed >> 8) * 0x1p-24f * (hi - lo);
+  }
+  backends::Buffer buffer = DeviceFloats(n, 0);
+  if (!B().CopyToDevice(buffer.data(), host.data(), n * sizeof(float)).ok()) {
+    std::exit(1);
+  }
+  return buffer;
+}
+
+// memcpy of `n` floats per iteration, the bandwidth reference of the
+// kernels that read and write as many.
+void TimeMemcpy(benchmark::State& state, int64_t n) {
+  std::vector<float> x(static_cast<size_t>(n), 0.5f), y(x.size(), 0);
+  for (auto _ : state) {
+    std::memcpy(y.data(), x.data(), static_cast<size_t>(n) * sizeof(float));
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.SetBytesProcessed(state.iterations() * 2 * n * int64_t{sizeof(float)});
 }
 
 int ThreadCount() {
@@ -131,27 +158,11 @@ void BM_GemmProvider(benchmark::State& state) {
   const bool ta = state.range(4) != 0, tb = state.range(5) != 0;
   backends::Buffer a = DeviceFloats(m * k, 0.5f),
                    b = DeviceFloats(k * n, 0.25f), c = DeviceFloats(m * n, 0);
-  theta_gemm_args g{};
-  g.struct_size = sizeof(g);
-  g.dtype = THETA_DTYPE_F32;
-  g.trans_a = ta;
-  g.trans_b = tb;
-  g.m = m;
-  g.n = n;
-  g.k = k;
-  g.alpha = 1;
-  g.beta = 1;
-  g.a = a.data();
-  g.b = b.data();
-  g.c = c.data();
-  g.lda = ta ? m : k;
-  g.ldb = tb ? k : n;
-  g.ldc = n;
-  g.batch = 1;
+  bench::DirectKernels kernels(B());
   for (auto _ : state) {
-    Check(B().api().gemm(B().stream(), &g), "gemm");
+    kernels.Gemm(a.data(), b.data(), c.data(), ta, tb, m, n, k, /*beta=*/1.0);
   }
-  Check(B().api().stream_synchronize(B().stream()), "synchronize");
+  kernels.Synchronize();
   set(B().plugin(), "");
   state.SetLabel(state.range(0) == 0 ? "automatic" : provider);
   state.counters["GFLOP/s"] = benchmark::Counter(
@@ -223,18 +234,8 @@ BENCHMARK(BM_FusedThreeOpsOver16MFloats)->Unit(benchmark::kMillisecond);
 // lo and hi.
 void BM_OneOpOver16MFloats(benchmark::State& state, int op, float lo,
                            float hi) {
-  std::vector<float> host(static_cast<size_t>(kStreamFloats));
-  uint32_t seed = 12345;
-  for (float& v : host) {
-    seed = seed * 1664525u + 1013904223u;
-    v = lo + static_cast<float>(seed >> 8) * 0x1p-24f * (hi - lo);
-  }
-  backends::Buffer x = DeviceFloats(kStreamFloats, 0),
+  backends::Buffer x = DeviceUniformFloats(kStreamFloats, lo, hi),
                    y = DeviceFloats(kStreamFloats, 0);
-  if (!B().CopyToDevice(x.data(), host.data(), kStreamFloats * sizeof(float))
-           .ok()) {
-    std::exit(1);
-  }
   const theta_ew_instr code[] = {{THETA_EW_LOAD, 0, 0, 0, 0},
                                  {static_cast<uint16_t>(op), 0, 0, 0, 0},
                                  {THETA_EW_STORE, 0, 0, 0, 0}};
@@ -263,29 +264,15 @@ BENCHMARK_CAPTURE(BM_OneOpOver16MFloats, sigmoid, THETA_EW_SIGMOID, -8.0f, 8.0f)
     ->Unit(benchmark::kMillisecond);
 
 void BM_MemcpyOf16MFloats(benchmark::State& state) {
-  std::vector<float> x(kStreamFloats, 0.5f), y(kStreamFloats, 0);
-  for (auto _ : state) {
-    std::memcpy(y.data(), x.data(), kStreamFloats * sizeof(float));
-    benchmark::DoNotOptimize(y.data());
-  }
-  state.SetBytesProcessed(state.iterations() * 2 * kStreamFloats *
-                          int64_t{sizeof(float)});
+  TimeMemcpy(state, kStreamFloats);
 }
 BENCHMARK(BM_MemcpyOf16MFloats)->Unit(benchmark::kMillisecond);
 
 // Softmax over rows x cols floats drawn from [-8, 8) (a fixed LCG).
 void BM_SoftmaxF32(benchmark::State& state) {
   const int64_t rows = state.range(0), cols = state.range(1), n = rows * cols;
-  std::vector<float> host(static_cast<size_t>(n));
-  uint32_t seed = 12345;
-  for (float& v : host) {
-    seed = seed * 1664525u + 1013904223u;
-    v = static_cast<float>(seed >> 8) * 0x1p-24f * 16.0f - 8.0f;
-  }
-  backends::Buffer x = DeviceFloats(n, 0), y = DeviceFloats(n, 0);
-  if (!B().CopyToDevice(x.data(), host.data(), n * sizeof(float)).ok()) {
-    std::exit(1);
-  }
+  backends::Buffer x = DeviceUniformFloats(n, -8.0f, 8.0f),
+                   y = DeviceFloats(n, 0);
   const int64_t shape[] = {rows, cols}, strides[] = {cols, 1};
   theta_softmax_args a{};
   a.struct_size = sizeof(a);
@@ -309,13 +296,7 @@ BENCHMARK(BM_SoftmaxF32)
 // The bandwidth reference for BM_SoftmaxF32: a memcpy of rows x cols floats
 // (the 16 MB shape exceeds the caches; 256x1000 does not).
 void BM_MemcpyF32(benchmark::State& state) {
-  const int64_t n = state.range(0) * state.range(1);
-  std::vector<float> x(static_cast<size_t>(n), 0.5f), y(x.size(), 0);
-  for (auto _ : state) {
-    std::memcpy(y.data(), x.data(), static_cast<size_t>(n) * sizeof(float));
-    benchmark::DoNotOptimize(y.data());
-  }
-  state.SetBytesProcessed(state.iterations() * 2 * n * int64_t{sizeof(float)});
+  TimeMemcpy(state, state.range(0) * state.range(1));
 }
 BENCHMARK(BM_MemcpyF32)
     ->Args({20, 16})
