@@ -159,8 +159,8 @@ TEST_P(SoftmaxTest, TailsStayInsideTheRow) {
   munmap(b, 2 * page);
 }
 
-// Outputs of 8 MB and more are written with streaming stores from the first
-// 32-byte boundary on: an output that starts off that boundary.
+// A large output (over 8 MB, past the caches) starting off a 32-byte
+// boundary, which the vector stores must handle as any other.
 TEST_P(SoftmaxTest, LargeOutputAnyAlignment) {
   const View v = Contiguous({1030, 2049});
   std::vector<float> in = Random<float>(v.Count() + 8, -8, 8, 13);

@@ -39,8 +39,6 @@ struct Vec<float> {
 
   static Reg Load(const float* p) { return _mm256_loadu_ps(p); }
   static void Store(float* p, Reg v) { _mm256_storeu_ps(p, v); }
-  // A non-temporal store; p is 32-byte aligned.
-  static void Stream(float* p, Reg v) { _mm256_stream_ps(p, v); }
   static Reg Set(float v) { return _mm256_set1_ps(v); }
   static Reg Sub(Reg a, Reg b) { return _mm256_sub_ps(a, b); }
   static Reg Mul(Reg a, Reg b) { return _mm256_mul_ps(a, b); }
@@ -170,7 +168,6 @@ struct Vec<double> {
 
   static Reg Load(const double* p) { return _mm256_loadu_pd(p); }
   static void Store(double* p, Reg v) { _mm256_storeu_pd(p, v); }
-  static void Stream(double* p, Reg v) { _mm256_stream_pd(p, v); }
   static Reg Set(double v) { return _mm256_set1_pd(v); }
   static Reg Sub(Reg a, Reg b) { return _mm256_sub_pd(a, b); }
   static Reg Mul(Reg a, Reg b) { return _mm256_mul_pd(a, b); }
