@@ -17,6 +17,15 @@ namespace {
 // reported as supported.
 int32_t SupportsNothing(theta_plugin*, int32_t, int32_t) noexcept { return 0; }
 
+// The stand-ins of a plugin without prepared GEMM operands (before ABI 1.2):
+// every preparation gains nothing, so callers run plain GEMMs.
+theta_status* PrepareNothing(theta_stream*, const theta_gemm_prepare_args*,
+                             theta_gemm_operand** out) noexcept {
+  if (out != nullptr) *out = nullptr;
+  return nullptr;
+}
+void FreeNoOperand(theta_stream*, theta_gemm_operand*) noexcept {}
+
 }  // namespace
 
 absl::Status ValidateApiTable(const theta_backend_api* api) {
@@ -102,6 +111,14 @@ theta_backend_api CompleteApiTable(const theta_backend_api& plugin,
       api.supports == nullptr) {
     api.supports = SupportsNothing;
     missing->push_back("supports");
+  }
+  // ABI 1.2: the two entries go together; a table with only one of them
+  // gets both stand-ins.
+  if (!THETA_API_HAS(&plugin, theta_backend_api, gemm_operand_free) ||
+      api.gemm_prepare == nullptr || api.gemm_operand_free == nullptr) {
+    api.gemm_prepare = PrepareNothing;
+    api.gemm_operand_free = FreeNoOperand;
+    missing->push_back("gemm_prepare");
   }
   return api;
 }

@@ -9,11 +9,13 @@ function pointer slot, a status code. Run from anywhere:
 import os
 import struct
 
-SLOTS = 30  # 29 ABI 1.0 entries and `supports` (ABI 1.1)
+# 29 ABI 1.0 entries, `supports` (ABI 1.1), `gemm_prepare` and
+# `gemm_operand_free` (ABI 1.2).
+SLOTS = 32
 ALL = (1 << SLOTS) - 1
 
 
-def seed(size_mode, major=b"\0", minor=1, name=b"cpu", version=b"0.1.0",
+def seed(size_mode, major=b"\0", minor=2, name=b"cpu", version=b"0.1.0",
          slots=ALL, code=3):
     def string(s):
         if s is None:
@@ -30,13 +32,17 @@ def seed(size_mode, major=b"\0", minor=1, name=b"cpu", version=b"0.1.0",
 
 SEEDS = {
     # This loader's table, every entry set.
-    "abi_1_1": seed(b"\3"),
+    "abi_1_2": seed(b"\3"),
+    # An ABI 1.1 table: the 1.0 size and `supports`, no prepared operands.
+    "abi_1_1": seed(b"\2\x08", minor=1, slots=ALL >> 2),
+    # `gemm_prepare` without `gemm_operand_free`: neither is used.
+    "prepare_without_free": seed(b"\3", slots=ALL & ~(1 << 31)),
     # An ABI 1.0 table: exactly the 1.0 size, no `supports`.
     "abi_1_0": seed(b"\2\0", minor=0, slots=ALL >> 1),
     # A newer plugin: a longer table, unknown minor.
     "abi_1_9_longer": seed(b"\4\x40", minor=9),
     # `supports` present in the size but NULL.
-    "supports_null": seed(b"\3", slots=ALL >> 1),
+    "supports_null": seed(b"\3", slots=ALL & ~(1 << 29)),
     # Required entries missing: the first, one in the middle.
     "no_status_code": seed(b"\3", slots=ALL & ~1),
     "no_gemm": seed(b"\3", slots=ALL & ~(1 << 20)),

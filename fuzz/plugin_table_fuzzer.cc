@@ -15,8 +15,9 @@
 // The table lives in a heap block of exactly the bytes its struct_size
 // promises (up to this loader's size), so AddressSanitizer reports any read
 // past what the plugin declared. A table that passes must complete into one
-// where every entry is set, with the plugin's header, and "supports" listed
-// as missing exactly when the plugin lacks it.
+// where every entry is set, with the plugin's header, and each optional
+// entry ("supports" since 1.1, "gemm_prepare" with its free since 1.2)
+// listed as missing exactly when the plugin lacks it.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -119,11 +120,25 @@ void CheckCompleted(const theta_backend_api& plugin,
   const bool has_supports =
       THETA_API_HAS(&plugin, theta_backend_api, supports) &&
       plugin.supports != nullptr;
-  const bool listed = missing.size() == 1 && missing[0] == "supports";
-  if (has_supports == listed || (has_supports && !missing.empty())) {
-    std::abort();
-  }
+  const bool has_prepare =
+      THETA_API_HAS(&plugin, theta_backend_api, gemm_operand_free) &&
+      plugin.gemm_prepare != nullptr && plugin.gemm_operand_free != nullptr;
+  std::vector<std::string> expected;
+  if (!has_supports) expected.push_back("supports");
+  if (!has_prepare) expected.push_back("gemm_prepare");
+  if (missing != expected) std::abort();
   if (!has_supports && api.supports(nullptr, 0, 0) != 0) std::abort();
+  if (!has_prepare) {
+    // Any non-null value: the stand-in must overwrite it with NULL.
+    int sentinel = 0;
+    theta_gemm_operand* operand =
+        reinterpret_cast<theta_gemm_operand*>(&sentinel);
+    if (api.gemm_prepare(nullptr, nullptr, &operand) != nullptr ||
+        operand != nullptr) {
+      std::abort();
+    }
+    api.gemm_operand_free(nullptr, nullptr);
+  }
 }
 
 }  // namespace

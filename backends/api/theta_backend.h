@@ -37,6 +37,11 @@
  *        a 1.0 plugin through the 1.0 numbering (THETA_STATUS_1_0_*); a
  *        1.0 loader given a 1.1 plugin would misname a failure's code (its
  *        message is intact).
+ *   1.2  prepared GEMM operands: `gemm_prepare` and `gemm_operand_free`
+ *        appended to the table, `prepared_b` to theta_gemm_args (default
+ *        NULL: plain GEMM). A caller checks for the entries with
+ *        THETA_API_HAS before preparing; a 1.1 plugin given the larger
+ *        args struct ignores `prepared_b` and reads `b` as always.
  *
  * Errors. Every fallible function returns `theta_status*`: NULL means
  * success; otherwise a plugin-owned object with a code and a message, which
@@ -94,7 +99,7 @@ extern "C" {
  * bump the minor when appending fields to the table or to an args struct
  * (and record the change in the history above). */
 #define THETA_BACKEND_ABI_MAJOR 1
-#define THETA_BACKEND_ABI_MINOR 1
+#define THETA_BACKEND_ABI_MINOR 2
 
 /* The one symbol every plugin exports. */
 #define THETA_BACKEND_ENTRY_POINT "theta_backend_get_api"
@@ -168,6 +173,7 @@ typedef struct theta_plugin theta_plugin; /* one initialised instance */
 typedef struct theta_device theta_device;
 typedef struct theta_stream theta_stream;
 typedef struct theta_buffer theta_buffer;
+typedef struct theta_gemm_operand theta_gemm_operand; /* ABI 1.2 */
 
 typedef struct theta_device_info {
   size_t struct_size; /* set by the caller to sizeof(theta_device_info) */
@@ -209,9 +215,35 @@ typedef struct theta_gemm_args {
   int64_t ldc;
   int64_t stride_c;
   int64_t batch;
+  /* ---- end of ABI 1.0 (THETA_GEMM_ARGS_SIZE_1_0) ---- */
+
+  /* ABI 1.2. NULL (the default): none. Otherwise an operand prepared by
+   * `gemm_prepare` from exactly this call's B: the same dtype, b, ldb,
+   * trans_b, k and n, with stride_b 0 when batch > 1 (one B for every
+   * item). The plugin may read the prepared operand or `b`, so `b` and the
+   * fields describing it stay required; a prepared operand that does not
+   * match them is INVALID_ARGUMENT. */
+  const theta_gemm_operand* prepared_b;
 } theta_gemm_args;
 /* Frozen: the size of theta_gemm_args under ABI 1.0. */
 #define THETA_GEMM_ARGS_SIZE_1_0 THETA_FIELD_END(theta_gemm_args, batch)
+
+/* ABI 1.2. The B operand of many later GEMMs, to be prepared once (a plugin
+ * may pack it into the layout its kernel reads, so that each product skips
+ * that work): op(B) is k x n, stored as theta_gemm_args describes B (`ld`
+ * is its row stride, `trans` whether it is stored transposed). dtype is F32
+ * or F64. */
+typedef struct theta_gemm_prepare_args {
+  size_t struct_size;
+  theta_dtype dtype;
+  int32_t trans;
+  int64_t k, n;
+  const void* data;
+  int64_t ld;
+} theta_gemm_prepare_args;
+/* Frozen: the size of theta_gemm_prepare_args at its introduction (1.2). */
+#define THETA_GEMM_PREPARE_ARGS_SIZE_1_2 \
+  THETA_FIELD_END(theta_gemm_prepare_args, ld)
 
 /* The fused elementwise program: a straight-line bytecode evaluated once per
  * element of an index space `shape` (rank ndim). Registers hold values of
@@ -613,6 +645,21 @@ typedef struct theta_backend_api {
    * a value the plugin does not know is well defined on both sides. */
   int32_t (*supports)(theta_plugin* plugin, int32_t kernel,
                       int32_t dtype) THETA_NOEXCEPT;
+
+  /* ABI 1.2. Prepared GEMM operands (theta_gemm_prepare_args). gemm_prepare
+   * reads the operand in stream order (after the work enqueued before it)
+   * and sets *out to a plugin-owned object for `prepared_b`, or to NULL
+   * when this plugin gains nothing from preparing such an operand (the
+   * caller then runs plain GEMMs). The operand's data must not change while
+   * the prepared object is used: a prepared operand may be a copy of the
+   * values it was made from. gemm_operand_free releases it once the work
+   * enqueued before on `stream` no longer needs it; NULL is a no-op. A
+   * prepared operand belongs to the device of the stream that made it. */
+  theta_status* (*gemm_prepare)(theta_stream* stream,
+                                const theta_gemm_prepare_args* args,
+                                theta_gemm_operand** out)THETA_NOEXCEPT;
+  void (*gemm_operand_free)(theta_stream* stream,
+                            theta_gemm_operand* operand) THETA_NOEXCEPT;
 } theta_backend_api;
 
 /* Frozen: the size of the table under ABI 1.0 (through `rng`). */

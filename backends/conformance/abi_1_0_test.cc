@@ -34,7 +34,7 @@ TEST_P(Abi10CallerTest, LoaderTakesTheCutTableAndReportsTheQueryMissing) {
   ASSERT_TRUE(backends::ValidateApiTable(&cut_).ok());
   std::vector<std::string> missing;
   const theta_backend_api full = backends::CompleteApiTable(cut_, &missing);
-  EXPECT_EQ(missing, std::vector<std::string>{"supports"});
+  EXPECT_EQ(missing, (std::vector<std::string>{"supports", "gemm_prepare"}));
   ASSERT_NE(full.supports, nullptr);
   EXPECT_EQ(
       full.supports(backend().plugin(), THETA_KERNEL_COPY, THETA_DTYPE_F32), 0);
