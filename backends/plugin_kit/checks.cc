@@ -66,6 +66,64 @@ theta_status* CheckGemm(const theta_gemm_args& g) {
   return nullptr;
 }
 
+theta_status* CheckGemmPrepare(const theta_gemm_prepare_args& p) {
+  const int32_t dtype = RawEnum(p.dtype);
+  if (dtype != THETA_DTYPE_F32 && dtype != THETA_DTYPE_F64) {
+    return InvalidArgument("gemm_prepare: dtype ", DtypeName(dtype),
+                           " is not supported (F32 or F64 only)");
+  }
+  if (p.k < 0 || p.n < 0) {
+    return InvalidArgument("gemm_prepare: ", p.k < 0 ? "k" : "n", " is ",
+                           p.k < 0 ? p.k : p.n, " (must be >= 0)");
+  }
+  if (p.k == 0 || p.n == 0) return nullptr;
+  const int64_t cols = p.trans ? p.k : p.n;
+  if (p.ld < cols) {
+    return InvalidArgument("gemm_prepare: ld ", p.ld, " is smaller than the ",
+                           cols, " columns of B");
+  }
+  if (p.data == nullptr) return InvalidArgument("gemm_prepare: data is NULL");
+  return nullptr;
+}
+
+PreparedOperandSource SourceOf(const theta_gemm_prepare_args& p) {
+  return {p.dtype, p.trans != 0, p.k, p.n, p.data, p.ld};
+}
+
+theta_status* CheckPreparedMatches(const theta_gemm_args& g,
+                                   const PreparedOperandSource& s) {
+  const char* field = nullptr;
+  if (RawEnum(g.dtype) != RawEnum(s.dtype)) {
+    field = "dtype";
+  } else if ((g.trans_b != 0) != (s.trans != 0)) {
+    field = "trans_b";
+  } else if (g.k != s.k) {
+    field = "k";
+  } else if (g.n != s.n) {
+    field = "n";
+  } else if (g.b != s.data) {
+    field = "b";
+  } else if (g.ldb != s.ld) {
+    field = "ldb";
+  }
+  if (field != nullptr) {
+    return InvalidArgument(
+        "gemm: prepared_b was prepared from another B (", field,
+        " differs: prepared for a ", s.k, "x", s.n, " ",
+        DtypeName(RawEnum(s.dtype)), " B", s.trans ? " stored transposed" : "",
+        ", ld ", s.ld, "; this call has a ", g.k, "x", g.n, " ",
+        DtypeName(RawEnum(g.dtype)), " B",
+        g.trans_b ? " stored transposed" : "", ", ldb ", g.ldb, ")");
+  }
+  if (g.batch > 1 && g.stride_b != 0) {
+    return InvalidArgument(
+        "gemm: prepared_b needs one B for the batch "
+        "(stride_b 0), not stride_b ",
+        g.stride_b);
+  }
+  return nullptr;
+}
+
 // When theta_ew_program gains a field, plugins must read it through ReadArgs
 // (entry.h) instead of in place.
 static_assert(THETA_EW_PROGRAM_SIZE_1_0 == sizeof(theta_ew_program),

@@ -22,6 +22,27 @@ theta_status* CheckGemm(const theta_gemm_args& args);
 // m, n or batch is 0: nothing to compute.
 bool IsEmptyGemm(const theta_gemm_args& args);
 
+// What every prepared GEMM operand (ABI 1.2) remembers of the B it was made
+// from, so that a GEMM given it can be checked against its own B.
+struct PreparedOperandSource {
+  theta_dtype dtype;
+  int32_t trans;
+  int64_t k, n;
+  const void* data;
+  int64_t ld;
+};
+
+// gemm_prepare: dtype F32 or F64, k and n >= 0, and unless op(B) is empty
+// an ld covering its rows and data present.
+theta_status* CheckGemmPrepare(const theta_gemm_prepare_args& args);
+PreparedOperandSource SourceOf(const theta_gemm_prepare_args& args);
+// A GEMM with prepared_b (after CheckGemm): the operand was prepared from
+// exactly this call's B (dtype, b, ldb, trans_b, k, n), and one B serves
+// every batch item (stride_b 0 when batch > 1). The message names the
+// first field that differs.
+theta_status* CheckPreparedMatches(const theta_gemm_args& args,
+                                   const PreparedOperandSource& source);
+
 // Elementwise, the program's header: present, a struct_size from its ABI
 // 1.0 size up, a compute dtype of F32, F64, I32 or I64, and instructions
 // present when it has any. (The program has no field past ABI 1.0 yet, so

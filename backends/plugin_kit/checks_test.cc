@@ -69,6 +69,57 @@ TEST(ChecksTest, EmptyGemmNeedsNoOperands) {
   EXPECT_TRUE(IsEmptyGemm(g));
 }
 
+// The prepare request for Gemm()'s B.
+theta_gemm_prepare_args PrepareB() {
+  theta_gemm_prepare_args p{};
+  p.struct_size = sizeof(p);
+  p.dtype = THETA_DTYPE_F64;
+  p.k = 3, p.n = 2;
+  p.data = b_data, p.ld = 2;
+  return p;
+}
+
+TEST(ChecksTest, GemmPrepareNamesTheBadArgument) {
+  EXPECT_EQ(Message(CheckGemmPrepare(PrepareB())), "");
+  theta_gemm_prepare_args p = PrepareB();
+  p.dtype = THETA_DTYPE_I32;
+  EXPECT_EQ(Message(CheckGemmPrepare(p)),
+            "gemm_prepare: dtype I32 is not supported (F32 or F64 only)");
+  p = PrepareB(), p.n = -1;
+  EXPECT_EQ(Message(CheckGemmPrepare(p)),
+            "gemm_prepare: n is -1 (must be >= 0)");
+  p = PrepareB(), p.trans = 1;  // stored 2 x 3: rows of 3
+  EXPECT_EQ(Message(CheckGemmPrepare(p)),
+            "gemm_prepare: ld 2 is smaller than the 3 columns of B");
+  p = PrepareB(), p.data = nullptr;
+  EXPECT_EQ(Message(CheckGemmPrepare(p)), "gemm_prepare: data is NULL");
+  p.k = 0;  // empty: no data needed
+  EXPECT_EQ(Message(CheckGemmPrepare(p)), "");
+}
+
+TEST(ChecksTest, PreparedOperandMustComeFromThisCallsB) {
+  const PreparedOperandSource source = SourceOf(PrepareB());
+  EXPECT_EQ(Message(CheckPreparedMatches(Gemm(), source)), "");
+  theta_gemm_args g = Gemm();
+  g.b = b_data + 1;
+  EXPECT_EQ(Message(CheckPreparedMatches(g, source)),
+            "gemm: prepared_b was prepared from another B (b differs: "
+            "prepared for a 3x2 F64 B, ld 2; this call has a 3x2 F64 B, ldb "
+            "2)");
+  g = Gemm(), g.trans_b = 1, g.ldb = 3;
+  EXPECT_NE(Message(CheckPreparedMatches(g, source)).find("trans_b differs"),
+            std::string::npos);
+  g = Gemm(), g.dtype = THETA_DTYPE_F32;
+  EXPECT_NE(Message(CheckPreparedMatches(g, source)).find("dtype differs"),
+            std::string::npos);
+  g = Gemm(), g.batch = 2, g.stride_b = 6;
+  EXPECT_EQ(Message(CheckPreparedMatches(g, source)),
+            "gemm: prepared_b needs one B for the batch (stride_b 0), not "
+            "stride_b 6");
+  g.stride_b = 0;
+  EXPECT_EQ(Message(CheckPreparedMatches(g, source)), "");
+}
+
 TEST(ChecksTest, ProgramHeader) {
   theta_ew_program program{};
   program.struct_size = sizeof(program);

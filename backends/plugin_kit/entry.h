@@ -54,18 +54,19 @@ theta_status* Guard(const char* function, Body&& body) noexcept {
   }
 }
 
-// What the kit knows of one versioned argument struct: its frozen ABI 1.0
-// size, and the struct a caller gets when it passes only the 1.0 fields
+// What the kit knows of one versioned argument struct: its smallest size
+// (frozen: its size under ABI 1.0, or under the minor that introduced it),
+// and the struct a caller gets when it passes only the 1.0 fields
 // (every field past them at its documented default). Specialised below for
 // each kernel's struct; a struct gaining a field under ABI 1.x sets that
 // field's default in its Defaults().
 template <typename Args>
 struct ArgsTraits;
 
-#define THETA_PLUGIN_KIT_ARGS_TRAITS(TYPE, SIZE_1_0) \
+#define THETA_PLUGIN_KIT_ARGS_TRAITS(TYPE, MIN_SIZE) \
   template <>                                        \
   struct ArgsTraits<TYPE> {                          \
-    static constexpr size_t kSize1_0 = SIZE_1_0;     \
+    static constexpr size_t kMinSize = MIN_SIZE;     \
     static TYPE Defaults() {                         \
       TYPE args{};                                   \
       args.struct_size = sizeof(TYPE);               \
@@ -82,20 +83,23 @@ THETA_PLUGIN_KIT_ARGS_TRAITS(theta_softmax_args, THETA_SOFTMAX_ARGS_SIZE_1_0);
 THETA_PLUGIN_KIT_ARGS_TRAITS(theta_gather_args, THETA_GATHER_ARGS_SIZE_1_0);
 THETA_PLUGIN_KIT_ARGS_TRAITS(theta_copy_args, THETA_COPY_ARGS_SIZE_1_0);
 THETA_PLUGIN_KIT_ARGS_TRAITS(theta_rng_args, THETA_RNG_ARGS_SIZE_1_0);
+// Introduced in ABI 1.2: its smallest size is its size then.
+THETA_PLUGIN_KIT_ARGS_TRAITS(theta_gemm_prepare_args,
+                             THETA_GEMM_PREPARE_ARGS_SIZE_1_2);
 
 // Reads a caller's argument struct. `what` names it in messages ("args",
 // "program"). A struct_size of at least sizeof(Args) is used in place
-// (*out = args); one from ArgsTraits<Args>::kSize1_0 up is copied into
+// (*out = args); one from ArgsTraits<Args>::kMinSize up is copied into
 // *local over the defaults, and *out = local; a NULL or smaller struct is
 // INVALID_ARGUMENT naming the size.
 template <typename Args>
 theta_status* ReadArgs(const char* function, const char* what, const Args* args,
                        Args* local, const Args** out) {
   if (args == nullptr) return InvalidArgument(function, ": ", what, " is NULL");
-  if (args->struct_size < ArgsTraits<Args>::kSize1_0) {
+  if (args->struct_size < ArgsTraits<Args>::kMinSize) {
     return InvalidArgument(function, ": ", what, "->struct_size is ",
                            args->struct_size, ", expected at least ",
-                           ArgsTraits<Args>::kSize1_0, " (its ABI 1.0 size)");
+                           ArgsTraits<Args>::kMinSize, " (its frozen size)");
   }
   if (args->struct_size >= sizeof(Args)) {
     *out = args;

@@ -22,7 +22,7 @@ namespace theta::plugin_kit {
 
 template <>
 struct ArgsTraits<test_args> {
-  static constexpr size_t kSize1_0 = THETA_FIELD_END(test_args, value);
+  static constexpr size_t kMinSize = THETA_FIELD_END(test_args, value);
   static test_args Defaults() { return test_args{sizeof(test_args), 0, 7}; }
 };
 
@@ -74,7 +74,7 @@ TEST(EntryTest, StructSmallerThanItsFrozenSizeIsRefused) {
   test_args local{};
   const test_args* full = nullptr;
   EXPECT_EQ(Message(ReadArgs("k", "args", &args, &local, &full)),
-            "k: args->struct_size is 4, expected at least 12 (its ABI 1.0 "
+            "k: args->struct_size is 4, expected at least 12 (its frozen "
             "size)");
   EXPECT_EQ(Message(ReadArgs<test_args>("k", "args", nullptr, &local, &full)),
             "k: args is NULL");
@@ -82,10 +82,10 @@ TEST(EntryTest, StructSmallerThanItsFrozenSizeIsRefused) {
 
 TEST(EntryTest, FrozenSizesOfTheKernelStructs) {
   // A 1.0 caller's sizeof is at least the frozen size: every field of 1.0.
-  EXPECT_LE(ArgsTraits<theta_gemm_args>::kSize1_0, sizeof(theta_gemm_args));
-  EXPECT_EQ(ArgsTraits<theta_gemm_args>::kSize1_0,
+  EXPECT_LE(ArgsTraits<theta_gemm_args>::kMinSize, sizeof(theta_gemm_args));
+  EXPECT_EQ(ArgsTraits<theta_gemm_args>::kMinSize,
             THETA_FIELD_END(theta_gemm_args, batch));
-  EXPECT_EQ(ArgsTraits<theta_rng_args>::kSize1_0,
+  EXPECT_EQ(ArgsTraits<theta_rng_args>::kMinSize,
             THETA_FIELD_END(theta_rng_args, output));
 }
 
