@@ -215,6 +215,33 @@ AllocationStats Backend::allocation_stats() const {
   return stats;
 }
 
+absl::Status Backend::PrepareGemmOperand(const theta_gemm_prepare_args& args,
+                                         theta_gemm_operand** out) {
+  *out = nullptr;
+  THETA_RETURN_IF_ERROR(
+      Check(api_->gemm_prepare(stream_, &args, out), "gemm_prepare"));
+  prepare_requests_.fetch_add(1, std::memory_order_relaxed);
+  if (*out != nullptr) {
+    operands_prepared_.fetch_add(1, std::memory_order_relaxed);
+    operands_live_.fetch_add(1, std::memory_order_relaxed);
+  }
+  return absl::OkStatus();
+}
+
+void Backend::FreeGemmOperand(theta_gemm_operand* operand) {
+  if (operand == nullptr) return;
+  api_->gemm_operand_free(stream_, operand);
+  operands_live_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+PreparedOperandStats Backend::prepared_operand_stats() const {
+  PreparedOperandStats stats;
+  stats.requests = prepare_requests_.load(std::memory_order_relaxed);
+  stats.prepared = operands_prepared_.load(std::memory_order_relaxed);
+  stats.live = operands_live_.load(std::memory_order_relaxed);
+  return stats;
+}
+
 absl::Status CopyBetween(Backend& from, const void* src, Backend& to, void* dst,
                          uint64_t bytes) {
   if (bytes == 0) return absl::OkStatus();

@@ -66,6 +66,13 @@ class Buffer {
   uint64_t size_ = 0;
 };
 
+// Counters of the prepared GEMM operands (ABI 1.2) asked of one Backend.
+struct PreparedOperandStats {
+  int64_t requests = 0;  // PrepareGemmOperand calls that succeeded
+  int64_t prepared = 0;  // of those, the ones the plugin prepared (non-null)
+  int64_t live = 0;      // prepared and not yet freed
+};
+
 class Backend {
  public:
   Backend(const Backend&) = delete;
@@ -111,6 +118,15 @@ class Backend {
 
   AllocationStats allocation_stats() const;
 
+  // Prepared GEMM operands (theta_backend.h, ABI 1.2). *out is null when the
+  // plugin gains nothing from preparing this operand, or predates 1.2 (the
+  // loader's stand-in); GEMMs then read B as always. Free each non-null
+  // operand once; freeing null is a no-op.
+  absl::Status PrepareGemmOperand(const theta_gemm_prepare_args& args,
+                                  theta_gemm_operand** out);
+  void FreeGemmOperand(theta_gemm_operand* operand);
+  PreparedOperandStats prepared_operand_stats() const;
+
  private:
   Backend() = default;
   absl::Status ConvertAndFree(theta_status* status,
@@ -131,6 +147,9 @@ class Backend {
   std::atomic<int64_t> frees_{0};
   std::atomic<int64_t> bytes_in_use_{0};
   std::atomic<int64_t> peak_bytes_in_use_{0};
+  std::atomic<int64_t> prepare_requests_{0};
+  std::atomic<int64_t> operands_prepared_{0};
+  std::atomic<int64_t> operands_live_{0};
 };
 
 // The ABI's name of a kernel ("gemm", "scatter_add", ...) and of a dtype

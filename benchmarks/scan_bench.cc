@@ -1,8 +1,9 @@
 // Benchmarks of scan:
 // - an RNN x_t = tanh(x_{t-1} A + b), A 64x64, T = 1000, batch 1, forward
 //   plus the gradient of sum(x_T) with respect to A and b, against a
-//   hand-written C++ loop calling the CPU plugin's kernels directly (target:
-//   at most 1.5x that loop; per-step overhead under 2 us);
+//   hand-written C++ loop calling the CPU plugin's kernels directly, and a
+//   raw host loop calling cblas sgemv / sger with no plugin (target: at most
+//   1.5x the raw loop; per-step overhead under 2 us);
 // - an LSTM training step written with scan and grad, (T=50, B=32, I=128,
 //   H=256) and (T=100, B=64, I=256, H=512), float32, with a linear head to
 //   128 outputs and cross-entropy on every step, in ms per step beside the
@@ -14,6 +15,7 @@
 //
 //   bazel run //benchmarks:scan_bench [-- --lstm_min_time=2 --bound_rounds=7]
 #include <benchmark/benchmark.h>
+#include <cblas.h>
 
 #include <algorithm>
 #include <chrono>
@@ -178,6 +180,70 @@ void BM_RnnForwardBackward_HandWrittenLoop(benchmark::State& state) {
       benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 BENCHMARK(BM_RnnForwardBackward_HandWrittenLoop)->Unit(benchmark::kMillisecond);
+
+// The same RNN as a plain C++ loop on the host calling OpenBLAS's cblas
+// sgemv and sger directly, with no plugin or graph in between: the floor
+// the recurrence target is stated against (Theta at most 1.5x).
+class RawCblasRnn {
+ public:
+  RawCblasRnn()
+      : states_((kRnnSteps + 1) * kRnnSize),
+        z_(kRnnSize),
+        a_(bench::RandomTensor(DType::kFloat32, {kRnnSize, kRnnSize}, 1)
+               .to_vector<float>()),
+        bias_(bench::RandomTensor(DType::kFloat32, {kRnnSize}, 2)
+                  .to_vector<float>()),
+        da_(kRnnSize * kRnnSize),
+        db_(kRnnSize),
+        dx_(kRnnSize),
+        dz_(kRnnSize) {}
+
+  void Run() {
+    const int n = static_cast<int>(kRnnSize);
+    std::fill(states_.begin(), states_.begin() + n, 0.0f);
+    for (int64_t t = 0; t < kRnnSteps; ++t) {
+      const float* x = &states_[t * n];
+      float* next = &states_[(t + 1) * n];
+      // z = x A (row-major A: z = A^T x).
+      cblas_sgemv(CblasRowMajor, CblasTrans, n, n, 1.0f, a_.data(), n, x, 1,
+                  0.0f, z_.data(), 1);
+      for (int j = 0; j < n; ++j) next[j] = std::tanh(z_[j] + bias_[j]);
+    }
+    std::fill(da_.begin(), da_.end(), 0.0f);
+    std::fill(db_.begin(), db_.end(), 0.0f);
+    std::fill(dx_.begin(), dx_.end(), 1.0f);
+    for (int64_t t = kRnnSteps; t >= 1; --t) {
+      const float* x = &states_[t * n];
+      for (int j = 0; j < n; ++j) {
+        dz_[j] = dx_[j] * (1.0f - x[j] * x[j]);
+        db_[j] += dz_[j];
+      }
+      // dA += x_{t-1}^T dz; dx = dz A^T (= A dz).
+      cblas_sger(CblasRowMajor, n, n, 1.0f, &states_[(t - 1) * n], 1,
+                 dz_.data(), 1, da_.data(), n);
+      cblas_sgemv(CblasRowMajor, CblasNoTrans, n, n, 1.0f, a_.data(), n,
+                  dz_.data(), 1, 0.0f, dx_.data(), 1);
+    }
+  }
+
+  const std::vector<float>& da() const { return da_; }
+
+ private:
+  std::vector<float> states_, z_, a_, bias_, da_, db_, dx_, dz_;
+};
+
+void BM_RnnForwardBackward_RawCblas(benchmark::State& state) {
+  RawCblasRnn rnn;
+  rnn.Run();
+  for (auto _ : state) {
+    rnn.Run();
+    benchmark::DoNotOptimize(rnn.da().data());
+  }
+  state.counters["us_per_step"] = benchmark::Counter(
+      static_cast<double>(kRnnSteps) * state.iterations(),
+      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_RnnForwardBackward_RawCblas)->Unit(benchmark::kMillisecond);
 
 // sgemm rate of the plugin for (m, k) x (k, n), in FLOP/s: the best of
 // `rounds` rounds.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -104,6 +105,50 @@ absl::Status Executable::BringBack(SharedStorage& storage) {
   }
   return Annotate(storage.EnsureOn(*backend_),
                   absl::StrCat("function '", options_.name, "': "));
+}
+
+absl::Status Executable::BeginFixedInputs(
+    Plan& plan, std::span<void* const> external_inputs,
+    std::span<const bool> fixed_inputs) {
+  void** slots = plan.slots_.data();
+  const size_t num_slots = plan.slots_.size();
+  if (plan.fixed_slots_ == nullptr) {
+    plan.fixed_slots_ = std::make_unique<bool[]>(num_slots);
+  }
+  bool* fixed = plan.fixed_slots_.get();
+  std::fill(fixed, fixed + num_slots, false);
+  // Shared variables and constants: slots 1 .. first_update_slot_.
+  for (int32_t s = 1; s < plan.first_update_slot_; ++s) fixed[s] = true;
+  for (size_t s = 0; s < shared_vars_.size(); ++s) {
+    THETA_RETURN_IF_ERROR(BringBack(*shared_vars_[s]->shared()));
+    slots[1 + s] = shared_vars_[s]->shared()->device_data();
+  }
+  for (size_t i = 0; i < fixed_inputs.size(); ++i) {
+    if (!fixed_inputs[i]) continue;
+    const size_t slot = plan.first_external_input_slot_ + i;
+    slots[slot] = external_inputs[i];
+    fixed[slot] = true;
+  }
+  plan.fixed_operands_prepared_ = true;
+  ExecContext ctx{backend_, slots, plan.host_values_.data()};
+  const std::span<const bool> fixed_slots(fixed, num_slots);
+  for (size_t i = 0; i < plan.launches_.size(); ++i) {
+    absl::Status s = plan.launches_[i]->PrepareFixedOperands(ctx, fixed_slots);
+    if (!s.ok()) [[unlikely]] {
+      const Node* node = plan.launch_nodes_[i];
+      return Annotate(s, node != nullptr ? Where(*node)
+                                         : absl::StrCat("function '",
+                                                        options_.name, "': "));
+    }
+  }
+  return absl::OkStatus();
+}
+
+void Executable::EndFixedInputs(Plan& plan) {
+  if (!plan.fixed_operands_prepared_) return;
+  plan.fixed_operands_prepared_ = false;
+  ExecContext ctx{backend_, plan.slots_.data(), plan.host_values_.data()};
+  for (const auto& launch : plan.launches_) launch->ReleaseFixedOperands(ctx);
 }
 
 absl::Status Executable::Run(Plan& plan, std::span<const Tensor> host_inputs,

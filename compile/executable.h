@@ -111,6 +111,18 @@ class Executable {
     return plan.outputs_[i].ref.shape;
   }
 
+  // A loop's runs of `plan`: from BeginFixedInputs to EndFixedInputs the
+  // external inputs flagged in `fixed_inputs` keep the addresses given in
+  // `external_inputs` and their values (a loop's non-sequences), as do the
+  // shared variables and constants. Launches that read only such memory
+  // prepare it once (prepared GEMM operands, ABI 1.2); the runs in between
+  // must pass the same addresses for those inputs. Each Begin, whether it
+  // succeeded or not, is followed by one End, which releases what it made.
+  absl::Status BeginFixedInputs(Plan& plan,
+                                std::span<void* const> external_inputs,
+                                std::span<const bool> fixed_inputs);
+  void EndFixedInputs(Plan& plan);
+
   // Non-external outputs after a run: copies output i into `out` (reusing
   // its storage when possible; call Synchronize before reading).
   absl::Status ReadOutput(Plan& plan, int i, Tensor& out);

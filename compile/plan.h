@@ -93,6 +93,11 @@ class Plan {
   // Update u is computed into update_buffers_[u] (never in place: see
   // Planner::PlaceUpdate) and swapped in with this shape after the call.
   std::vector<Dims> update_shapes_;
+  // Between Executable::BeginFixedInputs and EndFixedInputs: which slots
+  // stay fixed (one flag per slot), and whether the launches hold prepared
+  // operands.
+  std::unique_ptr<bool[]> fixed_slots_;
+  bool fixed_operands_prepared_ = false;
   int inplace_outputs_ = 0;
   int nan_guard_launches_ = 0;
 };

@@ -85,6 +85,20 @@ class Launch {
  public:
   virtual ~Launch() = default;
   virtual absl::Status Run(const ExecContext& ctx) = 0;
+
+  // A loop is about to Run this launch many times, and until
+  // ReleaseFixedOperands the slots marked in `fixed_slots` keep their
+  // addresses (in ctx.slots) and values: a loop's non-sequences, shared
+  // variables, constants. A launch may prepare what it reads only from
+  // those slots once (a GEMM's B: a prepared operand, ABI 1.2). The default
+  // prepares nothing.
+  virtual absl::Status PrepareFixedOperands(const ExecContext& ctx,
+                                            std::span<const bool> fixed_slots) {
+    return absl::OkStatus();
+  }
+  // Releases what PrepareFixedOperands prepared; called once after each
+  // successful or failed PrepareFixedOperands.
+  virtual void ReleaseFixedOperands(const ExecContext& ctx) {}
 };
 
 }  // namespace theta

@@ -157,6 +157,35 @@ class GemmLaunch : public Launch {
         ctx.backend->api().gemm(ctx.backend->stream(), &args_), "gemm");
   }
 
+  // B read in place from a fixed slot (a loop's weights) is prepared once
+  // for all the loop's products; B copied to scratch per run is not.
+  absl::Status PrepareFixedOperands(
+      const ExecContext& ctx, std::span<const bool> fixed_slots) override {
+    if (b_scratch_ >= 0 || b_.slot < 0 || !fixed_slots[b_.slot] ||
+        args_.k == 0 || args_.n == 0 ||
+        (args_.batch > 1 && args_.stride_b != 0)) {
+      return absl::OkStatus();
+    }
+    theta_gemm_prepare_args p{};
+    p.struct_size = sizeof(p);
+    p.dtype = args_.dtype;
+    p.trans = args_.trans_b;
+    p.k = args_.k;
+    p.n = args_.n;
+    p.data = b_.Address(ctx.slots);
+    p.ld = args_.ldb;
+    theta_gemm_operand* operand = nullptr;
+    THETA_RETURN_IF_ERROR(ctx.backend->PrepareGemmOperand(p, &operand));
+    args_.prepared_b = operand;
+    return absl::OkStatus();
+  }
+
+  void ReleaseFixedOperands(const ExecContext& ctx) override {
+    ctx.backend->FreeGemmOperand(
+        const_cast<theta_gemm_operand*>(args_.prepared_b));
+    args_.prepared_b = nullptr;
+  }
+
  private:
   ArrayRef a_, b_, out_;
   int a_scratch_ = -1;  // index into scratch_ when A was copied, else -1
@@ -166,7 +195,7 @@ class GemmLaunch : public Launch {
   std::vector<backends::Buffer> scratch_;
   std::vector<std::pair<ArrayRef, ArrayRef>> pre_copies_;
   std::unique_ptr<Launch> bias_copy_;
-  theta_gemm_args args_;
+  theta_gemm_args args_{};
 };
 
 }  // namespace

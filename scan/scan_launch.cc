@@ -1,6 +1,10 @@
 // Running a Scan node: the body's plan is run once per step with its input
 // and output addresses pointed at rows of the loop's arrays. Nothing is
 // copied or allocated per step.
+#include <memory>
+#include <span>
+
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
 #include "compile/early_stop.h"
@@ -59,6 +63,9 @@ class ScanLaunch : public EarlyStopLaunch {
   std::vector<Dims> inner_shapes_;
   std::vector<Dims> inner_strides_;
   std::vector<void*> ext_in_;
+  // Per body input: a device non-sequence, fixed for the whole loop (the
+  // body prepares what it reads only from those once per run of the loop).
+  std::unique_ptr<bool[]> fixed_inputs_;
   // Non-sequences the body reads as host values: (inner input, outer host
   // slot), and their values per inner input.
   std::vector<std::pair<int, int32_t>> host_inputs_;
@@ -218,6 +225,11 @@ absl::Status ScanLaunch::Prepare(LaunchContext& ctx) {
     }
   }
   ext_in_.assign(inputs_.size(), nullptr);
+  fixed_inputs_ = std::make_unique<bool[]>(inputs_.size());
+  for (size_t i = 0; i < inputs_.size(); ++i) {
+    fixed_inputs_[i] = inputs_[i].kind == InputSource::kNonSequence;
+  }
+  for (const auto& [inner, slot] : host_inputs_) fixed_inputs_[inner] = false;
   ext_out_.assign(outputs_.size(), nullptr);
   // Plan the body now, so that shape errors surface when planning.
   absl::StatusOr<Plan*> plan =
@@ -286,6 +298,17 @@ absl::Status ScanLaunch::Run(const ExecContext& ctx) {
     }
     return absl::OkStatus();
   }
+  // Non-sequences stay where they are for every step: the body prepares
+  // what it reads only from them (its GEMMs' weights) once.
+  for (size_t i = 0; i < inputs_.size(); ++i) {
+    if (inputs_[i].kind == InputSource::kNonSequence) {
+      ext_in_[i] = base_[inputs_[i].array];
+    }
+  }
+  absl::Cleanup end_fixed = [&] { body_->EndFixedInputs(plan); };
+  THETA_RETURN_IF_ERROR(body_->BeginFixedInputs(
+      plan, ext_in_,
+      std::span<const bool>(fixed_inputs_.get(), inputs_.size())));
   for (int64_t u = 0; u < n_; ++u) {
     for (size_t i = 0; i < inputs_.size(); ++i) {
       const InputSource& src = inputs_[i];

@@ -48,6 +48,33 @@ TEST_P(Abi10CallerTest, LoaderTakesTheCutTableAndReportsTheQueryMissing) {
   EXPECT_NE(s.message().find("older than the loader"), std::string::npos);
 }
 
+// A plugin built against ABI 1.1 (the table through `supports`): the
+// loader puts stand-ins for the prepared operands that prepare nothing.
+TEST_P(Abi10CallerTest, LoaderGivesA11TableStandInsThatPrepareNothing) {
+  theta_backend_api cut11;
+  std::memset(static_cast<void*>(&cut11), 0xA5, sizeof(cut11));
+  const size_t size_1_1 = THETA_FIELD_END(theta_backend_api, supports);
+  std::memcpy(static_cast<void*>(&cut11), &api(), size_1_1);
+  cut11.struct_size = size_1_1;
+  ASSERT_TRUE(backends::ValidateApiTable(&cut11).ok());
+  std::vector<std::string> missing;
+  const theta_backend_api full = backends::CompleteApiTable(cut11, &missing);
+  EXPECT_EQ(missing, std::vector<std::string>{"gemm_prepare"});
+  EXPECT_EQ(full.supports, api().supports);
+  const float b[4] = {1, 2, 3, 4};
+  theta_gemm_prepare_args p{};
+  p.struct_size = sizeof(p);
+  p.dtype = THETA_DTYPE_F32;
+  p.k = p.n = 2;
+  p.data = b, p.ld = 2;
+  int sentinel = 0;
+  theta_gemm_operand* operand =
+      reinterpret_cast<theta_gemm_operand*>(&sentinel);
+  ASSERT_TRUE(Ok(full.gemm_prepare(stream(), &p, &operand)));
+  EXPECT_EQ(operand, nullptr);
+  full.gemm_operand_free(stream(), nullptr);
+}
+
 TEST_P(Abi10CallerTest, GemmWithThe10Struct) {
   const std::vector<double> a = {1, 2, 3, 4, 5, 6}, b = {1, 0, 0, 1, 1, 1};
   DeviceArray da = Upload(a), db = Upload(b),

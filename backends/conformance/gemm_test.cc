@@ -1,4 +1,6 @@
-// Strided batched GEMM against a triple loop in double.
+// Strided batched GEMM against a triple loop in double, plain and with B
+// prepared (ABI 1.2; a plugin may prepare nothing, and the product must be
+// the same either way).
 #include <vector>
 
 #include "backends/conformance/conformance.h"
@@ -15,14 +17,22 @@ class GemmTest : public ConformanceTest {
     int64_t pad = 0;  // extra elements per row (lda/ldb/ldc > columns)
   };
 
+  // B prepared once for the product (one B for the batch: stride_b 0).
   template <typename T>
-  void Check(const Case& c) {
+  void CheckPrepared(Case c) {
+    Check<T>(c, /*prepare=*/true);
+  }
+
+  template <typename T>
+  void Check(const Case& c, bool prepare = false) {
     const int64_t ar = c.ta ? c.k : c.m, ac = c.ta ? c.m : c.k;
     const int64_t br = c.tb ? c.n : c.k, bc = c.tb ? c.k : c.n;
     const int64_t lda = ac + c.pad, ldb = bc + c.pad, ldc = c.n + c.pad;
-    const int64_t sa = ar * lda + c.pad, sb = br * ldb, sc = c.m * ldc + 3;
+    const int64_t sa = ar * lda + c.pad, sc = c.m * ldc + 3;
+    const int64_t sb = prepare ? 0 : br * ldb;
     const auto a = Random<T>(std::max<int64_t>(1, sa * c.batch), -1, 1, 1);
-    const auto b = Random<T>(std::max<int64_t>(1, sb * c.batch), -1, 1, 2);
+    const auto b = Random<T>(
+        std::max<int64_t>(1, (prepare ? br * ldb : sb * c.batch)), -1, 1, 2);
     auto cv = Random<T>(std::max<int64_t>(1, sc * c.batch), -1, 1, 3);
     std::vector<double> want(cv.begin(), cv.end());
     for (int64_t i = 0; i < c.batch; ++i) {
@@ -60,11 +70,33 @@ class GemmTest : public ConformanceTest {
     g.ldc = ldc;
     g.stride_c = sc;
     g.batch = c.batch;
+    theta_gemm_operand* operand = nullptr;
+    if (prepare) {
+      theta_gemm_prepare_args p{};
+      p.struct_size = sizeof(p);
+      p.dtype = g.dtype;
+      p.trans = g.trans_b;
+      p.k = g.k;
+      p.n = g.n;
+      p.data = g.b;
+      p.ld = g.ldb;
+      ASSERT_TRUE(Ok(api().gemm_prepare(stream(), &p, &operand)));
+      g.prepared_b = operand;
+    }
     ASSERT_TRUE(Ok(api().gemm(stream(), &g)));
+    if (prepare) {
+      // Twice with the same operand: it is not used up.
+      ASSERT_TRUE(
+          backend()
+              .CopyToDevice(dc.buffer.data(), cv.data(), cv.size() * sizeof(T))
+              .ok());
+      ASSERT_TRUE(Ok(api().gemm(stream(), &g)));
+      api().gemm_operand_free(stream(), operand);
+    }
     const double tol = Tolerance<T>() * (10 + std::sqrt(double(c.k)));
     EXPECT_TRUE(AllClose(Download<T>(dc, cv.size()), want, tol, tol))
         << c.m << "x" << c.n << "x" << c.k << " batch " << c.batch << " ta "
-        << c.ta << " tb " << c.tb;
+        << c.ta << " tb " << c.tb << (prepare ? " prepared" : "");
   }
 
   // C = A B for 2x2 row-major matrices, beta = 0 (C is not read), as
@@ -102,10 +134,70 @@ class GemmTest : public ConformanceTest {
     Check<T>({0, 5, 3, 2, false, false, 1, 0});  // empty: a no-op
     Check<T>({4, 6, 0, 2, false, true, 1, 3});   // k = 0: C = beta C
   }
+
+  // The shapes of a loop's products with its weights (an LSTM step's h U
+  // and dG U^T), and the edges.
+  template <typename T>
+  void CheckAllPrepared() {
+    for (bool ta : {false, true}) {
+      for (bool tb : {false, true}) {
+        CheckPrepared<T>({1, 1, 1, 1, ta, tb, 1, 0});
+        CheckPrepared<T>({7, 37, 19, 1, ta, tb, 1, 0});
+        CheckPrepared<T>({65, 33, 129, 2, ta, tb, 0.5, -1.5, 3});
+      }
+    }
+    CheckPrepared<T>({32, 1024, 256, 1, false, false, 1, 1});
+    CheckPrepared<T>({32, 256, 1024, 1, false, true, 1, 0});
+    CheckPrepared<T>({300, 70, 40, 1, false, false, 1, 0.5});
+    CheckPrepared<T>({0, 5, 3, 1, false, false, 1, 0});
+  }
 };
 
 TEST_P(GemmTest, Float32) { CheckAll<float>(); }
 TEST_P(GemmTest, Float64) { CheckAll<double>(); }
+
+TEST_P(GemmTest, PreparedFloat32) { CheckAllPrepared<float>(); }
+TEST_P(GemmTest, PreparedFloat64) { CheckAllPrepared<double>(); }
+
+TEST_P(GemmTest, PreparedOperandMustMatchItsGemm) {
+  const std::vector<float> a(6, 1), b(6, 2);
+  DeviceArray da = Upload(a), db = Upload(b),
+              dc = Upload(std::vector<float>(4, std::nanf("")));
+  theta_gemm_prepare_args p{};
+  p.struct_size = sizeof(p);
+  p.dtype = THETA_DTYPE_F32;
+  p.k = 3, p.n = 2;
+  p.data = db.buffer.data(), p.ld = 2;
+  theta_gemm_operand* operand = nullptr;
+  ASSERT_TRUE(Ok(api().gemm_prepare(stream(), &p, &operand)));
+  theta_gemm_args g{};
+  g.struct_size = sizeof(g);
+  g.dtype = THETA_DTYPE_F32;
+  g.m = 2, g.n = 2, g.k = 3;
+  g.alpha = 1;
+  g.a = da.buffer.data(), g.lda = 3;
+  g.b = db.buffer.data(), g.ldb = 2;
+  g.c = dc.buffer.data(), g.ldc = 2;
+  g.batch = 1;
+  g.prepared_b = operand;
+  ASSERT_TRUE(Ok(api().gemm(stream(), &g)));
+  EXPECT_EQ(Download<float>(dc, 4), std::vector<float>(4, 6));
+  if (operand != nullptr) {  // a plugin that prepared it checks the match
+    theta_gemm_args other = g;
+    other.ldb = 3;
+    other.trans_b = 1;  // the same bytes read as a transposed 3x2
+    other.n = 2;
+    EXPECT_TRUE(Invalid(api().gemm(stream(), &other), "prepared_b"));
+    other = g;
+    other.b = da.buffer.data();
+    EXPECT_TRUE(Invalid(api().gemm(stream(), &other), "b differs"));
+  }
+  api().gemm_operand_free(stream(), operand);
+  api().gemm_operand_free(stream(), nullptr);
+  p.k = -1;
+  EXPECT_TRUE(Invalid(api().gemm_prepare(stream(), &p, &operand), "k is -1"));
+  EXPECT_EQ(operand, nullptr);
+}
 
 TEST_P(GemmTest, BetaZeroIgnoresNanInC) {
   EXPECT_TRUE(AllClose(Run2x2<float>({1, 2, 3, 4}, {1, 0, 0, 1},

@@ -16,8 +16,20 @@
 namespace theta::cuda {
 namespace {
 
-theta_status* Check(const theta_gemm_args& g) {
+theta_status* Check(const theta_stream* stream, const theta_gemm_args& g) {
   if (theta_status* s = plugin_kit::CheckGemm(g)) return s;
+  if (g.prepared_b != nullptr) {
+    if (g.prepared_b->device != stream->device) {
+      return InvalidArgument(
+          "gemm: prepared_b belongs to another device (prepared on device ",
+          g.prepared_b->device->index, ", this stream's is device ",
+          stream->device->index, ")");
+    }
+    if (theta_status* s =
+            plugin_kit::CheckPreparedMatches(g, g.prepared_b->source)) {
+      return s;
+    }
+  }
   if (plugin_kit::IsEmptyGemm(g)) return nullptr;
   for (int64_t v : {g.m, g.n, g.k, g.lda, g.ldb, g.ldc, g.batch}) {
     if (v > INT_MAX) {
@@ -32,7 +44,7 @@ theta_status* Check(const theta_gemm_args& g) {
 }  // namespace
 
 theta_status* Gemm(theta_stream* stream, const theta_gemm_args& g) {
-  if (theta_status* s = Check(g)) return s;
+  if (theta_status* s = Check(stream, g)) return s;
   if (g.m == 0 || g.n == 0 || g.batch == 0) return nullptr;
   const bool f64 = g.dtype == THETA_DTYPE_F64;
   if (g.k == 0) {
@@ -75,6 +87,16 @@ theta_status* Gemm(theta_stream* stream, const theta_gemm_args& g) {
             ldb, g.stride_b, static_cast<const float*>(g.a), lda, g.stride_a,
             &beta, static_cast<float*>(g.c), ldc, g.stride_c, batch));
   }
+  return nullptr;
+}
+
+theta_status* GemmPrepare(theta_stream* stream,
+                          const theta_gemm_prepare_args& args,
+                          theta_gemm_operand** out) {
+  if (out == nullptr) return InvalidArgument("gemm_prepare: out is NULL");
+  *out = nullptr;
+  if (theta_status* s = plugin_kit::CheckGemmPrepare(args)) return s;
+  *out = new theta_gemm_operand{plugin_kit::SourceOf(args), stream->device};
   return nullptr;
 }
 

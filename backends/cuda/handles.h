@@ -22,6 +22,7 @@
 #include "backends/cuda/driver_api.h"
 #include "backends/cuda/ew_cache.h"
 #include "backends/cuda/ew_launch_scratch.h"
+#include "backends/plugin_kit/checks.h"
 
 struct theta_plugin {
   theta_plugin() : kernels(&driver) {}
@@ -34,6 +35,14 @@ struct theta_plugin {
 
   std::mutex mu;
   std::set<theta_device*> devices;  // open devices (for cache release)
+};
+
+// A prepared GEMM operand (ABI 1.2). cuBLAS reads B in its plain layout as
+// fast as any other, so preparing only records which B it is (to check the
+// GEMMs given it) and the device it belongs to; GEMMs read `b` itself.
+struct theta_gemm_operand {
+  theta::plugin_kit::PreparedOperandSource source;
+  theta_device* device;
 };
 
 struct theta_device {

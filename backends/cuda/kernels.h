@@ -13,6 +13,11 @@
 namespace theta::cuda {
 
 theta_status* Gemm(theta_stream* stream, const theta_gemm_args& args);
+// ABI 1.2: records the operand (theta_gemm_operand in handles.h); touches
+// no device.
+theta_status* GemmPrepare(theta_stream* stream,
+                          const theta_gemm_prepare_args& args,
+                          theta_gemm_operand** out);
 theta_status* Elementwise(theta_stream* stream,
                           const theta_elementwise_args& args);
 theta_status* Reduce(theta_stream* stream, const theta_reduce_args& args);

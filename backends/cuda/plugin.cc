@@ -390,6 +390,20 @@ theta_status* GemmEntry(theta_stream* stream,
   return RunKernel("gemm", stream, args, Gemm);
 }
 
+theta_status* GemmPrepareEntry(theta_stream* stream,
+                               const theta_gemm_prepare_args* args,
+                               theta_gemm_operand** out) noexcept {
+  return plugin_kit::KernelEntry("gemm_prepare", stream, args,
+                                 [&](const theta_gemm_prepare_args& full) {
+                                   return GemmPrepare(stream, full, out);
+                                 });
+}
+
+// The operand holds no device memory: nothing enqueued refers to it.
+void GemmOperandFreeEntry(theta_stream*, theta_gemm_operand* operand) noexcept {
+  delete operand;
+}
+
 theta_status* ElementwiseEntry(theta_stream* stream,
                                const theta_elementwise_args* args) noexcept {
   return RunKernel("elementwise", stream, args, Elementwise);
@@ -475,6 +489,8 @@ const theta_backend_api kApi = {
     /*fill=*/                  FillEntry,
     /*rng=*/                   RngEntry,
     /*supports=*/              plugin_kit::SupportsAdmitted,
+    /*gemm_prepare=*/          GemmPrepareEntry,
+    /*gemm_operand_free=*/     GemmOperandFreeEntry,
 };
 // clang-format on
 

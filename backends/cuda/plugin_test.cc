@@ -279,6 +279,67 @@ TEST_F(ChecksTest, Gemm) {
   EXPECT_TRUE(IsOk(Gemm(stream_, x)));
 }
 
+// ABI 1.2: preparing records the operand without touching the device (the
+// table's entry, which sets no device), and a GEMM given it is checked
+// against its own B before anything is enqueued (the kernel itself: the
+// table's gemm entry would first make the absent device current).
+TEST_F(ChecksTest, PreparedOperands) {
+  float a[4] = {}, b[4] = {}, c[4] = {};
+  theta_gemm_prepare_args p{};
+  p.struct_size = sizeof(p);
+  p.dtype = THETA_DTYPE_F32;
+  p.k = p.n = 2;
+  p.data = b;
+  p.ld = 2;
+  theta_gemm_operand* operand = nullptr;
+  ASSERT_TRUE(IsOk(api().gemm_prepare(stream_, &p, &operand)));
+  ASSERT_NE(operand, nullptr);
+  EXPECT_EQ(operand->device, device_);
+  EXPECT_EQ(operand->source.data, b);
+
+  theta_gemm_args g{};
+  g.struct_size = sizeof(g);
+  g.dtype = THETA_DTYPE_F32;
+  g.k = g.n = 2;
+  g.m = 0;  // empty: accepted without a device once the operand matches
+  g.a = a, g.b = b, g.c = c;
+  g.lda = g.ldb = g.ldc = 2;
+  g.batch = 1;
+  g.prepared_b = operand;
+  EXPECT_TRUE(IsOk(Gemm(stream_, g)));
+  theta_gemm_args x = g;
+  x.b = b + 1;
+  EXPECT_TRUE(IsError(Gemm(stream_, x), bad_,
+                      {"prepared_b was prepared from another B", "b differs"}));
+  x = g;
+  x.batch = 2, x.stride_b = 4, x.stride_c = 4, x.stride_a = 4;
+  EXPECT_TRUE(IsError(Gemm(stream_, x), bad_, {"stride_b 0"}));
+  CachingAllocator::Source none;
+  none.allocate = [](uint64_t, void**) -> theta_status* {
+    return MakeStatus(THETA_STATUS_INTERNAL, "stand-in device");
+  };
+  none.release = [](void*, uint64_t) {};
+  theta_device other(&plugin_, 1, std::move(none));
+  theta_stream other_stream(&other);
+  EXPECT_TRUE(IsError(Gemm(&other_stream, g), bad_,
+                      {"another device", "device 0", "device 1"}));
+
+  p.dtype = THETA_DTYPE_I64;
+  theta_gemm_operand* refused = operand;
+  EXPECT_TRUE(IsError(api().gemm_prepare(stream_, &p, &refused), bad_,
+                      {"gemm_prepare: dtype I64"}));
+  EXPECT_EQ(refused, nullptr);
+  EXPECT_TRUE(IsError(api().gemm_prepare(stream_, nullptr, &refused), bad_,
+                      {"gemm_prepare", "args is NULL"}));
+  p.dtype = THETA_DTYPE_F32;
+  EXPECT_TRUE(IsError(api().gemm_prepare(stream_, &p, nullptr), bad_,
+                      {"gemm_prepare: out is NULL"}));
+  EXPECT_TRUE(IsError(api().gemm_prepare(nullptr, &p, &refused), bad_,
+                      {"gemm_prepare", "stream is NULL"}));
+  api().gemm_operand_free(stream_, operand);
+  api().gemm_operand_free(stream_, nullptr);
+}
+
 TEST_F(ChecksTest, Elementwise) {
   const int64_t shape[] = {2, 3};
   const int64_t empty_shape[] = {2, 0};

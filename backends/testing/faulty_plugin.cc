@@ -273,6 +273,29 @@ theta_status* Fill(theta_stream* stream, const theta_array* array,
   return Own(Api().fill(stream, array, value));
 }
 
+// A preparation counts as a kernel launch: it reads device memory and may
+// allocate. An inner plugin that prepares nothing makes this one prepare
+// nothing too.
+theta_status* GemmPrepare(theta_stream* stream,
+                          const theta_gemm_prepare_args* args,
+                          theta_gemm_operand** out) noexcept {
+  if (theta_status* s = Injected(THETA_FAULT_KERNEL, "gemm_prepare")) {
+    return s;
+  }
+  if (Api().gemm_prepare == nullptr) {
+    if (out != nullptr) *out = nullptr;
+    return nullptr;
+  }
+  return Own(Api().gemm_prepare(stream, args, out));
+}
+
+void GemmOperandFree(theta_stream* stream,
+                     theta_gemm_operand* operand) noexcept {
+  if (Api().gemm_operand_free != nullptr) {
+    Api().gemm_operand_free(stream, operand);
+  }
+}
+
 int32_t Supports(theta_plugin* plugin, int32_t kernel, int32_t dtype) noexcept {
   const Inner& inner = GetInner();
   if (inner.api == nullptr || inner.api->supports == nullptr) return 0;
@@ -316,6 +339,8 @@ const theta_backend_api kApi = {
     /*fill=*/                  Fill,
     /*rng=*/                   Rng,
     /*supports=*/              Supports,
+    /*gemm_prepare=*/          GemmPrepare,
+    /*gemm_operand_free=*/     GemmOperandFree,
 };
 // clang-format on
 
