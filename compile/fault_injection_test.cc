@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "autodiff/grad.h"
 #include "backends/registry.h"
 #include "backends/testing/faulty_plugin.h"
 #include "base/error.h"
@@ -230,6 +231,41 @@ TEST_F(FaultInjectionTest, AFailureInALateScanStepNamesTheStep) {
   EXPECT_TRUE(named_a_step);
   EXPECT_DOUBLE_EQ(f({sv, h0v})[0].item<double>(), expected);
   EXPECT_DOUBLE_EQ(total.get_value().item<double>(), total0 + expected);
+}
+
+TEST_F(FaultInjectionTest, AFailedPreparationOfALoopsWeightsReleasesAll) {
+  // Two loop-invariant GEMM operands (U forward, U^T in the gradient's
+  // loop), prepared when each loop starts: any kernel call failing, the
+  // preparations among them, leaves no prepared operand behind.
+  SharedVar u =
+      shared(Tensor(std::vector<float>(16 * 16, 0.01f), {16, 16}), "U");
+  Var x = ftensor3("x");
+  Var h0 = fmatrix("h0");
+  ScanResult r = scan(
+      [](const std::vector<Var>& in) {
+        return StepResult{{tanh(in[0] + dot(in[1], in[2]))}};
+      },
+      {.sequences = {x}, .outputs_info = {h0}, .non_sequences = {u}});
+  Var cost = sum(r.outputs[0]);
+  Function f = function({x, h0}, {cost, grad(cost, u)},
+                        {.name = "rnn", .backend = FaultyPath()});
+  Tensor xv(std::vector<float>(3 * 2 * 16, 0.5f), {3, 2, 16});
+  Tensor h0v(std::vector<float>(2 * 16, 0.25f), {2, 16});
+  const double expected = f({xv, h0v})[0].GetAsDouble(0);
+  const int64_t kernels = CallsOf(THETA_FAULT_KERNEL, [&] { f({xv, h0v}); });
+  const int64_t requests = backend_->prepared_operand_stats().requests;
+  bool named_prepare = false;
+  for (int64_t k = 1; k <= kernels; ++k) {
+    const std::string message = FailingAt(THETA_FAULT_KERNEL, k, [&] {
+      f({xv, h0v});
+    });
+    EXPECT_THAT(message, HasSubstr("injected failure of kernel launch"));
+    named_prepare |= message.find("gemm_prepare") != std::string::npos;
+    EXPECT_EQ(backend_->prepared_operand_stats().live, 0) << k;
+  }
+  EXPECT_TRUE(named_prepare);
+  EXPECT_GE(requests, 2);
+  EXPECT_FLOAT_EQ(f({xv, h0v})[0].GetAsDouble(0), expected);
 }
 
 }  // namespace

@@ -212,6 +212,32 @@ TEST_P(ElementwiseTest, OutputMayBeTheInputArray) {
   EXPECT_TRUE(AllClose(got, want, 8 * Tolerance<float>(), 0));
 }
 
+// Subnormal numbers are neither flushed on output nor read as zero
+// (elementwise_semantics.h, "Subnormal numbers"): y = x * 0.5 exactly.
+TEST_P(ElementwiseTest, SubnormalsAreNotFlushed) {
+  const std::vector<float> x = {1e-39f, -3e-40f,
+                                std::numeric_limits<float>::denorm_min() * 2,
+                                std::numeric_limits<float>::min()};
+  DeviceArray dx = Upload(x), dy = Upload(std::vector<float>(x.size(), 7));
+  const int64_t shape[] = {static_cast<int64_t>(x.size())}, one[] = {1};
+  const theta_ew_operand in{dx.buffer.data(), THETA_DTYPE_F32, one};
+  const theta_ew_operand out{dy.buffer.data(), THETA_DTYPE_F32, one};
+  const std::vector<theta_ew_instr> code = {
+      I(THETA_EW_LOAD, 0, 0), I(THETA_EW_PARAM, 1, 0), I(THETA_EW_MUL, 0, 0, 1),
+      I(THETA_EW_STORE, 0, 0)};
+  const theta_ew_program program =
+      backends::EwProgram(THETA_DTYPE_F32, 2, code);
+  const double half = 0.5;
+  const theta_elementwise_args a = backends::ElementwiseArgs(
+      program, shape, {&in, 1}, {&out, 1}, {&half, 1});
+  ASSERT_TRUE(Ok(api().elementwise(stream(), &a)));
+  const std::vector<float> got = Download<float>(dy, x.size());
+  for (size_t i = 0; i < x.size(); ++i) {
+    EXPECT_EQ(got[i], x[i] * 0.5f) << "element " << i << " (" << x[i] << ")";
+    EXPECT_NE(got[i], 0.0f) << "element " << i;
+  }
+}
+
 TEST_P(ElementwiseTest, MixedDtypesConvertOnLoadAndStore) {
   // int32 and uint8 inputs, F64 compute, a BOOL and an I64 output.
   const std::vector<int32_t> a = {-3, 0, 7, 100000};

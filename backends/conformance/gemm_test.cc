@@ -199,6 +199,53 @@ TEST_P(GemmTest, PreparedOperandMustMatchItsGemm) {
   EXPECT_EQ(operand, nullptr);
 }
 
+// Subnormal operands and products are kept (elementwise_semantics.h,
+// "Subnormal numbers"), with B plain and prepared: every product below is
+// exact in float.
+TEST_P(GemmTest, SubnormalsAreNotFlushed) {
+  const int64_t m = 2, n = 3, k = 4;
+  std::vector<float> a(m * k), b(k * n);
+  for (int64_t i = 0; i < m * k; ++i) a[i] = 1e-39f * static_cast<float>(i + 1);
+  for (int64_t i = 0; i < k * n; ++i) b[i] = (i % 2 == 0) ? 0.5f : 0.25f;
+  std::vector<float> want(m * n, 0.0f);
+  for (int64_t r = 0; r < m; ++r) {
+    for (int64_t c = 0; c < n; ++c) {
+      for (int64_t t = 0; t < k; ++t)
+        want[r * n + c] += a[r * k + t] * b[t * n + c];
+    }
+  }
+  DeviceArray da = Upload(a), db = Upload(b);
+  for (bool prepare : {false, true}) {
+    DeviceArray dc = Upload(std::vector<float>(m * n, 7));
+    theta_gemm_args g{};
+    g.struct_size = sizeof(g);
+    g.dtype = THETA_DTYPE_F32;
+    g.m = m, g.n = n, g.k = k;
+    g.alpha = 1;
+    g.a = da.buffer.data(), g.lda = k;
+    g.b = db.buffer.data(), g.ldb = n;
+    g.c = dc.buffer.data(), g.ldc = n;
+    g.batch = 1;
+    theta_gemm_operand* operand = nullptr;
+    if (prepare) {
+      theta_gemm_prepare_args p{};
+      p.struct_size = sizeof(p);
+      p.dtype = THETA_DTYPE_F32;
+      p.k = k, p.n = n;
+      p.data = g.b, p.ld = n;
+      ASSERT_TRUE(Ok(api().gemm_prepare(stream(), &p, &operand)));
+      g.prepared_b = operand;
+    }
+    ASSERT_TRUE(Ok(api().gemm(stream(), &g)));
+    api().gemm_operand_free(stream(), operand);
+    const std::vector<float> got = Download<float>(dc, m * n);
+    for (int64_t i = 0; i < m * n; ++i) {
+      EXPECT_NE(got[i], 0.0f) << i << (prepare ? " prepared" : "");
+      EXPECT_NEAR(got[i], want[i], 1e-45f) << i << (prepare ? " prepared" : "");
+    }
+  }
+}
+
 TEST_P(GemmTest, BetaZeroIgnoresNanInC) {
   EXPECT_TRUE(AllClose(Run2x2<float>({1, 2, 3, 4}, {1, 0, 0, 1},
                                      std::vector<float>(4, std::nanf(""))),
