@@ -8,6 +8,8 @@ namespace {
 
 // On AVX-512, products with at most this many rows go to oneDNN.
 constexpr int64_t kSmallM = 64;
+// Prepared products with at most this many rows run on the packed kernel.
+constexpr int64_t kPackedMaxM = 1 << 30;  // TODO measure
 
 }  // namespace
 
@@ -17,6 +19,8 @@ const char* GemmSelectionName(GemmSelection selection) {
       return "openblas";
     case GemmSelection::kOneDnn:
       return "onednn";
+    case GemmSelection::kPacked:
+      return "packed";
     case GemmSelection::kAutomatic:
       break;
   }
@@ -34,6 +38,8 @@ bool ParseGemmSelection(std::string_view text, GemmSelection* out) {
     *out = GemmSelection::kOpenBlas;
   } else if (text == "onednn") {
     *out = GemmSelection::kOneDnn;
+  } else if (text == "packed") {
+    *out = GemmSelection::kPacked;
   } else {
     return false;
   }
@@ -44,7 +50,7 @@ bool GemmSelectionFromEnvironment(GemmSelection* out, std::string* error) {
   const char* env = std::getenv("THETA_CPU_GEMM");
   if (ParseGemmSelection(env == nullptr ? "" : env, out)) return true;
   *error = "THETA_CPU_GEMM='" + std::string(env) +
-           "' is none of openblas, onednn, or unset (automatic)";
+           "' is none of openblas, onednn, packed, or unset (automatic)";
   return false;
 }
 
@@ -64,6 +70,7 @@ GemmProvider ChooseGemmProvider(GemmSelection selection,
       return GemmProvider::kOpenBlas;
     case GemmSelection::kOneDnn:
       return GemmProvider::kOneDnn;
+    case GemmSelection::kPacked:  // plain products: as automatic
     case GemmSelection::kAutomatic:
       break;
   }
@@ -84,6 +91,19 @@ GemmProvider ChooseGemmProvider(GemmSelection selection,
   // transposed) except the matrix-vector products, where oneDNN took 0.43 us
   // against 0.92 (1x64x64, the scan recurrence's step).
   return g.m == 1 || g.n == 1 ? GemmProvider::kOneDnn : GemmProvider::kOpenBlas;
+}
+
+bool UsePackedKernel(GemmSelection selection, const theta_gemm_args& g) {
+  switch (selection) {
+    case GemmSelection::kOpenBlas:
+    case GemmSelection::kOneDnn:
+      return false;
+    case GemmSelection::kPacked:
+      return true;
+    case GemmSelection::kAutomatic:
+      break;
+  }
+  return g.m <= kPackedMaxM;
 }
 
 }  // namespace theta::cpu

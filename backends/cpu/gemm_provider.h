@@ -31,7 +31,7 @@
 namespace theta::cpu {
 
 enum class GemmProvider { kOpenBlas, kOneDnn };
-enum class GemmSelection { kAutomatic, kOpenBlas, kOneDnn };
+enum class GemmSelection { kAutomatic, kOpenBlas, kOneDnn, kPacked };
 
 // "automatic", "openblas", "onednn". Static strings.
 const char* GemmSelectionName(GemmSelection selection);
@@ -61,6 +61,11 @@ struct OneDnnSupport {
 // otherwise).
 GemmProvider ChooseGemmProvider(GemmSelection selection,
                                 const theta_gemm_args& g, OneDnnSupport onednn);
+
+// Whether a float32 product given a prepared B (g.prepared_b, k >= 1) runs
+// on the packed kernel (packed_gemm.h) rather than on ChooseGemmProvider's
+// library with the plain B.
+bool UsePackedKernel(GemmSelection selection, const theta_gemm_args& g);
 
 }  // namespace theta::cpu
 

@@ -426,6 +426,26 @@ theta_status* GemmEntry(theta_stream* stream,
                    });
 }
 
+// gemm_prepare: *out is NULL unless an operand is made (on every failure
+// too, when out is present).
+theta_status* GemmPrepareEntry(theta_stream* stream,
+                               const theta_gemm_prepare_args* args,
+                               theta_gemm_operand** out) noexcept {
+  if (out != nullptr) *out = nullptr;
+  return plugin_kit::KernelEntry(
+      "gemm_prepare", stream, args,
+      [&](const theta_gemm_prepare_args& p) -> theta_status* {
+        if (out == nullptr) return InvalidArgument("gemm_prepare: out is NULL");
+        return GemmPrepare(stream->device->plugin->pool, p, out);
+      });
+}
+
+// Streams run their work before each call returns: nothing enqueued can
+// still be reading the operand.
+void GemmOperandFree(theta_stream*, theta_gemm_operand* operand) noexcept {
+  delete operand;
+}
+
 theta_status* ElementwiseEntry(theta_stream* stream,
                                const theta_elementwise_args* args) noexcept {
   return RunKernel("elementwise", stream, args, Elementwise);
@@ -507,6 +527,8 @@ const theta_backend_api kApi = {
     /*fill=*/                  FillEntry,
     /*rng=*/                   RngEntry,
     /*supports=*/              plugin_kit::SupportsAdmitted,
+    /*gemm_prepare=*/          GemmPrepareEntry,
+    /*gemm_operand_free=*/     GemmOperandFree,
 };
 // clang-format on
 
