@@ -8,8 +8,9 @@ namespace {
 
 // On AVX-512, products with at most this many rows go to oneDNN.
 constexpr int64_t kSmallM = 64;
-// Prepared products with at most this many rows run on the packed kernel.
-constexpr int64_t kPackedMaxM = 1 << 30;  // TODO measure
+// Prepared products with at most this many rows (and A not transposed) run
+// on the packed kernel.
+constexpr int64_t kPackedMaxM = 256;
 
 }  // namespace
 
@@ -103,7 +104,8 @@ bool UsePackedKernel(GemmSelection selection, const theta_gemm_args& g) {
     case GemmSelection::kAutomatic:
       break;
   }
-  return g.m <= kPackedMaxM;
+  // FIGURES
+  return !g.trans_a && g.m <= kPackedMaxM;
 }
 
 }  // namespace theta::cpu
