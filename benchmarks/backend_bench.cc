@@ -5,7 +5,8 @@
 //   automatic choice) at the shapes the LSTM, MLP and scan workloads run,
 //   the measurements behind backends/cpu/gemm_provider.cc's policy; and
 //   the same products with B prepared once (ABI 1.2), on each library and
-//   on the CPU plugin's packed kernel (backends/cpu/packed_gemm.h);
+//   on the CPU plugin's packed kernel (backends/cpu/packed_gemm.h), and
+//   what preparing a B costs;
 // - a fused elementwise program of three ops over 16M floats, and one-op
 //   programs of exp, log, tanh and sigmoid over 16M floats, in GB/s, beside
 //   a memcpy of the same bytes;
@@ -278,6 +279,44 @@ void GemmPreparedArgs(benchmark::internal::Benchmark* b) {
 }
 BENCHMARK(BM_GemmPrepared)
     ->Apply(GemmPreparedArgs)
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+
+// The one-off cost that BM_GemmPrepared leaves out of its loop: preparing
+// (and freeing) a B. args: k, n, trans (B stored transposed). The CPU
+// plugin packs a float32 B of 4096 elements or more; bytes counted are
+// B's, read once.
+void BM_GemmPrepare(benchmark::State& state) {
+  const int64_t k = state.range(0), n = state.range(1);
+  const bool trans = state.range(2) != 0;
+  backends::Buffer b = DeviceUniformFloats(k * n, -1, 1);
+  theta_gemm_prepare_args p{};
+  p.struct_size = sizeof(p);
+  p.dtype = THETA_DTYPE_F32;
+  p.trans = trans;
+  p.k = k;
+  p.n = n;
+  p.data = b.data();
+  p.ld = trans ? k : n;
+  bool prepared_any = false;
+  for (auto _ : state) {
+    theta_gemm_operand* prepared = nullptr;
+    Check(B().api().gemm_prepare(B().stream(), &p, &prepared), "gemm_prepare");
+    Check(B().api().stream_synchronize(B().stream()), "synchronize");
+    prepared_any = prepared != nullptr;
+    B().api().gemm_operand_free(B().stream(), prepared);
+  }
+  if (!prepared_any) state.SetLabel("unprepared");
+  state.SetBytesProcessed(state.iterations() * k * n * int64_t{sizeof(float)});
+}
+BENCHMARK(BM_GemmPrepare)
+    ->ArgNames({"k", "n", "trans"})
+    ->Args({256, 1024, 0})  // LSTM S: U for h U
+    ->Args({1024, 256, 1})  // LSTM S: U^T for dG U^T
+    ->Args({512, 2048, 0})  // LSTM L
+    ->Args({2048, 512, 1})
+    ->Args({128, 512, 0})  // Fashion-MNIST LSTM
+    ->Args({512, 128, 1})
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
 

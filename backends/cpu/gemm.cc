@@ -3,7 +3,10 @@
 // with a team of one, onednn_gemm.h), parallelised over the pool by batch
 // items and by blocks of rows of C (or columns, when n is the larger). The
 // blocks follow the pool's partition_threads(): its thread count, or a
-// fixed count when the pool is deterministic (thread_pool.h).
+// fixed count when the pool is deterministic (thread_pool.h). A product
+// given a prepared B (ABI 1.2: gemm_prepare packs a float32 B here) runs
+// on the packed kernel (packed_gemm.h) where UsePackedKernel says so, which
+// cuts its work by fixed sizes, independent of the thread count.
 #include <cblas.h>
 
 #include <algorithm>
