@@ -3,7 +3,10 @@
 //   64, 256 and 1024 (the plugin should add under 2% at 256);
 // - the CPU plugin's GEMM providers side by side (OpenBLAS, oneDNN and the
 //   automatic choice) at the shapes the LSTM, MLP and scan workloads run,
-//   the measurements behind backends/cpu/gemm_provider.cc's policy;
+//   the measurements behind backends/cpu/gemm_provider.cc's policy; and
+//   the same products with B prepared once (ABI 1.2), on each library and
+//   on the CPU plugin's packed kernel (backends/cpu/packed_gemm.h), and
+//   what preparing a B costs;
 // - a fused elementwise program of three ops over 16M floats, and one-op
 //   programs of exp, log, tanh and sigmoid over 16M floats, in GB/s, beside
 //   a memcpy of the same bytes;
@@ -199,6 +202,122 @@ void GemmProviderArgs(benchmark::internal::Benchmark* b) {
 }
 BENCHMARK(BM_GemmProvider)
     ->Apply(GemmProviderArgs)
+    ->Unit(benchmark::kMicrosecond);
+
+// BM_GemmProvider's products with B prepared once (gemm_prepare, outside
+// the timed loop) and passed as prepared_b, as the scan loop runs its
+// loop-invariant weights. args: selection (0 automatic, 1 OpenBLAS, 2
+// oneDNN: each with the plain B; 3 the packed kernel), then the shape. The
+// label says "unprepared" when the plugin declined to prepare B.
+void BM_GemmPrepared(benchmark::State& state) {
+  static const char* const kSelections[] = {"", "openblas", "onednn", "packed"};
+  const char* selection = kSelections[state.range(0)];
+  using SetFn = int32_t (*)(theta_plugin*, const char*);
+  auto set = reinterpret_cast<SetFn>(
+      B().api().get_extension(B().plugin(), "cpu.set_gemm_provider"));
+  if (set == nullptr) {
+    state.SkipWithError("not the CPU plugin (no cpu.set_gemm_provider)");
+    return;
+  }
+  if (set(B().plugin(), selection) != 0) {
+    state.SkipWithError("cpu.set_gemm_provider refused the selection");
+    return;
+  }
+  const int64_t m = state.range(1), n = state.range(2), k = state.range(3);
+  const bool ta = state.range(4) != 0, tb = state.range(5) != 0;
+  backends::Buffer a = DeviceUniformFloats(m * k, -1, 1),
+                   b = DeviceUniformFloats(k * n, -1, 1),
+                   c = DeviceFloats(m * n, 0);
+  theta_gemm_prepare_args p{};
+  p.struct_size = sizeof(p);
+  p.dtype = THETA_DTYPE_F32;
+  p.trans = tb;
+  p.k = k;
+  p.n = n;
+  p.data = b.data();
+  p.ld = tb ? k : n;
+  theta_gemm_operand* prepared = nullptr;
+  Check(B().api().gemm_prepare(B().stream(), &p, &prepared), "gemm_prepare");
+  theta_gemm_args g{};
+  g.struct_size = sizeof(g);
+  g.dtype = THETA_DTYPE_F32;
+  g.trans_a = ta;
+  g.trans_b = tb;
+  g.m = m;
+  g.n = n;
+  g.k = k;
+  g.alpha = 1;
+  g.beta = 1;
+  g.a = a.data();
+  g.lda = ta ? m : k;
+  g.b = b.data();
+  g.ldb = p.ld;
+  g.c = c.data();
+  g.ldc = n;
+  g.batch = 1;
+  g.prepared_b = prepared;
+  for (auto _ : state) {
+    Check(B().api().gemm(B().stream(), &g), "gemm");
+  }
+  Check(B().api().stream_synchronize(B().stream()), "synchronize");
+  B().api().gemm_operand_free(B().stream(), prepared);
+  set(B().plugin(), "");
+  std::string label = state.range(0) == 0 ? "automatic" : selection;
+  if (prepared == nullptr) label += " unprepared";
+  state.SetLabel(label);
+  state.counters["GFLOP/s"] = benchmark::Counter(
+      2.0 * m * n * k * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+}
+
+void GemmPreparedArgs(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"selection", "m", "n", "k", "ta", "tb"});
+  for (const auto& s : kProviderShapes) {
+    for (int64_t selection : {1, 2, 3, 0}) {
+      b->Args({selection, s[0], s[1], s[2], s[3], s[4]});
+    }
+  }
+}
+BENCHMARK(BM_GemmPrepared)
+    ->Apply(GemmPreparedArgs)
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+
+// The one-off cost that BM_GemmPrepared leaves out of its loop: preparing
+// (and freeing) a B. args: k, n, trans (B stored transposed). The CPU
+// plugin packs a float32 B of 4096 elements or more; bytes counted are
+// B's, read once.
+void BM_GemmPrepare(benchmark::State& state) {
+  const int64_t k = state.range(0), n = state.range(1);
+  const bool trans = state.range(2) != 0;
+  backends::Buffer b = DeviceUniformFloats(k * n, -1, 1);
+  theta_gemm_prepare_args p{};
+  p.struct_size = sizeof(p);
+  p.dtype = THETA_DTYPE_F32;
+  p.trans = trans;
+  p.k = k;
+  p.n = n;
+  p.data = b.data();
+  p.ld = trans ? k : n;
+  bool prepared_any = false;
+  for (auto _ : state) {
+    theta_gemm_operand* prepared = nullptr;
+    Check(B().api().gemm_prepare(B().stream(), &p, &prepared), "gemm_prepare");
+    Check(B().api().stream_synchronize(B().stream()), "synchronize");
+    prepared_any = prepared != nullptr;
+    B().api().gemm_operand_free(B().stream(), prepared);
+  }
+  if (!prepared_any) state.SetLabel("unprepared");
+  state.SetBytesProcessed(state.iterations() * k * n * int64_t{sizeof(float)});
+}
+BENCHMARK(BM_GemmPrepare)
+    ->ArgNames({"k", "n", "trans"})
+    ->Args({256, 1024, 0})  // LSTM S: U for h U
+    ->Args({1024, 256, 1})  // LSTM S: U^T for dG U^T
+    ->Args({512, 2048, 0})  // LSTM L
+    ->Args({2048, 512, 1})
+    ->Args({128, 512, 0})  // Fashion-MNIST LSTM
+    ->Args({512, 128, 1})
+    ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
 
 constexpr int64_t kStreamFloats = int64_t{16} << 20;

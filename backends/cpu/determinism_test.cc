@@ -1,6 +1,7 @@
 // THETA_DETERMINISTIC=1: the same kernels on the same inputs give bitwise
-// the same results with 1, 2 and 4 threads (GEMM of many shapes, long
-// reductions, softmax), and the variable itself is validated.
+// the same results with 1, 2 and 4 threads (GEMM of many shapes, with B
+// plain and prepared, long reductions, softmax), and the variable itself is
+// validated.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -105,6 +106,49 @@ std::vector<T> RunGemm(theta_stream* stream, const GemmCase& c) {
   return out.values();
 }
 
+// RunGemm's product with one float32 B for every batch item, prepared
+// first (gemm_prepare) and passed as prepared_b.
+std::vector<float> RunPreparedGemm(theta_stream* stream, const GemmCase& c) {
+  const int64_t sa = c.m * c.k, sc = c.m * c.n;
+  Aligned<float> a(Random<float>(sa * c.batch, -1, 1, 14));
+  Aligned<float> b(Random<float>(c.k * c.n, -1, 1, 15));
+  Aligned<float> out(Random<float>(sc * c.batch, -1, 1, 16));
+  theta_gemm_prepare_args p{};
+  p.struct_size = sizeof(p);
+  p.dtype = THETA_DTYPE_F32;
+  p.trans = c.tb;
+  p.k = c.k;
+  p.n = c.n;
+  p.data = b.data();
+  p.ld = c.tb ? c.k : c.n;
+  theta_gemm_operand* prepared = nullptr;
+  EXPECT_TRUE(IsOk(api().gemm_prepare(stream, &p, &prepared)));
+  EXPECT_NE(prepared, nullptr);
+  theta_gemm_args g{};
+  g.struct_size = sizeof(g);
+  g.dtype = THETA_DTYPE_F32;
+  g.trans_a = c.ta;
+  g.trans_b = c.tb;
+  g.m = c.m;
+  g.n = c.n;
+  g.k = c.k;
+  g.alpha = 0.75;
+  g.beta = 0.5;
+  g.a = a.data();
+  g.lda = c.ta ? c.m : c.k;
+  g.stride_a = sa;
+  g.b = b.data();
+  g.ldb = p.ld;
+  g.c = out.data();
+  g.ldc = c.n;
+  g.stride_c = sc;
+  g.batch = c.batch;
+  g.prepared_b = prepared;
+  EXPECT_TRUE(IsOk(api().gemm(stream, &g)));
+  api().gemm_operand_free(stream, prepared);
+  return out.values();
+}
+
 std::vector<float> RunReduce(theta_stream* stream, theta_reduce_op op,
                              std::vector<int64_t> shape, uint32_t mask) {
   const View in = Contiguous(shape);
@@ -186,6 +230,22 @@ TEST(DeterminismTest, GemmIsBitwiseTheSameForAnyThreadCount) {
         [&](theta_stream* s) { return RunGemm<float>(s, c); });
     ExpectSameForAnyThreadCount(
         [&](theta_stream* s) { return RunGemm<double>(s, c); });
+  }
+}
+
+TEST(DeterminismTest, PreparedGemmIsBitwiseTheSameForAnyThreadCount) {
+  // The LSTM loops' per-step products (packed kernel), a tall one and one
+  // with A transposed (plain B), and a batch sharing B.
+  const GemmCase cases[] = {
+      {32, 1024, 256, 1, false, false}, {64, 512, 2048, 1, false, true},
+      {37, 1000, 129, 1, false, true},  {1000, 64, 64, 1, false, false},
+      {300, 333, 65, 1, true, false},   {96, 1024, 256, 3, false, false},
+  };
+  for (const GemmCase& c : cases) {
+    SCOPED_TRACE(::testing::Message() << "m " << c.m << " n " << c.n << " k "
+                                      << c.k << " batch " << c.batch);
+    ExpectSameForAnyThreadCount(
+        [&](theta_stream* s) { return RunPreparedGemm(s, c); });
   }
 }
 

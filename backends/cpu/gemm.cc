@@ -3,7 +3,10 @@
 // with a team of one, onednn_gemm.h), parallelised over the pool by batch
 // items and by blocks of rows of C (or columns, when n is the larger). The
 // blocks follow the pool's partition_threads(): its thread count, or a
-// fixed count when the pool is deterministic (thread_pool.h).
+// fixed count when the pool is deterministic (thread_pool.h). A product
+// given a prepared B (ABI 1.2: gemm_prepare packs a float32 B here) runs
+// on the packed kernel (packed_gemm.h) where UsePackedKernel says so, which
+// cuts its work by fixed sizes, independent of the thread count.
 #include <cblas.h>
 
 #include <algorithm>
@@ -14,6 +17,7 @@
 #include "backends/cpu/gemm_provider.h"
 #include "backends/cpu/kernels.h"
 #include "backends/cpu/onednn_gemm.h"
+#include "backends/cpu/packed_gemm.h"
 #include "backends/plugin_kit/checks.h"
 
 namespace theta::cpu {
@@ -23,6 +27,8 @@ namespace {
 constexpr double kParallelFlops = 1 << 18;
 // Smallest block of rows (or columns) of C given to one task.
 constexpr int64_t kMinBlock = 32;
+// The smallest B (k * n elements) that gemm_prepare packs.
+constexpr int64_t kMinPackedElements = 4096;
 
 // C = beta * C for an m x n matrix with row stride ldc; beta == 0 writes
 // zeros without reading C.
@@ -135,12 +141,42 @@ int RunGemm(ThreadPool& pool, GemmProvider provider, const theta_gemm_args& g) {
   return failure.load();
 }
 
+// Whether gemm_prepare packs B: float32 on a processor the packed kernel
+// runs on, and at least kMinPackedElements elements (below that a product
+// is a few hundred multiply-adds per row, and the libraries' own packing
+// costs little).
+bool WorthPacking(const theta_gemm_prepare_args& p) {
+  return p.dtype == THETA_DTYPE_F32 && PackedGemmSupported() &&
+         p.k * p.n >= kMinPackedElements;
+}
+
 }  // namespace
+
+theta_status* GemmPrepare(ThreadPool& pool, const theta_gemm_prepare_args& p,
+                          theta_gemm_operand** out) {
+  *out = nullptr;
+  if (theta_status* s = plugin_kit::CheckGemmPrepare(p)) return s;
+  if (!WorthPacking(p)) return nullptr;
+  *out = new theta_gemm_operand(pool, plugin_kit::SourceOf(p));
+  return nullptr;
+}
 
 theta_status* Gemm(ThreadPool& pool, GemmSelection selection,
                    const theta_gemm_args& g) {
   if (theta_status* s = plugin_kit::CheckGemm(g)) return s;
+  if (g.prepared_b != nullptr) {
+    if (theta_status* s =
+            plugin_kit::CheckPreparedMatches(g, g.prepared_b->source)) {
+      return s;
+    }
+  }
   if (plugin_kit::IsEmptyGemm(g)) return nullptr;
+  // A prepared operand is float32 (GemmPrepare); with k == 0 the plain
+  // path scales C.
+  if (g.prepared_b != nullptr && g.k > 0 && UsePackedKernel(selection, g)) {
+    PackedGemm(pool, g, g.prepared_b->packed);
+    return nullptr;
+  }
   static const OneDnnSupport onednn{OneDnnAvailable(), OneDnnUsesAvx512()};
   const GemmProvider provider = ChooseGemmProvider(selection, g, onednn);
   if (provider == GemmProvider::kOpenBlas) {

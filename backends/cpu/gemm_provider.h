@@ -1,10 +1,19 @@
-// Which library computes a GEMM in the CPU plugin: OpenBLAS or oneDNN.
+// Which code computes a GEMM in the CPU plugin: OpenBLAS, oneDNN, or, for a
+// float32 product given a prepared B (ABI 1.2's prepared_b), the plugin's
+// packed kernel (packed_gemm.h).
 //
 // THETA_CPU_GEMM chooses, read once when the plugin is created:
-//   unset or empty  automatic: the policy below, per call
-//   "openblas"      every product on OpenBLAS
-//   "onednn"        every float32 product on oneDNN (float64 stays on
-//                   OpenBLAS: oneDNN has no double-precision GEMM)
+//   unset or empty  automatic: the policies below, per call
+//   "openblas"      every product on OpenBLAS, prepared ones included (they
+//                   read the plain B: the packed kernel is off, so this
+//                   reproduces the library path of before ABI 1.2 for A/B
+//                   runs)
+//   "onednn"        every float32 product on oneDNN, prepared ones included
+//                   (float64 stays on OpenBLAS: oneDNN has no
+//                   double-precision GEMM)
+//   "packed"        every prepared float32 product on the packed kernel,
+//                   whatever its shape; other products as automatic (for
+//                   tests and benchmarks of the kernel)
 // Any other value, or "onednn" where oneDNN cannot be loaded, makes
 // plugin_create fail with a message naming it. Without oneDNN the
 // automatic choice is OpenBLAS throughout.
@@ -18,6 +27,9 @@
 //     transposed (the recurrent loops' per-step products), else OpenBLAS;
 //   - oneDNN on AVX2: oneDNN for matrix-vector products (m or n is 1), else
 //     OpenBLAS.
+// A product given a prepared B runs on the packed kernel when A is not
+// transposed and m <= 256 (UsePackedKernel; measured in backend_bench's
+// BM_GemmPrepared), else as above on the plain B.
 // The choice depends only on the call's dtype, shape and transposes and on
 // the machine, never on the thread count, so THETA_DETERMINISTIC holds.
 #ifndef THETA_BACKENDS_CPU_GEMM_PROVIDER_H_
@@ -31,7 +43,7 @@
 namespace theta::cpu {
 
 enum class GemmProvider { kOpenBlas, kOneDnn };
-enum class GemmSelection { kAutomatic, kOpenBlas, kOneDnn };
+enum class GemmSelection { kAutomatic, kOpenBlas, kOneDnn, kPacked };
 
 // "automatic", "openblas", "onednn". Static strings.
 const char* GemmSelectionName(GemmSelection selection);
@@ -61,6 +73,12 @@ struct OneDnnSupport {
 // otherwise).
 GemmProvider ChooseGemmProvider(GemmSelection selection,
                                 const theta_gemm_args& g, OneDnnSupport onednn);
+
+// Whether a float32 product given a prepared B (g.prepared_b, k >= 1) runs
+// on the packed kernel (packed_gemm.h) rather than on ChooseGemmProvider's
+// library with the plain B: never under a forced library, always under
+// "packed", else by the shape rule above.
+bool UsePackedKernel(GemmSelection selection, const theta_gemm_args& g);
 
 }  // namespace theta::cpu
 

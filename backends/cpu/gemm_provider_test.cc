@@ -75,7 +75,10 @@ TEST(GemmProvider, ParsesTheNamesAndNothingElse) {
   EXPECT_EQ(s, GemmSelection::kOpenBlas);
   EXPECT_TRUE(ParseGemmSelection("onednn", &s));
   EXPECT_EQ(s, GemmSelection::kOneDnn);
-  for (const char* bad : {"OpenBLAS", "mkl", " onednn", "auto"}) {
+  EXPECT_TRUE(ParseGemmSelection("packed", &s));
+  EXPECT_EQ(s, GemmSelection::kPacked);
+  EXPECT_STREQ(GemmSelectionName(s), "packed");
+  for (const char* bad : {"OpenBLAS", "mkl", " onednn", "auto", "Packed"}) {
     EXPECT_FALSE(ParseGemmSelection(bad, &s)) << bad;
   }
 }
@@ -83,9 +86,9 @@ TEST(GemmProvider, ParsesTheNamesAndNothingElse) {
 TEST(GemmProvider, BadEnvironmentValueFailsPluginCreateNamingIt) {
   ScopedEnv env("THETA_CPU_GEMM", "mkl");
   theta_plugin* plugin = nullptr;
-  EXPECT_TRUE(IsError(api().plugin_create(&plugin),
-                      THETA_STATUS_INVALID_ARGUMENT,
-                      {"THETA_CPU_GEMM='mkl'", "openblas", "onednn"}));
+  EXPECT_TRUE(
+      IsError(api().plugin_create(&plugin), THETA_STATUS_INVALID_ARGUMENT,
+              {"THETA_CPU_GEMM='mkl'", "openblas", "onednn", "packed"}));
   EXPECT_EQ(plugin, nullptr);
 }
 
@@ -222,6 +225,37 @@ TEST(GemmProvider, AutomaticWithoutOneDnnIsOpenBlasThroughout) {
                                    Shape(THETA_DTYPE_F32, 32, 1024, 256)}) {
     EXPECT_EQ(ChooseGemmProvider(GemmSelection::kAutomatic, g, {}),
               GemmProvider::kOpenBlas);
+  }
+}
+
+TEST(GemmProvider, PackedKernelTakesFewRowsWithAPlain) {
+  const auto use = [](const theta_gemm_args& g) {
+    return UsePackedKernel(GemmSelection::kAutomatic, g);
+  };
+  // The LSTM loops' per-step products, B plain or transposed.
+  EXPECT_TRUE(use(Shape(THETA_DTYPE_F32, 32, 1024, 256)));
+  EXPECT_TRUE(use(Shape(THETA_DTYPE_F32, 64, 512, 2048, false, true)));
+  EXPECT_TRUE(use(Shape(THETA_DTYPE_F32, 1, 64, 64)));
+  EXPECT_TRUE(use(Shape(THETA_DTYPE_F32, 256, 512, 784)));
+  EXPECT_FALSE(use(Shape(THETA_DTYPE_F32, 257, 512, 784)));
+  EXPECT_FALSE(use(Shape(THETA_DTYPE_F32, 128, 512, 64, true)));
+}
+
+TEST(GemmProvider, ForcedLibrariesTurnThePackedKernelOff) {
+  const theta_gemm_args lstm = Shape(THETA_DTYPE_F32, 32, 1024, 256);
+  const theta_gemm_args tall = Shape(THETA_DTYPE_F32, 1600, 1024, 128, true);
+  EXPECT_FALSE(UsePackedKernel(GemmSelection::kOpenBlas, lstm));
+  EXPECT_FALSE(UsePackedKernel(GemmSelection::kOneDnn, lstm));
+  EXPECT_TRUE(UsePackedKernel(GemmSelection::kPacked, lstm));
+  EXPECT_TRUE(UsePackedKernel(GemmSelection::kPacked, tall));
+  // Plain products under "packed" are chosen as under automatic.
+  for (bool avx512 : {false, true}) {
+    for (const theta_gemm_args& g :
+         {lstm, tall, Shape(THETA_DTYPE_F32, 1, 64, 64)}) {
+      EXPECT_EQ(
+          ChooseGemmProvider(GemmSelection::kPacked, g, {true, avx512}),
+          ChooseGemmProvider(GemmSelection::kAutomatic, g, {true, avx512}));
+    }
   }
 }
 

@@ -14,9 +14,11 @@
 
 #include "backends/api/theta_backend.h"
 #include "backends/cpu/gemm_provider.h"
+#include "backends/cpu/packed_gemm.h"
 #include "backends/cpu/scratch.h"
 #include "backends/cpu/thread_pool.h"
 #include "backends/plugin_kit/arrays.h"
+#include "backends/plugin_kit/checks.h"
 #include "backends/plugin_kit/status.h"
 
 struct theta_plugin {
@@ -36,6 +38,19 @@ struct theta_stream {
   explicit theta_stream(theta_device* d) : device(d) {}
   theta_device* device;
   theta::cpu::Scratch scratch;  // work space of the kernels run on it
+};
+
+// A float32 B operand packed for the packed kernel (gemm_prepare; F64 and
+// small operands are not prepared), and what it was made from, which each
+// GEMM given it checks against its own B.
+struct theta_gemm_operand {
+  theta_gemm_operand(theta::cpu::ThreadPool& pool,
+                     const theta::plugin_kit::PreparedOperandSource& s)
+      : source(s),
+        packed(pool, static_cast<const float*>(s.data), s.ld, s.trans != 0, s.k,
+               s.n) {}
+  const theta::plugin_kit::PreparedOperandSource source;
+  const theta::cpu::PackedB packed;
 };
 
 struct theta_buffer {
@@ -60,10 +75,15 @@ using ::theta::plugin_kit::StrCat;
 using ::theta::plugin_kit::StrideSign;
 using ::theta::plugin_kit::Unimplemented;
 
-// Kernels (gemm.cc, elementwise.cc, reduce.cc, softmax.cc, gather.cc,
-// copy_fill.cc, rng.cc).
+// Kernels (gemm.cc with packed_gemm.cc, elementwise.cc, reduce.cc, softmax.cc,
+// gather.cc, copy_fill.cc, rng.cc). With args.prepared_b, Gemm checks it
+// against B first (the plugin kit's CheckPreparedMatches).
 theta_status* Gemm(ThreadPool& pool, GemmSelection selection,
                    const theta_gemm_args& args);
+// Sets *out to a new prepared operand, or to NULL when preparing would gain
+// nothing (F64, a small operand, a processor without AVX2 and FMA).
+theta_status* GemmPrepare(ThreadPool& pool, const theta_gemm_prepare_args& args,
+                          theta_gemm_operand** out);
 theta_status* Elementwise(ThreadPool& pool, const theta_elementwise_args& args);
 theta_status* Reduce(ThreadPool& pool, Scratch& scratch,
                      const theta_reduce_args& args);

@@ -3,6 +3,17 @@
 // live in their own files (kernels.h); every table entry is noexcept and
 // turns exceptions into statuses (the plugin kit, backends/plugin_kit/).
 //
+// GEMM runs on OpenBLAS or oneDNN (gemm.cc, gemm_provider.h). Prepared
+// operands (ABI 1.2): gemm_prepare packs a float32 B of at least 4096
+// elements into the panels of the plugin's own AVX2 + FMA kernel
+// (packed_gemm.h) and declines (*out = NULL) float64 and smaller operands;
+// a GEMM given one runs on that kernel when A is not transposed and m <=
+// 256, else on the library with the plain B. THETA_CPU_GEMM=openblas or
+// onednn turns the packed kernel off (the library runs every product);
+// THETA_CPU_GEMM=packed runs every prepared product on it.
+// gemm_operand_free frees at once: streams finish their work before each
+// call returns.
+//
 // Extensions (get_extension):
 //   "cpu.num_threads": a pointer to a function
 //       int32_t (*)(theta_plugin* plugin)
@@ -26,11 +37,13 @@
 //     OPENBLAS_CORETYPE). The string is static.
 //   "cpu.gemm_provider": a pointer to a function
 //       const char* (*)(theta_plugin* plugin)
-//     returning the GEMM provider selection: "automatic", "openblas" or
-//     "onednn" (THETA_CPU_GEMM, gemm_provider.h). Static string.
+//     returning the GEMM provider selection: "automatic", "openblas",
+//     "onednn" or "packed" (THETA_CPU_GEMM, gemm_provider.h). Static
+//     string.
 //   "cpu.set_gemm_provider": a pointer to a function
 //       int32_t (*)(theta_plugin* plugin, const char* name)
-//     setting that selection ("openblas", "onednn", or "" for automatic);
+//     setting that selection ("openblas", "onednn", "packed", or "" for
+//     automatic);
 //     returns 0, or -1 for another name or for "onednn" where oneDNN is
 //     not available (nothing changes then). For benchmarks
 //     and tests that compare the providers in one process; calls already
@@ -426,6 +439,26 @@ theta_status* GemmEntry(theta_stream* stream,
                    });
 }
 
+// gemm_prepare: *out is NULL unless an operand is made (on every failure
+// too, when out is present).
+theta_status* GemmPrepareEntry(theta_stream* stream,
+                               const theta_gemm_prepare_args* args,
+                               theta_gemm_operand** out) noexcept {
+  if (out != nullptr) *out = nullptr;
+  return plugin_kit::KernelEntry(
+      "gemm_prepare", stream, args,
+      [&](const theta_gemm_prepare_args& p) -> theta_status* {
+        if (out == nullptr) return InvalidArgument("gemm_prepare: out is NULL");
+        return GemmPrepare(stream->device->plugin->pool, p, out);
+      });
+}
+
+// Streams run their work before each call returns: nothing enqueued can
+// still be reading the operand.
+void GemmOperandFree(theta_stream*, theta_gemm_operand* operand) noexcept {
+  delete operand;
+}
+
 theta_status* ElementwiseEntry(theta_stream* stream,
                                const theta_elementwise_args* args) noexcept {
   return RunKernel("elementwise", stream, args, Elementwise);
@@ -507,6 +540,8 @@ const theta_backend_api kApi = {
     /*fill=*/                  FillEntry,
     /*rng=*/                   RngEntry,
     /*supports=*/              plugin_kit::SupportsAdmitted,
+    /*gemm_prepare=*/          GemmPrepareEntry,
+    /*gemm_operand_free=*/     GemmOperandFree,
 };
 // clang-format on
 

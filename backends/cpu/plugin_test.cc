@@ -23,6 +23,7 @@ TEST(TableTest, HeaderDescribesThisBuild) {
   EXPECT_STREQ(table->name, "cpu");
   EXPECT_NE(table->version, nullptr);
   EXPECT_TRUE(THETA_API_HAS(table, theta_backend_api, rng));
+  EXPECT_TRUE(THETA_API_HAS(table, theta_backend_api, gemm_operand_free));
   // Every slot is filled.
   const char* begin = reinterpret_cast<const char*>(&table->status_code);
   const char* end = reinterpret_cast<const char*>(table) + table->struct_size;
