@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -20,6 +21,9 @@
 
 namespace theta::suite {
 namespace {
+
+// What Google Benchmark prints when --benchmark_filter selects nothing.
+constexpr char kNothingMatched[] = "Failed to match any benchmarks";
 
 // The rate in the last "(N training images/s)" of train_fashion_mnist's
 // progress lines, or -1 when there is none. (Parsed by hand: std::regex
@@ -130,6 +134,14 @@ class Runner {
     const std::string onednn = OneDnnFromContext(output);
     if (backend == "cpu" && !onednn.empty()) {
       report_.environment.onednn = onednn;
+    }
+    // --benchmark_filter may select nothing in one program (the filter is
+    // meant for the others): Google Benchmark then says so and writes no
+    // JSON, which is not a failure.
+    if (absl::StrContains(ReadFile(base + ".err"), kNothingMatched) ||
+        absl::StrContains(output, kNothingMatched)) {
+      Progress(absl::StrCat("  ", what, ": nothing matches the filter"));
+      return;
     }
     absl::StatusOr<std::vector<BenchmarkRun>> runs =
         ParseGoogleBenchmarkJson(ReadFile(base + ".json"));
