@@ -93,6 +93,24 @@ TEST_P(SoftmaxTest, ShapesAndStrides) {
   }
 }
 
+// Rows of up to two vectors take their own path (every width up to 2 x 8
+// floats and 2 x 4 doubles, and one past it), plain and in place.
+TEST_P(SoftmaxTest, ShortRows) {
+  for (bool log : {false, true}) {
+    for (int64_t n = 1; n <= 17; ++n) {
+      for (int64_t rows : {1, 3, 20}) {
+        CheckViews<float>(log, Contiguous({rows, n}), Contiguous({rows, n}));
+        CheckViews<double>(log, Contiguous({rows, n}), Contiguous({rows, n}));
+        // Rows spaced apart (row strides above n).
+        CheckViews<float>(log, Strided({rows, n}, {n + 3, 1}),
+                          Strided({rows, n}, {n + 5, 1}));
+      }
+      std::vector<float> x = Random<float>(7 * n, -30, 30, 11);
+      Check(log, Contiguous({7, n}), x, Contiguous({7, n}), x);
+    }
+  }
+}
+
 TEST_P(SoftmaxTest, ManyRowsSplitAcrossThreads) {
   CheckViews<float>(false, Contiguous({20000, 16}), Contiguous({20000, 16}));
   CheckViews<double>(true, Transposed({16, 5000}), Contiguous({16, 5000}));
