@@ -107,6 +107,24 @@ absl::Status Executable::BringBack(SharedStorage& storage) {
                   absl::StrCat("function '", options_.name, "': "));
 }
 
+absl::Status Executable::BindSharedVariables(Plan& plan) {
+  // A shared variable another function moved to its backend comes back
+  // first (one comparison each when none did).
+  for (size_t s = 0; s < shared_vars_.size(); ++s) {
+    THETA_RETURN_IF_ERROR(BringBack(*shared_vars_[s]->shared()));
+    plan.slots_[1 + s] = shared_vars_[s]->shared()->device_data();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Executable::AtLaunch(const Plan& plan, size_t launch,
+                                  const absl::Status& status) const {
+  const Node* node = plan.launch_nodes_[launch];
+  return Annotate(status, node != nullptr ? Where(*node)
+                                          : absl::StrCat("function '",
+                                                         options_.name, "': "));
+}
+
 absl::Status Executable::BeginFixedInputs(
     Plan& plan, std::span<void* const> external_inputs,
     std::span<const bool> fixed_inputs) {
@@ -119,10 +137,7 @@ absl::Status Executable::BeginFixedInputs(
   std::fill(fixed, fixed + num_slots, false);
   // Shared variables and constants: slots 1 .. first_update_slot_.
   for (int32_t s = 1; s < plan.first_update_slot_; ++s) fixed[s] = true;
-  for (size_t s = 0; s < shared_vars_.size(); ++s) {
-    THETA_RETURN_IF_ERROR(BringBack(*shared_vars_[s]->shared()));
-    slots[1 + s] = shared_vars_[s]->shared()->device_data();
-  }
+  THETA_RETURN_IF_ERROR(BindSharedVariables(plan));
   for (size_t i = 0; i < fixed_inputs.size(); ++i) {
     if (!fixed_inputs[i]) continue;
     const size_t slot = plan.first_external_input_slot_ + i;
@@ -135,10 +150,7 @@ absl::Status Executable::BeginFixedInputs(
   for (size_t i = 0; i < plan.launches_.size(); ++i) {
     absl::Status s = plan.launches_[i]->PrepareFixedOperands(ctx, fixed_slots);
     if (!s.ok()) [[unlikely]] {
-      const Node* node = plan.launch_nodes_[i];
-      return Annotate(s, node != nullptr ? Where(*node)
-                                         : absl::StrCat("function '",
-                                                        options_.name, "': "));
+      return AtLaunch(plan, i, s);
     }
   }
   return absl::OkStatus();
@@ -156,16 +168,9 @@ absl::Status Executable::Run(Plan& plan, std::span<const Tensor> host_inputs,
                              std::span<void* const> external_outputs,
                              std::span<const HostValue> scalar_inputs) {
   void** slots = plan.slots_.data();
-  // A shared variable another function moved to its backend comes back
-  // first (one comparison each when none did).
-  for (const Var& v : shared_vars_) {
-    THETA_RETURN_IF_ERROR(BringBack(*v->shared()));
-  }
+  THETA_RETURN_IF_ERROR(BindSharedVariables(plan));
   for (const auto& target : options_.update_targets) {
     THETA_RETURN_IF_ERROR(BringBack(*target));
-  }
-  for (size_t s = 0; s < shared_vars_.size(); ++s) {
-    slots[1 + s] = shared_vars_[s]->shared()->device_data();
   }
   for (size_t u = 0; u < plan.update_buffers_.size(); ++u) {
     slots[plan.first_update_slot_ + u] = plan.update_buffers_[u].data();
@@ -189,10 +194,7 @@ absl::Status Executable::Run(Plan& plan, std::span<const Tensor> host_inputs,
   for (size_t i = 0; i < count; ++i) {
     absl::Status s = plan.launches_[i]->Run(ctx);
     if (!s.ok()) [[unlikely]] {
-      const Node* node = plan.launch_nodes_[i];
-      return Annotate(s, node != nullptr ? Where(*node)
-                                         : absl::StrCat("function '",
-                                                        options_.name, "': "));
+      return AtLaunch(plan, i, s);
     }
   }
   return absl::OkStatus();

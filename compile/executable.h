@@ -172,6 +172,12 @@ class Executable {
   // Puts a shared variable that another function moved to its own backend
   // back on this one.
   absl::Status BringBack(SharedStorage& storage);
+  // Brings every shared variable back and puts its address in its slot.
+  absl::Status BindSharedVariables(Plan& plan);
+  // `status` of launch `launch`, prefixed with the node it runs (or the
+  // function, for launches of no node).
+  absl::Status AtLaunch(const Plan& plan, size_t launch,
+                        const absl::Status& status) const;
 
   std::unique_ptr<FunctionGraph> graph_;
   std::vector<Var> inputs_;

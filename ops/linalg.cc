@@ -174,15 +174,14 @@ class GemmLaunch : public Launch {
     p.n = args_.n;
     p.data = b_.Address(ctx.slots);
     p.ld = args_.ldb;
-    theta_gemm_operand* operand = nullptr;
-    THETA_RETURN_IF_ERROR(ctx.backend->PrepareGemmOperand(p, &operand));
-    args_.prepared_b = operand;
+    THETA_RETURN_IF_ERROR(ctx.backend->PrepareGemmOperand(p, &prepared_b_));
+    args_.prepared_b = prepared_b_;
     return absl::OkStatus();
   }
 
   void ReleaseFixedOperands(const ExecContext& ctx) override {
-    ctx.backend->FreeGemmOperand(
-        const_cast<theta_gemm_operand*>(args_.prepared_b));
+    ctx.backend->FreeGemmOperand(prepared_b_);
+    prepared_b_ = nullptr;
     args_.prepared_b = nullptr;
   }
 
@@ -195,6 +194,8 @@ class GemmLaunch : public Launch {
   std::vector<backends::Buffer> scratch_;
   std::vector<std::pair<ArrayRef, ArrayRef>> pre_copies_;
   std::unique_ptr<Launch> bias_copy_;
+  // B prepared for a loop's runs (PrepareFixedOperands), or null.
+  theta_gemm_operand* prepared_b_ = nullptr;
   theta_gemm_args args_{};
 };
 
