@@ -5,6 +5,7 @@
 //   theta_elementwise_args a =
 //       ElementwiseArgs(program, shape, {&in, 1}, {&out, 1}, params);
 //   backend.api().elementwise(backend.stream(), &a);
+//   theta_gemm_prepare_args p = GemmPrepareArgsFor(gemm_args);
 #ifndef THETA_BACKENDS_KERNEL_ARGS_H_
 #define THETA_BACKENDS_KERNEL_ARGS_H_
 
@@ -39,6 +40,27 @@ inline theta_ew_program EwProgram(theta_dtype compute, uint32_t num_registers,
                                   std::span<const theta_ew_instr> code) {
   return theta_ew_program{sizeof(theta_ew_program), compute, num_registers,
                           static_cast<uint32_t>(code.size()), code.data()};
+}
+
+// The request to prepare B of later GEMMs (ABI 1.2): op(B) is k x n,
+// stored with row stride `ld`, transposed when `trans`.
+inline theta_gemm_prepare_args GemmPrepareArgs(theta_dtype dtype, bool trans,
+                                               int64_t k, int64_t n,
+                                               const void* data, int64_t ld) {
+  theta_gemm_prepare_args p{};
+  p.struct_size = sizeof(p);
+  p.dtype = dtype;
+  p.trans = trans;
+  p.k = k;
+  p.n = n;
+  p.data = data;
+  p.ld = ld;
+  return p;
+}
+
+// The request to prepare exactly the B of `g`, as its prepared_b must be.
+inline theta_gemm_prepare_args GemmPrepareArgsFor(const theta_gemm_args& g) {
+  return GemmPrepareArgs(g.dtype, g.trans_b != 0, g.k, g.n, g.b, g.ldb);
 }
 
 }  // namespace theta::backends

@@ -143,20 +143,36 @@ BENCHMARK(BM_GemmCblasDirect)
 // args: provider (0 automatic, 1 OpenBLAS, 2 oneDNN), m, n, k, trans_a,
 // trans_b. The CPU plugin only; C is accumulated into (beta 1), as the
 // recurrent loops do.
+// Sets the CPU plugin's GEMM selection ("" automatic, THETA_CPU_GEMM's
+// values) for one benchmark, or skips it with the reason; the destructor
+// restores the automatic choice.
+class ScopedCpuGemm {
+ public:
+  ScopedCpuGemm(benchmark::State& state, const char* selection)
+      : set_(reinterpret_cast<SetFn>(
+            B().api().get_extension(B().plugin(), "cpu.set_gemm_provider"))) {
+    if (set_ == nullptr) {
+      state.SkipWithError("not the CPU plugin (no cpu.set_gemm_provider)");
+    } else if (set_(B().plugin(), selection) != 0) {
+      state.SkipWithError("cpu.set_gemm_provider refused the selection");
+      set_ = nullptr;
+    }
+  }
+  ~ScopedCpuGemm() {
+    if (set_ != nullptr) set_(B().plugin(), "");
+  }
+  bool ok() const { return set_ != nullptr; }
+
+ private:
+  using SetFn = int32_t (*)(theta_plugin*, const char*);
+  SetFn set_;
+};
+
 void BM_GemmProvider(benchmark::State& state) {
   static const char* const kProviders[] = {"", "openblas", "onednn"};
   const char* provider = kProviders[state.range(0)];
-  using SetFn = int32_t (*)(theta_plugin*, const char*);
-  auto set = reinterpret_cast<SetFn>(
-      B().api().get_extension(B().plugin(), "cpu.set_gemm_provider"));
-  if (set == nullptr) {
-    state.SkipWithError("not the CPU plugin (no cpu.set_gemm_provider)");
-    return;
-  }
-  if (set(B().plugin(), provider) != 0) {
-    state.SkipWithError("cpu.set_gemm_provider refused the provider");
-    return;
-  }
+  ScopedCpuGemm selected(state, provider);
+  if (!selected.ok()) return;
   const int64_t m = state.range(1), n = state.range(2), k = state.range(3);
   const bool ta = state.range(4) != 0, tb = state.range(5) != 0;
   backends::Buffer a = DeviceFloats(m * k, 0.5f),
@@ -166,7 +182,6 @@ void BM_GemmProvider(benchmark::State& state) {
     kernels.Gemm(a.data(), b.data(), c.data(), ta, tb, m, n, k, /*beta=*/1.0);
   }
   kernels.Synchronize();
-  set(B().plugin(), "");
   state.SetLabel(state.range(0) == 0 ? "automatic" : provider);
   state.counters["GFLOP/s"] = benchmark::Counter(
       2.0 * m * n * k * state.iterations() / 1e9, benchmark::Counter::kIsRate);
@@ -212,32 +227,13 @@ BENCHMARK(BM_GemmProvider)
 void BM_GemmPrepared(benchmark::State& state) {
   static const char* const kSelections[] = {"", "openblas", "onednn", "packed"};
   const char* selection = kSelections[state.range(0)];
-  using SetFn = int32_t (*)(theta_plugin*, const char*);
-  auto set = reinterpret_cast<SetFn>(
-      B().api().get_extension(B().plugin(), "cpu.set_gemm_provider"));
-  if (set == nullptr) {
-    state.SkipWithError("not the CPU plugin (no cpu.set_gemm_provider)");
-    return;
-  }
-  if (set(B().plugin(), selection) != 0) {
-    state.SkipWithError("cpu.set_gemm_provider refused the selection");
-    return;
-  }
+  ScopedCpuGemm selected(state, selection);
+  if (!selected.ok()) return;
   const int64_t m = state.range(1), n = state.range(2), k = state.range(3);
   const bool ta = state.range(4) != 0, tb = state.range(5) != 0;
   backends::Buffer a = DeviceUniformFloats(m * k, -1, 1),
                    b = DeviceUniformFloats(k * n, -1, 1),
                    c = DeviceFloats(m * n, 0);
-  theta_gemm_prepare_args p{};
-  p.struct_size = sizeof(p);
-  p.dtype = THETA_DTYPE_F32;
-  p.trans = tb;
-  p.k = k;
-  p.n = n;
-  p.data = b.data();
-  p.ld = tb ? k : n;
-  theta_gemm_operand* prepared = nullptr;
-  Check(B().api().gemm_prepare(B().stream(), &p, &prepared), "gemm_prepare");
   theta_gemm_args g{};
   g.struct_size = sizeof(g);
   g.dtype = THETA_DTYPE_F32;
@@ -251,17 +247,19 @@ void BM_GemmPrepared(benchmark::State& state) {
   g.a = a.data();
   g.lda = ta ? m : k;
   g.b = b.data();
-  g.ldb = p.ld;
+  g.ldb = tb ? k : n;
   g.c = c.data();
   g.ldc = n;
   g.batch = 1;
+  const theta_gemm_prepare_args p = backends::GemmPrepareArgsFor(g);
+  theta_gemm_operand* prepared = nullptr;
+  Check(B().api().gemm_prepare(B().stream(), &p, &prepared), "gemm_prepare");
   g.prepared_b = prepared;
   for (auto _ : state) {
     Check(B().api().gemm(B().stream(), &g), "gemm");
   }
   Check(B().api().stream_synchronize(B().stream()), "synchronize");
   B().api().gemm_operand_free(B().stream(), prepared);
-  set(B().plugin(), "");
   std::string label = state.range(0) == 0 ? "automatic" : selection;
   if (prepared == nullptr) label += " unprepared";
   state.SetLabel(label);
@@ -290,14 +288,8 @@ void BM_GemmPrepare(benchmark::State& state) {
   const int64_t k = state.range(0), n = state.range(1);
   const bool trans = state.range(2) != 0;
   backends::Buffer b = DeviceUniformFloats(k * n, -1, 1);
-  theta_gemm_prepare_args p{};
-  p.struct_size = sizeof(p);
-  p.dtype = THETA_DTYPE_F32;
-  p.trans = trans;
-  p.k = k;
-  p.n = n;
-  p.data = b.data();
-  p.ld = trans ? k : n;
+  const theta_gemm_prepare_args p = backends::GemmPrepareArgs(
+      THETA_DTYPE_F32, trans, k, n, b.data(), trans ? k : n);
   bool prepared_any = false;
   for (auto _ : state) {
     theta_gemm_operand* prepared = nullptr;

@@ -4,6 +4,7 @@
 #include <typeinfo>
 
 #include "absl/strings/str_cat.h"
+#include "backends/kernel_args.h"
 #include "base/status_macros.h"
 #include "graph/launches.h"
 #include "ops/elementwise.h"
@@ -166,14 +167,8 @@ class GemmLaunch : public Launch {
         (args_.batch > 1 && args_.stride_b != 0)) {
       return absl::OkStatus();
     }
-    theta_gemm_prepare_args p{};
-    p.struct_size = sizeof(p);
-    p.dtype = args_.dtype;
-    p.trans = args_.trans_b;
-    p.k = args_.k;
-    p.n = args_.n;
-    p.data = b_.Address(ctx.slots);
-    p.ld = args_.ldb;
+    theta_gemm_prepare_args p = backends::GemmPrepareArgsFor(args_);
+    p.data = b_.Address(ctx.slots);  // args_.b is set per run
     THETA_RETURN_IF_ERROR(ctx.backend->PrepareGemmOperand(p, &prepared_b_));
     args_.prepared_b = prepared_b_;
     return absl::OkStatus();

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "backends/conformance/conformance.h"
+#include "backends/kernel_args.h"
 
 namespace theta::conformance {
 namespace {
@@ -72,14 +73,7 @@ class GemmTest : public ConformanceTest {
     g.batch = c.batch;
     theta_gemm_operand* operand = nullptr;
     if (prepare) {
-      theta_gemm_prepare_args p{};
-      p.struct_size = sizeof(p);
-      p.dtype = g.dtype;
-      p.trans = g.trans_b;
-      p.k = g.k;
-      p.n = g.n;
-      p.data = g.b;
-      p.ld = g.ldb;
+      const theta_gemm_prepare_args p = backends::GemmPrepareArgsFor(g);
       ASSERT_TRUE(Ok(api().gemm_prepare(stream(), &p, &operand)));
       g.prepared_b = operand;
     }
@@ -163,11 +157,8 @@ TEST_P(GemmTest, PreparedOperandMustMatchItsGemm) {
   const std::vector<float> a(6, 1), b(6, 2);
   DeviceArray da = Upload(a), db = Upload(b),
               dc = Upload(std::vector<float>(4, std::nanf("")));
-  theta_gemm_prepare_args p{};
-  p.struct_size = sizeof(p);
-  p.dtype = THETA_DTYPE_F32;
-  p.k = 3, p.n = 2;
-  p.data = db.buffer.data(), p.ld = 2;
+  theta_gemm_prepare_args p = backends::GemmPrepareArgs(
+      THETA_DTYPE_F32, false, 3, 2, db.buffer.data(), 2);
   theta_gemm_operand* operand = nullptr;
   ASSERT_TRUE(Ok(api().gemm_prepare(stream(), &p, &operand)));
   theta_gemm_args g{};
@@ -228,11 +219,7 @@ TEST_P(GemmTest, SubnormalsAreNotFlushed) {
     g.batch = 1;
     theta_gemm_operand* operand = nullptr;
     if (prepare) {
-      theta_gemm_prepare_args p{};
-      p.struct_size = sizeof(p);
-      p.dtype = THETA_DTYPE_F32;
-      p.k = k, p.n = n;
-      p.data = g.b, p.ld = n;
+      const theta_gemm_prepare_args p = backends::GemmPrepareArgsFor(g);
       ASSERT_TRUE(Ok(api().gemm_prepare(stream(), &p, &operand)));
       g.prepared_b = operand;
     }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "backends/cpu/test_util.h"
+#include "backends/kernel_args.h"
 
 namespace theta::cpu::testing {
 namespace {
@@ -113,14 +114,8 @@ std::vector<float> RunPreparedGemm(theta_stream* stream, const GemmCase& c) {
   Aligned<float> a(Random<float>(sa * c.batch, -1, 1, 14));
   Aligned<float> b(Random<float>(c.k * c.n, -1, 1, 15));
   Aligned<float> out(Random<float>(sc * c.batch, -1, 1, 16));
-  theta_gemm_prepare_args p{};
-  p.struct_size = sizeof(p);
-  p.dtype = THETA_DTYPE_F32;
-  p.trans = c.tb;
-  p.k = c.k;
-  p.n = c.n;
-  p.data = b.data();
-  p.ld = c.tb ? c.k : c.n;
+  const theta_gemm_prepare_args p = backends::GemmPrepareArgs(
+      THETA_DTYPE_F32, c.tb, c.k, c.n, b.data(), c.tb ? c.k : c.n);
   theta_gemm_operand* prepared = nullptr;
   EXPECT_TRUE(IsOk(api().gemm_prepare(stream, &p, &prepared)));
   EXPECT_NE(prepared, nullptr);

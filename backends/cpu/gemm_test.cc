@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "backends/cpu/test_util.h"
+#include "backends/kernel_args.h"
 
 namespace theta::cpu::testing {
 namespace {
@@ -194,18 +195,7 @@ TEST_P(GemmTest, ErrorsNameTheProblem) {
 
 // ---- ABI 1.2: B prepared once (gemm_prepare), passed as prepared_b ----
 
-theta_gemm_prepare_args PrepareArgs(theta_dtype dtype, bool trans, int64_t k,
-                                    int64_t n, const void* data, int64_t ld) {
-  theta_gemm_prepare_args p{};
-  p.struct_size = sizeof(p);
-  p.dtype = dtype;
-  p.trans = trans;
-  p.k = k;
-  p.n = n;
-  p.data = data;
-  p.ld = ld;
-  return p;
-}
+using ::theta::backends::GemmPrepareArgs;
 
 class PreparedGemmTest : public PluginTest {
  protected:
@@ -229,7 +219,7 @@ class PreparedGemmTest : public PluginTest {
     }
     const std::vector<float> before = cm;
     const theta_gemm_prepare_args p =
-        PrepareArgs(THETA_DTYPE_F32, c.tb, c.k, c.n, b.data(), ldb);
+        GemmPrepareArgs(THETA_DTYPE_F32, c.tb, c.k, c.n, b.data(), ldb);
     theta_gemm_operand* prepared = nullptr;
     ASSERT_TRUE(IsOk(api().gemm_prepare(stream_, &p, &prepared)));
     ASSERT_NE(prepared, nullptr);
@@ -290,7 +280,7 @@ class PreparedGemmTest : public PluginTest {
   // A prepared 64 x 64 F32 B (trans_b 0, ldb 64) over `b`.
   theta_gemm_operand* Prepare64(const std::vector<float>& b) {
     const theta_gemm_prepare_args p =
-        PrepareArgs(THETA_DTYPE_F32, false, 64, 64, b.data(), 64);
+        GemmPrepareArgs(THETA_DTYPE_F32, false, 64, 64, b.data(), 64);
     theta_gemm_operand* prepared = nullptr;
     EXPECT_TRUE(IsOk(api().gemm_prepare(stream_, &p, &prepared)));
     EXPECT_NE(prepared, nullptr);
@@ -334,7 +324,7 @@ TEST_P(PreparedGemmTest, DeclinesDoublesAndSmallOperands) {
                            ? static_cast<const void*>(d.data())
                            : static_cast<const void*>(f.data());
     const theta_gemm_prepare_args p =
-        PrepareArgs(r.dtype, false, r.k, r.n, data, 64);
+        GemmPrepareArgs(r.dtype, false, r.k, r.n, data, 64);
     // *out starts as a live operand: the decline must overwrite it.
     theta_gemm_operand* made = Prepare64(f);
     theta_gemm_operand* prepared = made;
@@ -421,16 +411,16 @@ TEST_P(PreparedGemmTest, PrepareErrorsNameTheProblem) {
   std::vector<float> b(64 * 64, 1.0f);
   theta_gemm_operand* prepared = nullptr;
   theta_gemm_prepare_args p =
-      PrepareArgs(THETA_DTYPE_I32, false, 64, 64, b.data(), 64);
+      GemmPrepareArgs(THETA_DTYPE_I32, false, 64, 64, b.data(), 64);
   EXPECT_TRUE(IsError(api().gemm_prepare(stream_, &p, &prepared),
                       THETA_STATUS_INVALID_ARGUMENT,
                       {"gemm_prepare", "dtype I32"}));
   EXPECT_EQ(prepared, nullptr);
-  p = PrepareArgs(THETA_DTYPE_F32, true, 64, 64, b.data(), 32);
+  p = GemmPrepareArgs(THETA_DTYPE_F32, true, 64, 64, b.data(), 32);
   EXPECT_TRUE(IsError(api().gemm_prepare(stream_, &p, &prepared),
                       THETA_STATUS_INVALID_ARGUMENT,
                       {"gemm_prepare", "ld 32"}));
-  p = PrepareArgs(THETA_DTYPE_F32, false, 64, 64, b.data(), 64);
+  p = GemmPrepareArgs(THETA_DTYPE_F32, false, 64, 64, b.data(), 64);
   EXPECT_TRUE(IsError(api().gemm_prepare(nullptr, &p, &prepared),
                       THETA_STATUS_INVALID_ARGUMENT,
                       {"gemm_prepare", "stream is NULL"}));
