@@ -107,6 +107,7 @@ absl::StatusOr<std::unique_ptr<Backend>> Backend::Open(
   }
   info.name[sizeof(info.name) - 1] = '\0';
   backend->device_name_ = info.name;
+  backend->memory_is_host_ = (info.flags & THETA_DEVICE_HOST_MEMORY) != 0;
   if (absl::Status s = backend->Check(
           api.device_open(backend->plugin_, device_index, &backend->device_),
           "device_open");

@@ -88,6 +88,10 @@ class Backend {
   // "cpu", or "cuda:1" for a device other than the first.
   const std::string& id() const { return id_; }
   const std::string& device_name() const { return device_name_; }
+  // Whether the device's memory is the host's (THETA_DEVICE_HOST_MEMORY,
+  // ABI 1.3): kernels then take host tensors' memory as arrays, and a
+  // compiled function binds its inputs and outputs instead of copying.
+  bool memory_is_host() const { return memory_is_host_; }
   const std::string& library_path() const;
   int32_t device_index() const { return device_index_; }
 
@@ -138,6 +142,7 @@ class Backend {
   const theta_backend_api* api_ = nullptr;
   theta_plugin* plugin_ = nullptr;
   theta_device* device_ = nullptr;
+  bool memory_is_host_ = false;
   theta_stream* stream_ = nullptr;
   int32_t device_index_ = 0;
   std::string id_;

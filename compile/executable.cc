@@ -184,6 +184,11 @@ absl::Status Executable::Run(Plan& plan, std::span<const Tensor> host_inputs,
   if (!plan.input_host_slots_.empty() || !plan.dynamic_host_steps_.empty()) {
     THETA_RETURN_IF_ERROR(EvaluateDynamicHostValues(plan, scalar_inputs));
   }
+  for (int i : plan.input_bindings_) {
+    // Kernels only read it: the planner runs nothing in place over it.
+    slots[plan.first_external_input_slot_ + i] =
+        const_cast<void*>(host_inputs[i].raw_data());
+  }
   for (const Plan::InputUpload& upload : plan.input_uploads_) {
     const Tensor& t = host_inputs[upload.input];
     THETA_RETURN_IF_ERROR(backend_->CopyToDevice(upload.ref.Address(slots),
@@ -202,15 +207,57 @@ absl::Status Executable::Run(Plan& plan, std::span<const Tensor> host_inputs,
 
 absl::StatusOr<Plan*> Executable::PlanAndRun(
     std::span<const Dims> input_shapes, std::span<const Tensor> host_inputs,
-    std::span<const HostValue> scalar_inputs) {
+    std::span<const HostValue> scalar_inputs, std::vector<Tensor>& outputs) {
   // At most two plans more: a run is deterministic, so the second run stops
   // where the first did.
   for (int attempt = 0;; ++attempt) {
     absl::StatusOr<Plan*> plan = GetPlan(input_shapes, {}, scalar_inputs);
     if (!plan.ok()) return plan.status();
-    absl::Status run = Run(**plan, host_inputs, {}, {}, scalar_inputs);
-    if (run.ok()) return plan;
-    if (!IsRowsDiffer(run) || attempt == 2) return run;
+    if (options_.external_outputs) {
+      BindOutputTensors(**plan, host_inputs, outputs);
+    }
+    absl::Status run =
+        Run(**plan, host_inputs, {}, output_addresses_, scalar_inputs);
+    if (!run.ok()) {
+      if (!IsRowsDiffer(run) || attempt == 2) return run;
+      continue;
+    }
+    // The inputs are read: `outputs` may change now, even where the caller
+    // passed it as the inputs too.
+    outputs.resize(num_user_outputs());
+    for (int i = 0; i < num_user_outputs(); ++i) {
+      if (!options_.external_outputs) {
+        THETA_RETURN_IF_ERROR(ReadOutput(**plan, i, outputs[i]));
+      } else if (new_outputs_[i].defined()) {
+        outputs[i] = std::move(new_outputs_[i]);
+      }
+    }
+    return plan;
+  }
+}
+
+void Executable::BindOutputTensors(const Plan& plan,
+                                   std::span<const Tensor> host_inputs,
+                                   std::vector<Tensor>& outputs) {
+  const int n = num_user_outputs();
+  new_outputs_.resize(n);
+  output_addresses_.resize(n);
+  for (int i = 0; i < n; ++i) {
+    const Dims& shape = plan.outputs_[i].ref.shape;
+    const DType dtype = graph_->output(i).dtype();
+    // Written while the kernels read the inputs: never an input's storage
+    // (the caller may pass `outputs` itself as the inputs).
+    Tensor* old = i < static_cast<int>(outputs.size()) ? &outputs[i] : nullptr;
+    bool reusable = old != nullptr && old->defined() && old->use_count() == 1 &&
+                    old->dtype() == dtype && old->dims() == shape;
+    for (size_t k = 0; reusable && k < host_inputs.size(); ++k) {
+      reusable = host_inputs[k].raw_data() != old->raw_data();
+    }
+    // A new tensor replaces the old one only after the run: `outputs` may
+    // be the inputs.
+    new_outputs_[i] = reusable ? Tensor() : Tensor::Uninitialized(dtype, shape);
+    output_addresses_[i] =
+        reusable ? old->raw_data() : new_outputs_[i].raw_data();
   }
 }
 

@@ -11,10 +11,13 @@
 //
 //   absl::StatusOr<std::unique_ptr<Executable>> exe =
 //       Executable::Create(std::move(graph), inputs, backend, options);
-//   absl::StatusOr<Plan*> plan = (*exe)->PlanAndRun(shapes, tensors, {});
+//   std::vector<Tensor> outputs;
+//   absl::StatusOr<Plan*> plan =
+//       (*exe)->PlanAndRun(shapes, tensors, {}, outputs);
 //
-// Inputs and outputs are bound either to host tensors (copied in and out;
-// what Function does) or to device arrays the caller provides per run
+// Inputs and outputs are bound either to host tensors (what Function does:
+// copied in and out, or, on a backend whose memory is the host's, read and
+// written in place) or to device arrays the caller provides per run
 // ("external"; what a loop body does, reading and writing slices of the
 // loop's buffers without copies).
 #ifndef THETA_COMPILE_EXECUTABLE_H_
@@ -45,9 +48,14 @@ struct ExecutableOptions {
   // Inputs are device arrays bound by the caller for each run (their shapes
   // and strides given when the plan is built); otherwise host tensors.
   bool external_inputs = false;
-  // Outputs are written to device arrays bound by the caller for each run
-  // (contiguous, of the planned shapes); otherwise into the arena, to be
-  // read back with OutputRef().
+  // Host tensor inputs (non-external mode) are read in place: each run
+  // binds the tensor's memory to the input's slot instead of copying it to
+  // the device. Only for a backend whose memory is the host's; kernels
+  // never write to such an input.
+  bool bind_host_inputs = false;
+  // The user outputs (not the updates) are written to device arrays bound
+  // by the caller for each run (contiguous, of the planned shapes);
+  // otherwise into the arena, to be read back with ReadOutput().
   bool external_outputs = false;
   // Inputs given as host values (small tensors of static shape, passed to
   // GetPlan/Run as HostValues), by input index; empty: none beyond the
@@ -131,13 +139,20 @@ class Executable {
 
   int64_t plans_built() const { return plans_built_; }
 
-  // GetPlan, then Run with host inputs (what Function does). A loop that
-  // stops early at another step than planned makes the plan be built again
-  // for the steps it ran, and the run repeated (compile/early_stop.h).
-  // Returns the plan that ran, for ReadOutput and ApplyUpdates.
+  // GetPlan, then Run with host inputs (what Function does), and the user
+  // outputs into `outputs` (call Synchronize before reading them). With
+  // external outputs, the run writes them in place: an entry is reused when
+  // only `outputs` holds its storage, no input shares it and its dtype and
+  // shape match, else replaced by a new tensor; otherwise they are copied
+  // out of the arena (ReadOutput). After an error `outputs` holds the same
+  // tensors, whose contents are unspecified. A loop that stops early at another
+  // step than planned makes the plan be built again for the steps it ran, and
+  // the run repeated (compile/early_stop.h). Returns the plan that ran, for
+  // ApplyUpdates.
   absl::StatusOr<Plan*> PlanAndRun(std::span<const Dims> input_shapes,
                                    std::span<const Tensor> host_inputs,
-                                   std::span<const HostValue> scalar_inputs);
+                                   std::span<const HostValue> scalar_inputs,
+                                   std::vector<Tensor>& outputs);
 
   Plan* last_plan() const { return last_plan_; }
 
@@ -168,6 +183,11 @@ class Executable {
   VarInfo& Info(const Variable* v) { return vars_[var_index_.at(v)]; }
   absl::Status EvaluateDynamicHostValues(Plan& plan,
                                          std::span<const HostValue> scalars);
+  // PlanAndRun's output tensors for `plan` (external outputs): the
+  // caller's where reusable, else new ones in new_outputs_; their
+  // addresses in output_addresses_.
+  void BindOutputTensors(const Plan& plan, std::span<const Tensor> host_inputs,
+                         std::vector<Tensor>& outputs);
   std::string Where(const Node& node) const;
   // Puts a shared variable that another function moved to its own backend
   // back on this one.
@@ -202,6 +222,11 @@ class Executable {
   bool has_early_stop_nodes_ = false;
   Plan* last_plan_ = nullptr;
   int64_t plans_built_ = 0;
+  // PlanAndRun with external outputs: the tensors it allocated for the
+  // run (undefined where the caller's is reused), and every output's
+  // address; kept to allocate nothing per call.
+  std::vector<Tensor> new_outputs_;
+  std::vector<void*> output_addresses_;
 };
 
 }  // namespace theta

@@ -149,6 +149,11 @@ CompiledFunction::CompiledFunction(std::vector<Var> inputs,
     rewrite_options.log = &rewrites_applied_;
     RewriteGraph(*graph, rewrite_options);
   }
+  // Where the device's memory is the host's (the CPU plugin), kernels read
+  // the caller's input tensors and write the output tensors directly: a
+  // call copies nothing in or out.
+  exec_options.bind_host_inputs = backend->memory_is_host();
+  exec_options.external_outputs = backend->memory_is_host();
   start = std::chrono::steady_clock::now();
   FunctionGraph& graph_ref = *graph;
   absl::StatusOr<std::unique_ptr<Executable>> executable = Executable::Create(
@@ -225,13 +230,8 @@ void CompiledFunction::Call(std::span<const Tensor> inputs,
     }
   }
   absl::StatusOr<Plan*> plan =
-      executable_->PlanAndRun(shapes_, inputs, scalars_);
+      executable_->PlanAndRun(shapes_, inputs, scalars_, outputs);
   ThrowIfError(plan.status());
-  const int n = executable_->num_user_outputs();
-  outputs.resize(n);
-  for (int i = 0; i < n; ++i) {
-    ThrowIfError(executable_->ReadOutput(**plan, i, outputs[i]));
-  }
   // Every kernel and copy succeeded (asynchronous errors surface here) before
   // any shared variable takes its new value.
   ThrowIfError(executable_->backend().Synchronize());
@@ -247,6 +247,7 @@ FunctionStats CompiledFunction::stats() const {
     stats.kernel_launches = plan->kernel_launches();
     stats.arena_bytes = plan->arena_bytes();
     stats.inplace_outputs = plan->inplace_outputs();
+    stats.inputs_copied = plan->inputs_copied();
     stats.nan_guard_launches = plan->nan_guard_launches();
   }
   stats.rewrites_applied = rewrites_applied_;

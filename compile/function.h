@@ -105,10 +105,13 @@ struct FunctionOptions {
 // Counters of one Function, for tests and benchmarks.
 struct FunctionStats {
   int64_t calls = 0;
-  int64_t plans_built = 0;     // first calls with new input shapes
-  int kernel_launches = 0;     // in the current plan
-  int64_t arena_bytes = 0;     // device memory of the current plan
-  int inplace_outputs = 0;     // outputs written over a dead input
+  int64_t plans_built = 0;  // first calls with new input shapes
+  int kernel_launches = 0;  // in the current plan
+  int64_t arena_bytes = 0;  // device memory of the current plan
+  int inplace_outputs = 0;  // outputs written over a dead input
+  // Host tensor inputs copied to the device per call: 0 on a backend whose
+  // memory is the host's, where kernels read them in place.
+  int inputs_copied = 0;
   int nan_guard_launches = 0;  // checks the NaN guard added (0 when off)
   std::vector<std::string> rewrites_applied;  // in order
 };
@@ -129,8 +132,10 @@ class Function {
   }
 
   // As operator(), writing into `outputs`: an output Tensor whose storage is
-  // held only by `outputs` and has the right size is reused, so a call with
-  // the same shapes as the previous one allocates nothing.
+  // held only by `outputs` (and is not one of `inputs`) and has the right
+  // size is reused, so a call with the same shapes as the previous one
+  // allocates nothing. When a call throws, the contents of `outputs` are
+  // unspecified.
   void Call(std::span<const Tensor> inputs, std::vector<Tensor>& outputs);
 
   const std::string& name() const;

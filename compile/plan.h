@@ -31,6 +31,9 @@ class Plan {
 
   // Number of plugin kernel calls per run.
   int kernel_launches() const { return static_cast<int>(launches_.size()); }
+  // Host tensor inputs copied to the device per run (the others are bound
+  // in place, or read on the host).
+  int inputs_copied() const { return static_cast<int>(input_uploads_.size()); }
   int64_t arena_bytes() const { return arena_bytes_; }
   int inplace_outputs() const { return inplace_outputs_; }
   // Launches the NaN guard added (compile/nan_guard.h); 0 when it is off.
@@ -77,6 +80,9 @@ class Plan {
     ArrayRef ref;
   };
   std::vector<InputUpload> input_uploads_;
+  // Function inputs whose host memory is bound to their external input slot
+  // per run instead (ExecutableOptions::bind_host_inputs).
+  std::vector<int> input_bindings_;
   std::vector<int32_t> input_host_slots_;  // per input; -1 if not host-known
 
   std::vector<std::unique_ptr<Launch>> launches_;

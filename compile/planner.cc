@@ -95,12 +95,13 @@ void Planner::LayOutSlots() {
   plan_->first_update_slot_ = first_constant_slot_ + num_constants_;
   plan_->first_external_input_slot_ = plan_->first_update_slot_ + num_updates_;
   const int32_t num_external_inputs =
-      exe_.options_.external_inputs ? static_cast<int32_t>(exe_.inputs_.size())
-                                    : 0;
+      exe_.options_.external_inputs || exe_.options_.bind_host_inputs
+          ? static_cast<int32_t>(exe_.inputs_.size())
+          : 0;
   plan_->first_external_output_slot_ =
       plan_->first_external_input_slot_ + num_external_inputs;
   const int32_t num_external_outputs =
-      exe_.options_.external_outputs ? exe_.num_outputs() : 0;
+      exe_.options_.external_outputs ? first_update_output_ : 0;
   plan_->slots_.assign(
       plan_->first_external_output_slot_ + num_external_outputs, nullptr);
   plan_->host_values_.assign(exe_.num_host_slots_, HostValue{});
@@ -356,7 +357,9 @@ void Planner::Allocate(int idx, DType dtype) {
 }
 
 void Planner::PlaceInputs() {
-  // Non-external inputs are uploaded before the first launch.
+  // Non-external inputs are bound in place or uploaded before the first
+  // launch. A bound input has no arena block, so nothing runs in place
+  // over it.
   if (!exe_.options_.external_inputs) {
     for (size_t i = 0; i < exe_.inputs_.size(); ++i) {
       const Var& in = exe_.inputs_[i];
@@ -364,6 +367,14 @@ void Planner::PlaceInputs() {
       if (Info(in.get()).host_known) continue;
       // An input only its shape is read of (x.shape[0]) is not copied.
       if (last_use_[idx] < 0) continue;
+      if (exe_.options_.bind_host_inputs) {
+        ref_[idx] = MakeContiguousRef(
+            plan_->first_external_input_slot_ + static_cast<int32_t>(i), 0,
+            in.dtype(), shape_[idx]);
+        on_device_[idx] = true;
+        plan_->input_bindings_.push_back(static_cast<int>(i));
+        continue;
+      }
       Allocate(idx, in.dtype());
       plan_->input_uploads_.push_back({static_cast<int>(i), ref_[idx]});
     }
@@ -397,7 +408,7 @@ void Planner::FindCallerPlacements() {
   plan_->update_shapes_.assign(num_updates_, Dims{});
   update_placed_.assign(num_updates_, false);
   if (!exe_.options_.external_outputs) return;
-  for (int o = 0; o < exe_.num_outputs(); ++o) {
+  for (int o = 0; o < first_update_output_; ++o) {
     external_output_of_.try_emplace(exe_.graph_->output(o).get(), o);
   }
   readers_.assign(exe_.vars_.size(), 0);
@@ -611,7 +622,7 @@ void Planner::PlaceGraphOutputs() {
     const VarInfo& info = Info(out.get());
     const bool is_update = o >= first_update_output_;
     const int u = o - first_update_output_;
-    if (exe_.options_.external_outputs) {
+    if (exe_.options_.external_outputs && !is_update) {
       ArrayRef target = MakeContiguousRef(
           plan_->first_external_output_slot_ + o, 0, out.dtype(), shape_[idx]);
       plan_->outputs_[o].ref = target;

@@ -42,6 +42,9 @@
  *        NULL: plain GEMM). A caller checks for the entries with
  *        THETA_API_HAS before preparing; a 1.1 plugin given the larger
  *        args struct ignores `prepared_b` and reads `b` as always.
+ *   1.3  `flags` appended to theta_device_info, with
+ *        THETA_DEVICE_HOST_MEMORY: the CPU plugin says its memory is the
+ *        host's, so callers bind host tensors to kernels without copies.
  *
  * Errors. Every fallible function returns `theta_status*`: NULL means
  * success; otherwise a plugin-owned object with a code and a message, which
@@ -99,7 +102,7 @@ extern "C" {
  * bump the minor when appending fields to the table or to an args struct
  * (and record the change in the history above). */
 #define THETA_BACKEND_ABI_MAJOR 1
-#define THETA_BACKEND_ABI_MINOR 2
+#define THETA_BACKEND_ABI_MINOR 3
 
 /* The one symbol every plugin exports. */
 #define THETA_BACKEND_ENTRY_POINT "theta_backend_get_api"
@@ -175,11 +178,23 @@ typedef struct theta_stream theta_stream;
 typedef struct theta_buffer theta_buffer;
 typedef struct theta_gemm_operand theta_gemm_operand; /* ABI 1.2 */
 
+/* theta_device_info::flags (ABI 1.3). */
+/* The device's memory is the host's: buffer_data addresses are host
+ * pointers, and every kernel and copy accepts any host memory (not only
+ * this plugin's buffers) as an array, under the same rules. A caller may
+ * then hand its own host arrays to kernels instead of copying them in and
+ * out of buffers. */
+#define THETA_DEVICE_HOST_MEMORY ((uint64_t)1)
+
 typedef struct theta_device_info {
   size_t struct_size; /* set by the caller to sizeof(theta_device_info) */
   char name[128];     /* NUL-terminated */
   uint64_t total_memory_bytes;
   uint64_t free_memory_bytes;
+  /* ABI 1.3: THETA_DEVICE_* bits. A plugin writes it only when the
+   * caller's struct_size covers it; callers zero the struct first, so an
+   * older plugin reads as 0 (device memory). */
+  uint64_t flags;
 } theta_device_info;
 /* Frozen: the size of theta_device_info under ABI 1.0. */
 #define THETA_DEVICE_INFO_SIZE_1_0 \

@@ -259,6 +259,10 @@ theta_status* DeviceGetInfo(theta_plugin* plugin, int32_t index,
     if (THETA_API_HAS(info, theta_device_info, free_memory_bytes)) {
       info->free_memory_bytes = free_bytes;
     }
+    // Buffers are host allocations and kernels take any host pointer.
+    if (THETA_API_HAS(info, theta_device_info, flags)) {
+      info->flags = THETA_DEVICE_HOST_MEMORY;
+    }
     return nullptr;
   });
 }

@@ -139,6 +139,7 @@ TEST_P(PluginApiTest, OneDeviceWithInfo) {
   EXPECT_EQ(std::string(info.name).rfind("cpu", 0), 0u) << info.name;
   EXPECT_GT(info.total_memory_bytes, 0u);
   EXPECT_LE(info.free_memory_bytes, info.total_memory_bytes);
+  EXPECT_EQ(info.flags, THETA_DEVICE_HOST_MEMORY);
 
   EXPECT_TRUE(IsError(api().device_get_info(plugin_, 1, &info),
                       THETA_STATUS_INVALID_ARGUMENT,
@@ -163,6 +164,14 @@ TEST_P(PluginApiTest, DeviceInfoHonoursAnOlderStructSize) {
   EXPECT_EQ(std::string(info.name).rfind("cpu", 0), 0u);
   EXPECT_EQ(info.total_memory_bytes, 0xababababababababull);
   EXPECT_EQ(info.free_memory_bytes, 0xababababababababull);
+  EXPECT_EQ(info.flags, 0xababababababababull);
+
+  // A 1.2 caller: everything but `flags`.
+  std::memset(&info, 0xab, sizeof(info));
+  info.struct_size = THETA_DEVICE_INFO_SIZE_1_0;
+  ASSERT_TRUE(IsOk(api().device_get_info(plugin_, 0, &info)));
+  EXPECT_GT(info.total_memory_bytes, 0u);
+  EXPECT_EQ(info.flags, 0xababababababababull);
 }
 
 TEST_P(PluginApiTest, BuffersAreAligned) {

@@ -177,6 +177,8 @@ theta_status* DeviceGetInfo(theta_plugin* plugin, int32_t index,
     if (THETA_API_HAS(info, theta_device_info, free_memory_bytes)) {
       info->free_memory_bytes = free_bytes;
     }
+    // Device memory: host tensors go through copies.
+    if (THETA_API_HAS(info, theta_device_info, flags)) info->flags = 0;
     return nullptr;
   });
 }

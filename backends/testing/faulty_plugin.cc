@@ -174,9 +174,17 @@ theta_status* DeviceCount(theta_plugin* plugin, int32_t* count) noexcept {
   return Own(Api().device_count(plugin, count));
 }
 
+// The CPU's memory presented as device memory, so that callers copy host
+// tensors in and out through the transfers that faults can target (the
+// executor's path for a GPU, tested on the CPU).
 theta_status* DeviceGetInfo(theta_plugin* plugin, int32_t index,
                             theta_device_info* info) noexcept {
-  return Own(Api().device_get_info(plugin, index, info));
+  theta_status* s = Own(Api().device_get_info(plugin, index, info));
+  if (s == nullptr && info != nullptr &&
+      THETA_API_HAS(info, theta_device_info, flags)) {
+    info->flags &= ~THETA_DEVICE_HOST_MEMORY;
+  }
+  return s;
 }
 
 theta_status* DeviceOpen(theta_plugin* plugin, int32_t index,

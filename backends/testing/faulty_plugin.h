@@ -16,6 +16,9 @@
 // The counters and the armed faults are process-wide (every instance of
 // the plugin shares them); the control functions are thread-safe.
 //
+// Its device does not report THETA_DEVICE_HOST_MEMORY, so callers treat it
+// as a GPU's: host tensors are copied in and out, through transfers.
+//
 // The CPU plugin is taken from $THETA_FAULTY_INNER when set, else from
 // ../cpu/libtheta_cpu.so or ./libtheta_cpu.so beside this library (the
 // layout of a Bazel build and its runfiles). When it cannot be loaded,
