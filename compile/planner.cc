@@ -716,6 +716,9 @@ absl::Status Planner::MakeNodeLaunch(Node& node) {
   ctx.nan_guard = exe_.options_.nan_guard;
   absl::StatusOr<std::unique_ptr<Launch>> launch = node.op().MakeLaunch(ctx);
   if (!launch.ok()) return AtNode(launch.status(), node);
+  // Nothing to run: the node's inputs wrote its output where they stand
+  // (and placing values cannot make a NaN, so there is nothing to guard).
+  if (*launch == nullptr) return absl::OkStatus();
   auto* early = exe_.has_early_stop_nodes_
                     ? dynamic_cast<EarlyStopLaunch*>(launch->get())
                     : nullptr;

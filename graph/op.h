@@ -145,7 +145,8 @@ class Op {
   // other arrays), not only contiguous ones.
   virtual bool WritesAnyLayout() const { return false; }
 
-  // Plan time: the prepared kernel calls for this node's shapes and buffers.
+  // Plan time: the prepared kernel calls for this node's shapes and buffers;
+  // null when there is nothing to run (every value is where it belongs).
   virtual absl::StatusOr<std::unique_ptr<Launch>> MakeLaunch(
       LaunchContext& ctx) const = 0;
 

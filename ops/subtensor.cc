@@ -698,8 +698,10 @@ absl::StatusOr<std::unique_ptr<Launch>> PlaceInZeros::MakeLaunch(
     if (!part.ok()) return part.status();
     steps.push_back(*std::move(part));
   }
+  // No steps at all: every value was computed in its window, and the plan
+  // runs nothing for this node.
+  if (steps.empty()) return std::unique_ptr<Launch>();
   if (steps.size() == 1) return std::move(steps.front());
-  // (No steps at all: every value was computed in its window.)
   return std::unique_ptr<Launch>(new SequenceLaunch(std::move(steps)));
 }
 
