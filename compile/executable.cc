@@ -29,7 +29,8 @@ std::string Executable::Where(const Node& node) const {
 
 absl::StatusOr<Plan*> Executable::GetPlan(
     std::span<const Dims> input_shapes, std::span<const Dims> input_strides,
-    std::span<const HostValue> scalar_inputs) {
+    std::span<const HostValue> scalar_inputs,
+    std::span<const bool> writable_inputs) {
   // The common case first: the same shapes as last time.
   auto matches = [&](const Plan& plan) {
     for (size_t i = 0; i < input_shapes.size(); ++i) {
@@ -38,6 +39,10 @@ absl::StatusOr<Plan*> Executable::GetPlan(
           plan.input_strides_[i] != input_strides[i]) {
         return false;
       }
+    }
+    if (!std::equal(plan.writable_inputs_.begin(), plan.writable_inputs_.end(),
+                    writable_inputs.begin(), writable_inputs.end())) {
+      return false;
     }
     for (size_t s = 0; s < shared_vars_.size(); ++s) {
       if (plan.shared_shapes_[s] != shared_vars_[s]->shared()->shape()) {
@@ -57,7 +62,9 @@ absl::StatusOr<Plan*> Executable::GetPlan(
     }
   }
   absl::StatusOr<std::unique_ptr<Plan>> plan =
-      Planner(*this, input_shapes, input_strides, scalar_inputs).Build();
+      Planner(*this, input_shapes, input_strides, scalar_inputs,
+              writable_inputs)
+          .Build();
   if (!plan.ok()) return plan.status();
   ++plans_built_;
   // Keep a few plans (a training loop alternating batch sizes); drop the

@@ -101,9 +101,13 @@ class Executable {
   // parameters depend on, values), building it on first use. `strides` is
   // used for external inputs only (empty: contiguous). Errors name the
   // function, the node and where it was created.
+  // `writable_inputs` (external inputs only; empty: none) flags the
+  // inputs the plan may overwrite once it has read them last, as it does
+  // its own dying buffers: a loop's sequence whose outer array dies there.
   absl::StatusOr<Plan*> GetPlan(std::span<const Dims> input_shapes,
                                 std::span<const Dims> input_strides,
-                                std::span<const HostValue> scalar_inputs);
+                                std::span<const HostValue> scalar_inputs,
+                                std::span<const bool> writable_inputs = {});
 
   // One run of `plan`. Non-external inputs: `host_inputs` are copied in;
   // external inputs/outputs: their device addresses (element (0,...,0)).

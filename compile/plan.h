@@ -47,7 +47,8 @@ class Plan {
 
   // Key.
   std::vector<Dims> input_shapes_;
-  std::vector<Dims> input_strides_;  // external inputs only
+  std::vector<Dims> input_strides_;    // external inputs only
+  std::vector<bool> writable_inputs_;  // external inputs only; may be empty
   std::vector<Dims> shared_shapes_;
   std::vector<HostValue> key_values_;
   // Loops that stop early: the rows each was planned for (when reported).

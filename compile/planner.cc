@@ -18,11 +18,13 @@ constexpr int kNever = std::numeric_limits<int>::max();
 
 Planner::Planner(Executable& exe, std::span<const Dims> input_shapes,
                  std::span<const Dims> input_strides,
-                 std::span<const HostValue> scalar_inputs)
+                 std::span<const HostValue> scalar_inputs,
+                 std::span<const bool> writable_inputs)
     : exe_(exe),
       input_shapes_(input_shapes),
       input_strides_(input_strides),
       scalar_inputs_(scalar_inputs),
+      writable_inputs_(writable_inputs),
       plan_(std::make_unique<Plan>()),
       function_prefix_(absl::StrCat("function '", exe.name(), "': ")) {}
 
@@ -66,6 +68,8 @@ absl::Status Planner::SetKey() {
           i < input_strides_.size() ? input_strides_[i]
                                     : ContiguousStrides(input_shapes_[i]));
     }
+    plan_->writable_inputs_.assign(writable_inputs_.begin(),
+                                   writable_inputs_.end());
   }
   for (const Var& s : exe_.shared_vars_) {
     if (absl::Status st = s->shared()->EnsureOn(*exe_.backend_); !st.ok()) {
@@ -114,6 +118,7 @@ void Planner::LayOutSlots() {
   is_view_.assign(n, false);
   arena_offset_.assign(n, -1);
   inplace_.assign(n, false);
+  writable_.assign(n, false);
 }
 
 // 2. Leaves ----------------------------------------------------------------
@@ -131,6 +136,8 @@ absl::Status Planner::BindLeaves() {
           ArrayRef{plan_->first_external_input_slot_ + static_cast<int32_t>(i),
                    0, in.dtype(), input_shapes_[i], plan_->input_strides_[i]};
       on_device_[idx] = true;
+      writable_[idx] =
+          i < plan_->writable_inputs_.size() && plan_->writable_inputs_[i];
     }
   }
   for (int32_t s = 0; s < num_shared_; ++s) {
@@ -527,6 +534,7 @@ absl::Status Planner::PlaceNodes() {
         Allocate(idx, out->type().dtype());
       }
     }
+    RecordDyingInputs(*node, static_cast<int>(k));
     FreeDeadBuffers(*node, static_cast<int>(k));
   }
   return absl::OkStatus();
@@ -575,7 +583,8 @@ void Planner::PlaceOverDyingInputOrAllocate(const Node& node, int k, int idx) {
   for (int i = 0; i < node.num_inputs(); ++i) {
     if (!node.op().CanRunInPlace(i)) continue;
     const int in_idx = Index(node.input(i).get());
-    if (root_[in_idx] != in_idx || arena_offset_[in_idx] < 0 ||
+    if (root_[in_idx] != in_idx ||
+        (arena_offset_[in_idx] < 0 && !writable_[in_idx]) ||
         last_use_[in_idx] != k) {
       continue;
     }
@@ -583,14 +592,40 @@ void Planner::PlaceOverDyingInputOrAllocate(const Node& node, int k, int idx) {
         !ref_[in_idx].contiguous()) {
       continue;
     }
+    // The output takes over the block (or the writable external input).
     arena_offset_[idx] = arena_offset_[in_idx];
     arena_offset_[in_idx] = -1;
+    writable_[idx] = writable_[in_idx];
+    writable_[in_idx] = false;
     ref_[idx] = ref_[in_idx];
     on_device_[idx] = true;
     inplace_[idx] = true;
     return;
   }
   Allocate(idx, dtype);
+}
+
+bool Planner::InputDiesAt(const Node& node, int k, int i) const {
+  const int idx = Index(node.input(i).get());
+  if (root_[idx] != idx || last_use_[idx] != k || exe_.vars_[idx].host_known ||
+      (arena_offset_[idx] < 0 && !writable_[idx])) {
+    return false;
+  }
+  // Not read through another input too (itself, or a view of it).
+  for (int j = 0; j < node.num_inputs(); ++j) {
+    if (j != i && root_[Index(node.input(j).get())] == idx) return false;
+  }
+  return true;
+}
+
+void Planner::RecordDyingInputs(const Node& node, int k) {
+  absl::InlinedVector<bool, 4> dying(node.num_inputs(), false);
+  bool any = false;
+  for (int i = 0; i < node.num_inputs(); ++i) {
+    dying[i] = InputDiesAt(node, k, i);
+    any |= dying[i];
+  }
+  if (any) dying_inputs_.insert_or_assign(&node, std::move(dying));
 }
 
 // Frees what dies at schedule index k (and outputs nobody reads).
@@ -714,6 +749,9 @@ absl::Status Planner::MakeNodeLaunch(Node& node) {
   LaunchContext ctx{node,     in_refs,        in_host_slots, in_values_,
                     out_refs, *exe_.backend_, unread};
   ctx.nan_guard = exe_.options_.nan_guard;
+  if (auto dying = dying_inputs_.find(&node); dying != dying_inputs_.end()) {
+    ctx.inputs_dying = dying->second;
+  }
   absl::StatusOr<std::unique_ptr<Launch>> launch = node.op().MakeLaunch(ctx);
   if (!launch.ok()) return AtNode(launch.status(), node);
   // Nothing to run: the node's inputs wrote its output where they stand

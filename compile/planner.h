@@ -41,7 +41,8 @@ class Planner {
   // `exe` must outlive the planner; the spans must outlive Build().
   Planner(Executable& exe, std::span<const Dims> input_shapes,
           std::span<const Dims> input_strides,
-          std::span<const HostValue> scalar_inputs);
+          std::span<const HostValue> scalar_inputs,
+          std::span<const bool> writable_inputs = {});
   Planner(const Planner&) = delete;
   Planner& operator=(const Planner&) = delete;
 
@@ -82,6 +83,10 @@ class Planner {
   absl::Status PlaceView(const Node& node, int idx);
   void PlaceUpdate(const Node& node, int idx, int u);
   void PlaceOverDyingInputOrAllocate(const Node& node, int k, int idx);
+  // Whether node k's input i may be overwritten by its launch: its own
+  // block, read last by this node, through input i only.
+  bool InputDiesAt(const Node& node, int k, int i) const;
+  void RecordDyingInputs(const Node& node, int k);
   void FreeDeadBuffers(const Node& node, int k);
   void Allocate(int idx, DType dtype);
   // 6. Outputs.
@@ -112,6 +117,7 @@ class Planner {
   std::span<const Dims> input_shapes_;
   std::span<const Dims> input_strides_;
   std::span<const HostValue> scalar_inputs_;
+  std::span<const bool> writable_inputs_;
   std::unique_ptr<Plan> plan_;
   std::string function_prefix_;
 
@@ -135,6 +141,11 @@ class Planner {
   std::vector<int64_t> arena_offset_;
   std::vector<bool> inplace_;
   std::vector<int> readers_;  // node inputs reading each variable
+  // External inputs the plan may overwrite at their last use.
+  std::vector<bool> writable_;
+  // Per node with inputs its launch may overwrite (LaunchContext::
+  // inputs_dying): one flag per input.
+  absl::flat_hash_map<const Node*, absl::InlinedVector<bool, 4>> dying_inputs_;
 
   // Scratch for one node's inputs, views and launch, reused across nodes so
   // that planning a node does not allocate for them.

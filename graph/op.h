@@ -82,6 +82,11 @@ struct LaunchContext {
   // Per output, whether nothing reads it (only its shape is used): a launch
   // may then leave its array unwritten. Empty: every output is read.
   std::span<const bool> outputs_unread = {};
+  // Per input, whether the launch may overwrite its array: a block of the
+  // plan's own that this node reads last, through this input only (never a
+  // caller's tensor, a shared variable or a view of another value). Empty:
+  // none.
+  std::span<const bool> inputs_dying = {};
   // The function is compiled with the NaN guard (compile/nan_guard.h): an
   // op that runs a compiled body (scan) runs the body guarded too.
   bool nan_guard = false;

@@ -47,6 +47,10 @@ class ScanLaunch : public EarlyStopLaunch {
   absl::Status FinishEarlyStop(const ExecContext& ctx);
 
  private:
+  absl::StatusOr<Plan*> GetBodyPlan() {
+    return body_->GetPlan(inner_shapes_, inner_strides_, host_values_,
+                          {writable_inputs_.get(), inputs_.size()});
+  }
   int AddArray(const ArrayRef& ref) {
     arrays_.push_back(ref);
     return static_cast<int>(arrays_.size()) - 1;
@@ -66,6 +70,13 @@ class ScanLaunch : public EarlyStopLaunch {
   // Per body input: a device non-sequence, fixed for the whole loop (the
   // body prepares what it reads only from those once per run of the loop).
   std::unique_ptr<bool[]> fixed_inputs_;
+  // Per body input: a sequence the body may overwrite row by row after
+  // reading it (Executable::GetPlan's writable inputs): one read once per
+  // step (a single tap) whose outer array dies at this loop. A body that
+  // accumulates into its sequence row (a GEMM with beta 1 over x_t W) then
+  // works in place instead of copying the row first.
+  std::vector<bool> writable_sequences_;
+  std::unique_ptr<bool[]> writable_inputs_;
   // Non-sequences the body reads as host values: (inner input, outer host
   // slot), and their values per inner input.
   std::vector<std::pair<int, int32_t>> host_inputs_;
@@ -135,6 +146,9 @@ absl::Status ScanLaunch::Prepare(LaunchContext& ctx) {
         src.step = 1;
       }
       inputs_.push_back(src);
+      writable_sequences_.push_back(seq.taps.size() == 1 &&
+                                    !ctx.inputs_dying.empty() &&
+                                    ctx.inputs_dying[1 + i]);
       inner_shapes_.push_back(Dims());
       inner_strides_.push_back(Dims());
       for (int d = 1; d < a.shape.size(); ++d) {
@@ -230,11 +244,14 @@ absl::Status ScanLaunch::Prepare(LaunchContext& ctx) {
     fixed_inputs_[i] = inputs_[i].kind == InputSource::kNonSequence;
   }
   for (const auto& [inner, slot] : host_inputs_) fixed_inputs_[inner] = false;
+  writable_inputs_ = std::make_unique<bool[]>(inputs_.size());
+  for (size_t i = 0; i < inputs_.size(); ++i) {
+    writable_inputs_[i] =
+        i < writable_sequences_.size() && writable_sequences_[i];
+  }
   ext_out_.assign(outputs_.size(), nullptr);
   // Plan the body now, so that shape errors surface when planning.
-  absl::StatusOr<Plan*> plan =
-      body_->GetPlan(inner_shapes_, inner_strides_, host_values_);
-  return plan.status();
+  return GetBodyPlan().status();
 }
 
 // Steps may end early: rows go to buffers for all N steps, and the rows
@@ -264,8 +281,7 @@ absl::Status ScanLaunch::Run(const ExecContext& ctx) {
   const ScanSpec& s = op_.spec();
   for (const auto& [inner, slot] : host_inputs_)
     host_values_[inner] = ctx.host_values[slot];
-  absl::StatusOr<Plan*> plan_or =
-      body_->GetPlan(inner_shapes_, inner_strides_, host_values_);
+  absl::StatusOr<Plan*> plan_or = GetBodyPlan();
   if (!plan_or.ok()) return plan_or.status();
   Plan& plan = **plan_or;
   for (size_t a = 0; a < arrays_.size(); ++a) {
