@@ -136,12 +136,16 @@ struct Reducer {
   // Adds p[0], p[s], ... p[(len - 1) s] at positions pos, pos + 1, ...
   static void AddRun(Acc& acc, const T* p, int64_t s, int64_t len,
                      int64_t pos) {
+    // Runs shorter than the vector loops' step stay inline here.
     if constexpr (kFloat) {
       if (s == 1) {
         if constexpr (OP == THETA_REDUCE_SUM) {
-          return reduce_runs::Sum(acc, p, len);
+          if (len >= 16) return reduce_runs::Sum(acc, p, len);
         } else if constexpr (OP != THETA_REDUCE_PROD) {
-          if (AddExtremeRun(acc, p, len, pos)) return;
+          if (len >= reduce_runs::Lanes<T>::kWidth &&
+              AddExtremeRun(acc, p, len, pos)) {
+            return;
+          }
         }
       }
     }
