@@ -12,6 +12,9 @@
 //   a memcpy of the same bytes;
 // - the cost of one tiny kernel call through the ABI (a fill of one float
 //   and a one-op program over 16 floats; target under 100 ns);
+// - float32 reductions (sum and max to a scalar, sum and argmax along the
+//   rows, sum down the columns) over 16M floats, in GB/s, beside a memcpy
+//   of as many bytes read and written;
 // - float32 softmax along the last axis at 20x16, 256x1000 and 4096x1024, in
 //   GB/s (one read of the input, one write of the output) beside a memcpy of
 //   the same bytes (target: at least 80% of it; 20x16 measures the call).
@@ -378,6 +381,76 @@ void BM_MemcpyOf16MFloats(benchmark::State& state) {
   TimeMemcpy(state, kStreamFloats);
 }
 BENCHMARK(BM_MemcpyOf16MFloats)->Unit(benchmark::kMillisecond);
+
+// Reductions through the plugin's reduce entry over the 16M floats as a
+// kSide x kSide array drawn from [-1, 1) (a fixed LCG): `op` over the axes
+// in `axes` (bit 0: rows, bit 1: columns). All: to a scalar; 2: along each
+// row ("per output"); 1: down the columns (the "accumulate" order). Bytes:
+// the input read once plus the output written once (ARGMAX: int64), per
+// second of wall time (the pool's threads do the work). Mean has no entry
+// of its own (the core scales a sum).
+constexpr int64_t kSide = 4096;
+static_assert(kSide * kSide == kStreamFloats);
+
+int64_t ReduceOutputBytes(theta_reduce_op op, uint32_t axes) {
+  const bool arg = op == THETA_REDUCE_ARGMAX || op == THETA_REDUCE_ARGMIN;
+  const int64_t outputs = (axes & 1 ? 1 : kSide) * (axes & 2 ? 1 : kSide);
+  return outputs * (arg ? 8 : 4);
+}
+
+void BM_ReduceF32(benchmark::State& state, theta_reduce_op op, uint32_t axes) {
+  const bool arg = op == THETA_REDUCE_ARGMAX || op == THETA_REDUCE_ARGMIN;
+  const int64_t out_bytes = ReduceOutputBytes(op, axes);
+  backends::Buffer x = DeviceUniformFloats(kStreamFloats, -1, 1),
+                   y = DeviceFloats(out_bytes / 4, 0);
+  const int64_t shape[] = {kSide, kSide}, strides[] = {kSide, 1};
+  const int64_t out_shape[] = {axes & 1 ? 1 : kSide, axes & 2 ? 1 : kSide};
+  const int64_t out_strides[] = {out_shape[1], 1};
+  theta_reduce_args a{};
+  a.struct_size = sizeof(a);
+  a.op = op;
+  a.input = {x.data(), THETA_DTYPE_F32, 2, shape, strides};
+  a.axes_mask = axes;
+  a.output = {y.data(), arg ? THETA_DTYPE_I64 : THETA_DTYPE_F32, 2, out_shape,
+              out_strides};
+  for (auto _ : state) {
+    Check(B().api().reduce(B().stream(), &a), "reduce");
+    Check(B().api().stream_synchronize(B().stream()), "synchronize");
+  }
+  state.SetBytesProcessed(state.iterations() *
+                          (kStreamFloats * int64_t{sizeof(float)} + out_bytes));
+}
+BENCHMARK_CAPTURE(BM_ReduceF32, sum_all, THETA_REDUCE_SUM, 3u)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_ReduceF32, max_all, THETA_REDUCE_MAX, 3u)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_ReduceF32, sum_rows, THETA_REDUCE_SUM, 2u)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_ReduceF32, argmax_rows, THETA_REDUCE_ARGMAX, 2u)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_ReduceF32, sum_cols, THETA_REDUCE_SUM, 1u)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+// The bandwidth reference for BM_ReduceF32: a memcpy that reads and writes,
+// together, as many bytes as the reduction reads and writes (its input plus
+// its output, in whole floats), so the ratio of the two GB/s figures is the
+// ratio of the times to move those bytes. args: the output bytes. The
+// memcpy runs on one thread whatever THETA_NUM_THREADS says.
+void BM_MemcpyForReduceF32(benchmark::State& state) {
+  const int64_t bytes = kStreamFloats * int64_t{sizeof(float)} + state.range(0);
+  TimeMemcpy(state, bytes / (2 * int64_t{sizeof(float)}));
+}
+BENCHMARK(BM_MemcpyForReduceF32)
+    ->Arg(ReduceOutputBytes(THETA_REDUCE_SUM, 3u))     // sum_all, max_all
+    ->Arg(ReduceOutputBytes(THETA_REDUCE_SUM, 2u))     // sum_rows, sum_cols
+    ->Arg(ReduceOutputBytes(THETA_REDUCE_ARGMAX, 2u))  // argmax_rows
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 // Softmax over rows x cols floats drawn from [-8, 8) (a fixed LCG).
 void BM_SoftmaxF32(benchmark::State& state) {

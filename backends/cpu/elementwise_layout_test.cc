@@ -58,7 +58,8 @@ TEST_P(ElementwiseTest, OneDimensionalSizesAcrossBlocksAndThreads) {
 
 TEST_P(ElementwiseTest, LargeOutputsAreStreamedExactly) {
   // Over 32 MB of output: written with non-temporal stores, from whatever
-  // alignment the buffer has, with an odd tail.
+  // alignment the buffer has, with an odd tail; the inputs as large, so
+  // prefetched a block ahead in the smaller blocks that go with that.
   const int64_t n = 9'000'001;
   const View v = Contiguous({n});
   CheckFma(this, {n}, v, v, v, v);

@@ -16,6 +16,7 @@
 #include <type_traits>
 
 #include "backends/cpu/kernels.h"
+#include "backends/cpu/reduce_runs.h"
 #include "backends/cpu/strided.h"
 #include "backends/plugin_kit/checks.h"
 
@@ -37,7 +38,8 @@ constexpr int64_t kMaxPieces = 256;
 constexpr int64_t kSplitChunks = 16;
 constexpr int64_t kMaxRowPieces = 16;
 constexpr int64_t kMinRows = 16;
-constexpr int kLanes = 16;
+// Rows added per pass over a chunk's accumulators in the accumulate order.
+constexpr int64_t kRowBlock = 4;
 
 // Sums and products: double for floats, the unsigned type (wrapping) for
 // integers.
@@ -134,23 +136,58 @@ struct Reducer {
   // Adds p[0], p[s], ... p[(len - 1) s] at positions pos, pos + 1, ...
   static void AddRun(Acc& acc, const T* p, int64_t s, int64_t len,
                      int64_t pos) {
-    if constexpr (OP == THETA_REDUCE_SUM && kFloat) {
-      if (s == 1 && len >= kLanes) {
-        // Independent lanes: vectorisable, and a fixed order.
-        double lane[kLanes] = {};
-        int64_t t = 0;
-        for (; t + kLanes <= len; t += kLanes) {
-          for (int j = 0; j < kLanes; ++j) lane[j] += p[t + j];
+    // Runs shorter than the vector loops' step stay inline here.
+    if constexpr (kFloat) {
+      if (s == 1) {
+        if constexpr (OP == THETA_REDUCE_SUM) {
+          if (len >= 16) return reduce_runs::Sum(acc, p, len);
+        } else if constexpr (OP != THETA_REDUCE_PROD) {
+          if (len >= reduce_runs::Lanes<T>::kWidth &&
+              AddExtremeRun(acc, p, len, pos)) {
+            return;
+          }
         }
-        for (int w = kLanes / 2; w > 0; w /= 2) {
-          for (int j = 0; j < w; ++j) lane[j] += lane[j + w];
-        }
-        acc += lane[0];
-        for (; t < len; ++t) acc += p[t];
-        return;
       }
     }
     for (int64_t t = 0; t < len; ++t) Add(acc, p[t * s], pos + t);
+  }
+
+  // a[u] += p[r * rs + u] (in Add's sense, at position pos + r) for rows
+  // r = 0, 1, ... rows - 1 in turn, u in [0, len).
+  static void AddRows(Acc* a, const T* p, int64_t rs, int64_t rows, int64_t len,
+                      int64_t pos) {
+    if constexpr (OP == THETA_REDUCE_SUM && kFloat) {
+      return reduce_runs::AddRows(a, p, rs, rows, len);
+    }
+    for (int64_t r = 0; r < rows; ++r) {
+      const T* row = p + r * rs;
+      for (int64_t u = 0; u < len; ++u) Add(a[u], row[u], pos + r);
+    }
+  }
+
+ private:
+  // MAX, MIN, ARGMAX or ARGMIN over contiguous p[0, len): the whole
+  // vectors give the run's extremum, and the first element equal to it is
+  // the one the element-by-element loop would keep (for a tie of +0 and -0
+  // as well); the rest goes one by one. Returns false, having added
+  // nothing, when the vectors hold a NaN: the plain loop then finds the
+  // first one.
+  static bool AddExtremeRun(Acc& acc, const T* p, int64_t len, int64_t pos) {
+    T e;
+    const int64_t whole = reduce_runs::Extreme<kMaxLike>(p, len, &e);
+    if (whole < 0) return false;
+    if (whole > 0) {
+      if constexpr (kArg) {
+        if (Beats(e, acc.v)) {
+          const int64_t i = reduce_runs::FirstEqual(p, whole, e);
+          acc = Acc{p[i], pos + i};
+        }
+      } else if (Beats(e, acc)) {
+        acc = e != 0 ? e : p[reduce_runs::FirstEqual(p, whole, e)];
+      }
+    }
+    for (int64_t t = whole; t < len; ++t) Add(acc, p[t], pos + t);
+    return true;
   }
 };
 
@@ -285,22 +322,22 @@ class Reduction {
     const int64_t rs = g_.reduced.InnerStride(0);
     Walk(g_.reduced, r0, r1 - r0,
          [&](const int64_t* roff, int64_t rlen, int64_t rk) {
-           for (int64_t t = 0; t < rlen; ++t) {
+           for (int64_t t = 0; t < rlen; t += kRowBlock) {
              const T* base = in_ + roff[0] + t * rs;
+             const int64_t rows = std::min(kRowBlock, rlen - t);
              const int64_t pos = r0 + rk + t;
              for (int i = 0; i < num_runs; ++i) {
                const T* p = base + runs[i].in;
                Acc* a = acc + runs[i].k;
                const int64_t len = runs[i].len;
                if (ks == 1) {
-                 int64_t u = 0;
-                 for (; u + kLanes <= len; u += kLanes) {
-                   for (int j = 0; j < kLanes; ++j)
-                     R::Add(a[u + j], p[u + j], pos);
-                 }
-                 for (; u < len; ++u) R::Add(a[u], p[u], pos);
+                 R::AddRows(a, p, rs, rows, len, pos);
                } else {
-                 for (int64_t u = 0; u < len; ++u) R::Add(a[u], p[u * ks], pos);
+                 for (int64_t r = 0; r < rows; ++r) {
+                   for (int64_t u = 0; u < len; ++u) {
+                     R::Add(a[u], p[r * rs + u * ks], pos + r);
+                   }
+                 }
                }
              }
            }

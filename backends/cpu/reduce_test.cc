@@ -1,6 +1,7 @@
 // reduce against reference loops over every input element.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -287,6 +288,55 @@ TEST_P(ReduceTest, NanPropagatesAndFirstNanWins) {
   Check(THETA_REDUCE_ARGMAX, w, y, 1);
   Check(THETA_REDUCE_ARGMIN, w, y, 1);
   Check(THETA_REDUCE_MIN, w, y, 1);
+}
+
+// Rows long enough for the vector loops (37 floats: four vectors and a
+// tail of five; 37 doubles: nine and one): a NaN in each position, in a
+// vector lane or the tail, and a second NaN after it.
+TEST_P(ReduceTest, NanInAnyVectorLaneOrTail) {
+  const int64_t n = 37;
+  const View v = Contiguous({n, n});
+  std::vector<float> f = Data<float>(v, -1, 1, 9);
+  std::vector<double> d = Data<double>(v, -1, 1, 10);
+  for (int64_t i = 0; i < n; ++i) {
+    f[i * n + i] = d[i * n + i] = std::numeric_limits<float>::quiet_NaN();
+    if (i + 9 < n) f[i * n + i + 9] = d[i * n + i + 9] = -std::nan("");
+  }
+  for (theta_reduce_op op : kOps) {
+    if (op == THETA_REDUCE_SUM || op == THETA_REDUCE_PROD) continue;
+    Check(op, v, f, 2);
+    Check(op, v, d, 2);
+  }
+}
+
+// MAX and MIN keep the first of equal values, so the sign of a zero result
+// is that of the first zero, wherever the vectors put it.
+TEST_P(ReduceTest, ExtremeZeroKeepsTheFirstZerosSign) {
+  const int64_t n = 40;
+  for (int64_t first = 0; first < n; first += 3) {
+    for (float sign : {1.0f, -1.0f}) {
+      std::vector<float> x(n, -2.0f * sign);
+      x[first] = sign * 0.0f;
+      x[(first + 17) % n] = -sign * 0.0f;
+      x[(first + 31) % n] = -sign * 0.0f;
+      const theta_reduce_op op = sign < 0 ? THETA_REDUCE_MIN : THETA_REDUCE_MAX;
+      const View v = Contiguous({n});
+      const View out = Contiguous({1});
+      float got = 5;
+      theta_reduce_args args{};
+      args.struct_size = sizeof(args);
+      args.op = op;
+      args.input = v.Array(x.data(), THETA_DTYPE_F32);
+      args.axes_mask = 1;
+      args.output = out.Array(&got, THETA_DTYPE_F32);
+      ASSERT_TRUE(IsOk(api().reduce(stream_, &args)));
+      const float first_zero = *std::find(x.begin(), x.end(), 0.0f);
+      EXPECT_EQ(got, 0.0f);
+      EXPECT_EQ(std::signbit(got), std::signbit(first_zero))
+          << "zero at " << first << " op " << op;
+      Check(sign < 0 ? THETA_REDUCE_ARGMIN : THETA_REDUCE_ARGMAX, v, x, 1);
+    }
+  }
 }
 
 TEST_P(ReduceTest, EmptySetsGiveIdentities) {
