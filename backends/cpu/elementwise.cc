@@ -579,10 +579,12 @@ void RunRange(const Plan& plan, int64_t begin, int64_t end) {
   const int parts = static_cast<int>(plan.steps.size());
   for (int64_t start = begin; start < end; start += block) {
     const int64_t n = std::min(block, end - start);
-    const int64_t next = start + n, next_end = std::min(next + block, end);
-    for (int part = 0; part < parts; ++part) {
-      const Step& s = plan.steps[part];
-      if (plan.prefetches) PrefetchInputs(plan, next, next_end, part, parts);
+    int part = 0;
+    for (const Step& s : plan.steps) {
+      if (plan.prefetches) {
+        PrefetchInputs(plan, start + n, std::min(start + n + block, end),
+                       part++, parts);
+      }
       switch (s.op) {
         case THETA_EW_LOAD: {
           const Operand& in = plan.inputs[s.a];
@@ -623,6 +625,9 @@ void RunRange(const Plan& plan, int64_t begin, int64_t end) {
 // prefetcher keeps up, and the bursts of prefetches only stall the core:
 // exp over 16M floats took 25% longer with them.
 void MarkStreamingOperands(theta_dtype compute, Plan* plan) {
+  // No operand of a smaller call reaches kStreamBytes (at most 8 bytes an
+  // element): the per-step calls of a loop stop here.
+  if (plan->count < kStreamBytes / 8) return;
   const bool cheap =
       std::all_of(plan->steps.begin(), plan->steps.end(),
                   [](const Step& s) { return InstructionCost(s.op) == 1; });
