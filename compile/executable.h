@@ -109,7 +109,8 @@ class Executable {
                                 std::span<const HostValue> scalar_inputs,
                                 std::span<const bool> writable_inputs = {});
 
-  // One run of `plan`. Non-external inputs: `host_inputs` are copied in;
+  // One run of `plan`. Non-external inputs: `host_inputs` are copied in
+  // (or bound in place: ExecutableOptions::bind_host_inputs);
   // external inputs/outputs: their device addresses (element (0,...,0)).
   // Scalar inputs' values are taken from `scalar_inputs` (indexed like
   // inputs; entries for non-scalar inputs are ignored).

@@ -29,10 +29,7 @@ std::string DeviceMemoryBackend() {
 }
 
 // The values of `t`, for comparisons that must be exact.
-std::vector<float> Values(const Tensor& t) {
-  const float* p = t.data<float>();
-  return std::vector<float>(p, p + t.size());
-}
+std::vector<float> Values(const Tensor& t) { return t.to_vector<float>(); }
 
 // Runs `outputs` of `inputs` on both paths and expects the same bits.
 void ExpectSameAsCopyingPath(const std::vector<Var>& inputs,
