@@ -301,7 +301,8 @@ class Registry {
       }
       info.name[sizeof(info.name) - 1] = '\0';
       report.devices.push_back(DeviceReport{
-          i, info.name, info.total_memory_bytes, info.free_memory_bytes});
+          i, info.name, info.total_memory_bytes, info.free_memory_bytes,
+          (info.flags & THETA_DEVICE_HOST_MEMORY) != 0});
     }
     return report;
   }

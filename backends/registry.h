@@ -33,6 +33,8 @@ struct DeviceReport {
   std::string name;
   uint64_t total_memory_bytes = 0;
   uint64_t free_memory_bytes = 0;
+  // THETA_DEVICE_HOST_MEMORY (ABI 1.3): compiled calls copy nothing.
+  bool host_memory = false;
 };
 
 // What the registry found out about one plugin library.

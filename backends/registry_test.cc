@@ -168,6 +168,9 @@ TEST(RegistryTest, DiscoveryReportsEveryPluginAndWhyItWasRejected) {
     if (plugin.name == "cpu" && plugin.available) {
       cpu_available = true;
       EXPECT_FALSE(plugin.devices.empty());
+      for (const DeviceReport& device : plugin.devices) {
+        EXPECT_TRUE(device.host_memory) << device.name;
+      }
       EXPECT_TRUE(plugin.reason.empty());
     }
     if (!plugin.available) {

@@ -32,13 +32,15 @@ int main() {
                   plugin.version.c_str(), plugin.abi.c_str());
       for (const auto& device : plugin.devices) {
         std::printf(
-            "           device %d: %s, %s total, %s free\n", device.index,
+            "           device %d: %s, %s total, %s free, %s\n", device.index,
             device.name.c_str(),
             absl::StrFormat("%.1f GiB",
                             device.total_memory_bytes / 1073741824.0)
                 .c_str(),
             absl::StrFormat("%.1f GiB", device.free_memory_bytes / 1073741824.0)
-                .c_str());
+                .c_str(),
+            device.host_memory ? "host memory (calls copy no tensors)"
+                               : "device memory (tensors copied in and out)");
       }
       for (const auto& kernel : plugin.kernels) {
         std::printf("           %-12s %s\n", kernel.kernel.c_str(),
