@@ -142,8 +142,7 @@ struct Reducer {
         if constexpr (OP == THETA_REDUCE_SUM) {
           if (len >= 16) return reduce_runs::Sum(acc, p, len);
         } else if constexpr (OP != THETA_REDUCE_PROD) {
-          if (len >= reduce_runs::Lanes<T>::kWidth &&
-              AddExtremeRun(acc, p, len, pos)) {
+          if (len >= simd::Vec<T>::kWidth && AddExtremeRun(acc, p, len, pos)) {
             return;
           }
         }

@@ -14,6 +14,8 @@
 
 #include <cstdint>
 
+#include "backends/cpu/vec_math.h"
+
 namespace theta::cpu::reduce_runs {
 
 // Four elements widened to double.
@@ -67,59 +69,25 @@ void AddRows(double* a, const T* p, int64_t rs, int64_t rows, int64_t len) {
   }
 }
 
-// 256-bit lanes of T: float (8) or double (4).
-template <typename T>
-struct Lanes;
-
-template <>
-struct Lanes<float> {
-  using Reg = __m256;
-  static constexpr int64_t kWidth = 8;
-  static Reg Load(const float* p) { return _mm256_loadu_ps(p); }
-  static Reg Set(float v) { return _mm256_set1_ps(v); }
-  static Reg Max(Reg a, Reg b) { return _mm256_max_ps(a, b); }
-  static Reg Min(Reg a, Reg b) { return _mm256_min_ps(a, b); }
-  static Reg Or(Reg a, Reg b) { return _mm256_or_ps(a, b); }
-  static Reg Unordered(Reg a) { return _mm256_cmp_ps(a, a, _CMP_UNORD_Q); }
-  static Reg Equal(Reg a, Reg b) { return _mm256_cmp_ps(a, b, _CMP_EQ_OQ); }
-  static int Bits(Reg m) { return _mm256_movemask_ps(m); }
-  static void Store(float* p, Reg v) { _mm256_storeu_ps(p, v); }
-};
-
-template <>
-struct Lanes<double> {
-  using Reg = __m256d;
-  static constexpr int64_t kWidth = 4;
-  static Reg Load(const double* p) { return _mm256_loadu_pd(p); }
-  static Reg Set(double v) { return _mm256_set1_pd(v); }
-  static Reg Max(Reg a, Reg b) { return _mm256_max_pd(a, b); }
-  static Reg Min(Reg a, Reg b) { return _mm256_min_pd(a, b); }
-  static Reg Or(Reg a, Reg b) { return _mm256_or_pd(a, b); }
-  static Reg Unordered(Reg a) { return _mm256_cmp_pd(a, a, _CMP_UNORD_Q); }
-  static Reg Equal(Reg a, Reg b) { return _mm256_cmp_pd(a, b, _CMP_EQ_OQ); }
-  static int Bits(Reg m) { return _mm256_movemask_pd(m); }
-  static void Store(double* p, Reg v) { _mm256_storeu_pd(p, v); }
-};
-
 // Over the whole vectors of p[0, n): returns how many elements they hold
 // (n rounded down to the lane width), with *extreme their largest value
 // (kMax) or smallest, or -1 when any of them is NaN (*extreme then
 // unspecified). Equal values of either sign of zero may give either.
 template <bool kMax, typename T>
 int64_t Extreme(const T* p, int64_t n, T* extreme) {
-  using L = Lanes<T>;
-  constexpr int64_t kW = L::kWidth;
+  using V = simd::Vec<T>;
+  constexpr int64_t kW = V::kWidth;
   const int64_t whole = n / kW * kW;
   if (whole == 0) return 0;
-  typename L::Reg e = L::Load(p), nan = L::Unordered(e);
+  typename V::Reg e = V::Load(p), nan = V::IsNan(e);
   for (int64_t t = kW; t < whole; t += kW) {
-    const typename L::Reg x = L::Load(p + t);
-    e = kMax ? L::Max(x, e) : L::Min(x, e);
-    nan = L::Or(nan, L::Unordered(x));
+    const typename V::Reg x = V::Load(p + t);
+    e = kMax ? V::Max(x, e) : V::Min(x, e);
+    nan = V::Or(nan, V::IsNan(x));
   }
-  if (L::Bits(nan) != 0) return -1;
+  if (V::MaskBits(nan) != 0) return -1;
   T lane[kW];
-  L::Store(lane, e);
+  V::Store(lane, e);
   T best = lane[0];
   for (int64_t j = 1; j < kW; ++j) {
     best = (kMax ? lane[j] > best : lane[j] < best) ? lane[j] : best;
@@ -132,11 +100,11 @@ int64_t Extreme(const T* p, int64_t n, T* extreme) {
 // n.
 template <typename T>
 int64_t FirstEqual(const T* p, int64_t n, T v) {
-  using L = Lanes<T>;
-  const typename L::Reg vv = L::Set(v);
+  using V = simd::Vec<T>;
+  const typename V::Reg vv = V::Set(v);
   int64_t i = 0;
-  for (; i + L::kWidth <= n; i += L::kWidth) {
-    const int bits = L::Bits(L::Equal(L::Load(p + i), vv));
+  for (; i + V::kWidth <= n; i += V::kWidth) {
+    const int bits = V::MaskBits(V::Equal(V::Load(p + i), vv));
     if (bits != 0) return i + __builtin_ctz(bits);
   }
   for (; i < n; ++i) {

@@ -83,7 +83,7 @@ TEST(ReduceRunsTest, AddRowsAddsEachRowInTurn) {
 
 template <typename T>
 void ExpectExtremes() {
-  constexpr int64_t kW = Lanes<T>::kWidth;
+  constexpr int64_t kW = simd::Vec<T>::kWidth;
   std::vector<T> x = Uniform<T>(5 * kW + 3, 3);
   T e = 0;
   // Only whole vectors count: the last three elements are the caller's.

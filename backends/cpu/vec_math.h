@@ -73,6 +73,12 @@ struct Vec<float> {
   static Reg Min(Reg a, Reg b) { return _mm256_min_ps(a, b); }
   // All bits set in the lanes where a < b (false for NaN), as a Reg.
   static Reg Less(Reg a, Reg b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
+  // As Less: a == b (+0 equals -0), and the lanes that are NaN.
+  static Reg Equal(Reg a, Reg b) { return _mm256_cmp_ps(a, b, _CMP_EQ_OQ); }
+  static Reg IsNan(Reg a) { return _mm256_cmp_ps(a, a, _CMP_UNORD_Q); }
+  static Reg Or(Reg a, Reg b) { return _mm256_or_ps(a, b); }
+  // Bit i set where lane i of a mask (from Less, Equal, IsNan) is.
+  static int MaskBits(Reg mask) { return _mm256_movemask_ps(mask); }
   // a where `mask` (from Less) is set, b elsewhere.
   static Reg Select(Reg mask, Reg a, Reg b) {
     return _mm256_blendv_ps(b, a, mask);
@@ -197,6 +203,10 @@ struct Vec<double> {
   static Reg Abs(Reg a) { return _mm256_andnot_pd(_mm256_set1_pd(-0.0), a); }
   static Reg Min(Reg a, Reg b) { return _mm256_min_pd(a, b); }
   static Reg Less(Reg a, Reg b) { return _mm256_cmp_pd(a, b, _CMP_LT_OQ); }
+  static Reg Equal(Reg a, Reg b) { return _mm256_cmp_pd(a, b, _CMP_EQ_OQ); }
+  static Reg IsNan(Reg a) { return _mm256_cmp_pd(a, a, _CMP_UNORD_Q); }
+  static Reg Or(Reg a, Reg b) { return _mm256_or_pd(a, b); }
+  static int MaskBits(Reg mask) { return _mm256_movemask_pd(mask); }
   static Reg Select(Reg mask, Reg a, Reg b) {
     return _mm256_blendv_pd(b, a, mask);
   }
