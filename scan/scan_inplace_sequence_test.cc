@@ -96,6 +96,27 @@ TEST_F(ScanInPlaceSequenceTest, ADyingSequenceIsAccumulatedIntoInPlace) {
   }
 }
 
+// A sequence that the body also reads whole (as a non-sequence) is read
+// after its row's step: never written either.
+TEST_F(ScanInPlaceSequenceTest, ASequenceAlsoReadWholeIsNotWritten) {
+  auto step = [](const Args& in) {  // fn(x[t], h[t-1], U, xs)
+    // xs read after z, which the step would write over x's row t, and
+    // through the step's own z (so no rewrite hoists it out of the loop).
+    Var z = in[0] + dot(in[1], in[2]);
+    return StepResult{{Gated(z + sum(in[3] * z, {0}))}};
+  };
+  ScanResult also_whole = scan(step, {.sequences = {sequence_},
+                                      .outputs_info = {h0_},
+                                      .non_sequences = {u_, sequence_}});
+  Function on_faulty = function({x_, h0_, u_}, {also_whole.outputs[0]},
+                                {.backend = FaultyPath()});
+  // The sequence kept alive past the loop: nothing may overwrite it.
+  Function kept = function({x_, h0_, u_}, {also_whole.outputs[0], sequence_},
+                           {.backend = FaultyPath()});
+  EXPECT_EQ(on_faulty(values_)[0].to_vector<float>(),
+            kept(values_)[0].to_vector<float>());
+}
+
 // A sequence read at two taps is read again a step later: never written.
 TEST_F(ScanInPlaceSequenceTest, ASequenceReadAtTwoTapsIsNotWritten) {
   ScanResult two_taps = scan(
@@ -105,11 +126,13 @@ TEST_F(ScanInPlaceSequenceTest, ASequenceReadAtTwoTapsIsNotWritten) {
       {.sequences = {Sequence(sequence_, {-1, 0})},
        .outputs_info = {h0_},
        .non_sequences = {u_}});
-  Function on_faulty =
+  Function dying =
       function({x_, h0_, u_}, {two_taps.outputs[0]}, {.backend = FaultyPath()});
-  Function on_cpu = function({x_, h0_, u_}, {two_taps.outputs[0]});
-  EXPECT_EQ(on_faulty(values_)[0].to_vector<float>(),
-            on_cpu(values_)[0].to_vector<float>());
+  // The sequence kept alive past the loop: nothing may overwrite it.
+  Function kept = function({x_, h0_, u_}, {two_taps.outputs[0], sequence_},
+                           {.backend = FaultyPath()});
+  EXPECT_EQ(dying(values_)[0].to_vector<float>(),
+            kept(values_)[0].to_vector<float>());
 }
 
 }  // namespace
