@@ -58,6 +58,19 @@ TEST(HostMemoryCallTest, ResultsMatchTheCopyingPath) {
       {Random(DType::kFloat32, {5, 7}, 1), Random(DType::kFloat32, {7, 3}, 2)});
 }
 
+// Empty and 0-d tensors are bound like any other.
+TEST(HostMemoryCallTest, EmptyAndScalarTensors) {
+  Var x = fmatrix("x"), s = fscalar("s");
+  ExpectSameAsCopyingPath(
+      {x, s}, {x * s, sum(x, {0}), s * 2.0f},
+      {Tensor(DType::kFloat32, {0, 3}), Tensor::Scalar<float>(1.5f)});
+  Function f = function({x, s}, {x * s, sum(x, {0})});
+  const std::vector<Tensor> out =
+      f({Tensor(DType::kFloat32, {0, 3}), Tensor::Scalar<float>(2)});
+  EXPECT_EQ(out[0].dims(), (Dims{0, 3}));
+  EXPECT_EQ(Values(out[1]), (std::vector<float>{0, 0, 0}));
+}
+
 // An output that is an input, a view of one or a shared variable is still
 // a tensor of its own.
 TEST(HostMemoryCallTest, InputsAndViewsOfThemComeBackAsCopies) {
