@@ -151,66 +151,10 @@ class Vectorizer {
   absl::flat_hash_map<const Variable*, Var> outer_;
 };
 
-// (s + v) + i -> (s + i) + v, where s is sequence work with a product, v
-// varies with the loop and i does not (a bias): the bias then joins the
-// pushed-out work, one addition for all steps, instead of an addition per
-// step. The LSTM's x_t W + h U + b is the case.
-void GroupBiasWithSequenceWork(const ScanSpec& spec, LoopBody& body) {
-  Vectorizer vec(spec, body);
-  vec.Analyse(body.inner_outputs);
-  absl::flat_hash_map<const Variable*, int> uses;
-  const std::vector<Node*> nodes = TopologicalNodes(body.inner_outputs);
-  for (Node* node : nodes) {
-    for (const Var& in : node->inputs()) ++uses[in.get()];
-  }
-  for (const Var& out : body.inner_outputs) ++uses[out.get()];
-  // The regrouped sum for `node`, or an undefined Var.
-  auto regroup = [&](Node* node) -> Var {
-    if (!IsElementwiseOp(node, THETA_EW_ADD) || node->num_inputs() != 2) {
-      return Var();
-    }
-    for (int k = 0; k < 2; ++k) {
-      const Var& sum = node->input(k);
-      const Var& bias = node->input(1 - k);
-      Node* inner = sum.owner();
-      if (vec.Group(bias) != kInvariant || uses[sum.get()] != 1 ||
-          !IsElementwiseOp(inner, THETA_EW_ADD) || inner->num_inputs() != 2) {
-        continue;
-      }
-      for (int j = 0; j < 2; ++j) {
-        const Var& seq = inner->input(j);
-        const Var& varying = inner->input(1 - j);
-        if (vec.Group(seq) < 0 || !vec.HasProduct(seq) ||
-            vec.Group(varying) != kVarying) {
-          continue;
-        }
-        Var grouped =
-            Node::Create(inner->op_ptr(), {seq, bias}, inner->source())
-                ->output(0);
-        Var result =
-            Node::Create(node->op_ptr(), {grouped, varying}, node->source())
-                ->output(0);
-        // Only where broadcasting gives the same type either way.
-        if (result.type() == node->output_variable(0)->type()) return result;
-      }
-    }
-    return Var();
-  };
-  std::vector<std::pair<Var, Var>> replacements;
-  for (Node* node : nodes) {
-    if (Var result = regroup(node); result.defined()) {
-      replacements.push_back({node->output(0), result});
-    }
-  }
-  if (replacements.empty()) return;
-  body.inner_outputs = CloneReplace(body.inner_outputs, replacements);
-}
-
 }  // namespace
 
 int PushOutSequenceWork(ScanSpec& spec, LoopBody& body) {
   if (spec.sequences.empty()) return 0;
-  GroupBiasWithSequenceWork(spec, body);
   Vectorizer vec(spec, body);
   vec.Analyse(body.inner_outputs);
   // The frontier: pushable values with a product whose users are not all

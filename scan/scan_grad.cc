@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "autodiff/grad.h"
 #include "graph/function_graph.h"
+#include "ops/elementwise_op.h"
 #include "ops/linalg_ops.h"
 #include "ops/ops.h"
 #include "ops/reduce_ops.h"
@@ -151,6 +152,10 @@ class ScanGradBuilder {
   void ReadStates();
   void ReadOutputRowsAndSaved();
   void ReadSavedSizes();
+  // The size of forward value `v` along `axis` as a value of the outer
+  // graph, where it follows from the shapes of the loop's inputs (through
+  // elementwise ops, products and dimshuffles); undefined where it does not.
+  Var OuterSize(const Var& v, int axis) const;
   void ReadOutsideGrads();
   void StartBackwardLoop();
   void AddTapGrads();
@@ -194,6 +199,9 @@ class ScanGradBuilder {
   // for their sizes.
   std::vector<Node*> size_reads_;
   absl::flat_hash_set<const Variable*> size_only_;
+  // Sizes of intermediates known from the loop's inputs: no array is saved
+  // for them.
+  absl::flat_hash_map<std::pair<const Variable*, int>, Var> outer_sizes_;
 
   // 3. The augmented forward loop and what the backward loop reads of it.
   std::vector<int> history_of_;
@@ -336,15 +344,77 @@ void ScanGradBuilder::FindForwardValuesRead() {
       for (const Var& in : owner->inputs()) stack.push_back(in);
     }
   }
-  // Intermediates only whose sizes are read are saved too (their array's
-  // shape gives the sizes), but the backward loop does not read their rows;
-  // nothing reads the array, so the forward loop need not write it.
+  // Intermediates whose sizes only are read: each size comes from the
+  // shapes of the loop's inputs where it follows from them. Otherwise the
+  // intermediate is saved too, for its array's shape; the backward loop
+  // does not read its rows.
+  absl::flat_hash_set<const Variable*> sized;
   for (Node* n : size_reads_) {
     const Var& v = n->input(0);
-    if (!seen.insert(v.get()).second) continue;  // its values are read too
-    saved_.push_back(v);
-    size_only_.insert(v.get());
+    if (seen.contains(v.get()) && !sized.contains(v.get())) {
+      continue;  // its values are read too
+    }
+    seen.insert(v.get());
+    sized.insert(v.get());
+    const int axis = static_cast<const Shape&>(n->op()).axis();
+    if (Var size = OuterSize(v, axis); size.defined()) {
+      outer_sizes_[{v.get(), axis}] = size;
+    } else if (size_only_.insert(v.get()).second) {
+      saved_.push_back(v);
+    }
   }
+}
+
+Var ScanGradBuilder::OuterSize(const Var& v, int axis) const {
+  if (v.type().dim(axis) != kUnknownDim) return Int(v.type().dim(axis));
+  for (size_t i = 0; i < f_.inner_inputs.size(); ++i) {
+    if (!f_.inner_inputs[i].is(v)) continue;
+    const int p = static_cast<int>(i);
+    for (int s = 0; s < num_sequences_; ++s) {
+      const int first = f_.inner_sequence_input(s);
+      if (p >= first &&
+          p < first + static_cast<int>(f_.sequences[s].taps.size())) {
+        return shape_i(node_.input(1 + s), axis + 1);
+      }
+    }
+    for (int o = 0; o < num_outputs_; ++o) {
+      const int init = f_.initial_input_of_output(o);
+      const int first = f_.inner_output_input(o);
+      if (init < 0 || p < first ||
+          p >= first + static_cast<int>(f_.outputs[o].taps.size())) {
+        continue;
+      }
+      // An initial state holds m rows, but a kLast state is one row.
+      const bool rows = f_.outputs[o].kind != ScanOutputKind::kLast;
+      return shape_i(node_.input(init), axis + (rows ? 1 : 0));
+    }
+    const int j = p - f_.inner_non_sequence_input(0);
+    if (j >= 0 && j < num_non_sequences_) {
+      return shape_i(node_.input(f_.first_non_sequence_input() + j), axis);
+    }
+    return Var();
+  }
+  const Node* owner = v.owner();
+  if (owner == nullptr || owner->num_outputs() != 1) return Var();
+  if (AsElementwise(*owner) != nullptr) {
+    // Any input not broadcast along `axis` has the output's size there.
+    for (const Var& in : owner->inputs()) {
+      if (in.type().broadcastable(axis)) continue;
+      if (Var size = OuterSize(in, axis); size.defined()) return size;
+    }
+    return Var();
+  }
+  if (const auto* ds = dynamic_cast<const DimShuffle*>(&owner->op())) {
+    const int from = ds->pattern()[axis];
+    return from < 0 ? Int(1) : OuterSize(owner->input(0), from);
+  }
+  if (AsGemm(owner) != nullptr) {
+    // (..., m, k) x (..., k, n): the leading axes and m from A, n from B.
+    const int last = v.ndim() - 1;
+    return axis < last ? OuterSize(owner->input(0), axis)
+                       : OuterSize(owner->input(1), axis);
+  }
+  return Var();
 }
 
 // 3. The augmented forward loop: the same loop, also storing the saved
@@ -387,6 +457,15 @@ Var ScanGradBuilder::ReadRows(const Var& rows, bool reversed_storage,
 void ScanGradBuilder::ReadForwardSequences() {
   for (int s = 0; s < num_sequences_; ++s) {
     const ScanSequence& fs = f_.sequences[s];
+    const int first = f_.inner_sequence_input(s);
+    // A sequence the gradient does not read stays out of the backward loop,
+    // which would otherwise keep it alive (and stop the forward loop from
+    // overwriting its rows). Its taps go together: they fix the rows read.
+    bool read = false;
+    for (size_t k = 0; k < fs.taps.size(); ++k) {
+      read |= inputs_read_.contains(f_.inner_inputs[first + k].get());
+    }
+    if (!read) continue;
     const Var& x = node_.input(1 + s);
     const int span = fs.hi() - fs.lo();
     Var used =
@@ -394,7 +473,6 @@ void ScanGradBuilder::ReadForwardSequences() {
             ? slice(x, {Slice(shape_i(x, 0) - n_steps_ - Int(span), kNone)})
             : slice(x, {Slice(0, n_steps_ + Int(span))});
     BackwardSequence seq{used, fs.taps, !fs.backwards, {}, fs.name};
-    const int first = f_.inner_sequence_input(s);
     for (size_t k = 0; k < fs.taps.size(); ++k) {
       seq.placeholders.push_back(f_.inner_inputs[first + k]);
     }
@@ -466,17 +544,24 @@ void ScanGradBuilder::ReadSavedSizes() {
   absl::flat_hash_map<std::pair<const Variable*, int>, Var> size_placeholder;
   for (Node* n : size_reads_) {
     const Var& v = n->input(0);
-    if (!size_only_.contains(v.get())) continue;
     const int axis = static_cast<const Shape&>(n->op()).axis();
+    auto outer = outer_sizes_.find({v.get(), axis});
+    if (outer == outer_sizes_.end() && !size_only_.contains(v.get())) continue;
     auto [it, fresh] = size_placeholder.try_emplace({v.get(), axis});
     if (fresh) {
-      const size_t i = std::find_if(saved_.begin(), saved_.end(),
-                                    [&](const Var& s) { return s.is(v); }) -
-                       saved_.begin();
-      it->second = MakeInput(n->output(0).type(),
-                             absl::StrCat("size", axis, "_of_saved"));
+      it->second =
+          MakeInput(n->output(0).type(),
+                    absl::StrCat("size", axis, "_of_",
+                                 v.name().empty() ? "intermediate" : v.name()));
       size_placeholders_.push_back(it->second);
-      size_values_.push_back(shape_i(forward_[saved_at_[i]], axis + 1));
+      if (outer != outer_sizes_.end()) {
+        size_values_.push_back(outer->second);
+      } else {
+        const size_t i = std::find_if(saved_.begin(), saved_.end(),
+                                      [&](const Var& s) { return s.is(v); }) -
+                         saved_.begin();
+        size_values_.push_back(shape_i(forward_[saved_at_[i]], axis + 1));
+      }
     }
     size_substitutions_.push_back({n->output(0), it->second});
   }
