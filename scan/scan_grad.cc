@@ -500,7 +500,9 @@ void ScanGradBuilder::ReadStates() {
       first_rows = dimshuffle(init, pattern);
       history = forward_[history_of_[o]];
     } else {
-      first_rows = slice(init, {Slice(-fo.m(), kNone)});
+      // Row j of the initial value is the state at time j - m: its first m
+      // rows (rows from m on are unused).
+      first_rows = slice(init, {Slice(0, fo.m())});
       history = forward_[o];
     }
     BackwardSequence seq{

@@ -59,6 +59,26 @@ TEST(ScanGradTest, MultiTapOutputsAndTheirInitialRows) {
   EXPECT_TRUE(r.ok) << r.message;
 }
 
+// The backward loop reads the states themselves (the product's gradient is
+// the other factor), so it must read the initial value's first m rows, as
+// the forward loop does: with the last m rows it computed a wrong gradient
+// (before this test) whenever the initial value had more rows than m.
+TEST(ScanGradTest, StatesReadFromAnInitialValueLongerThanItsTaps) {
+  VerifyGradResult r = verify_grad(
+      [](const Args& x) {
+        // y_t = y_{t-2} * y_{t-1} + x_t
+        return scan(
+                   [](const Args& in) {
+                     return StepResult{{in[1] * in[2] + in[0]}};
+                   },
+                   {.sequences = {x[0]},
+                    .outputs_info = {OutputInfo(x[1], {-2, -1})}})
+            .outputs[0];
+      },
+      {R({4, 2}, 6), R({3, 2}, 7)});  // 3 rows: only the first 2 are read
+  EXPECT_TRUE(r.ok) << r.message;
+}
+
 TEST(ScanGradTest, MatrixRecurrenceWithWeights) {
   VerifyGradResult r = verify_grad(
       [](const Args& x) {

@@ -115,6 +115,22 @@ TEST(ScanRewriteTest, FewConstantStepsAreUnrolled) {
       {Tensor(std::vector<double>{1, 2, 3, 4, 5}), Tensor::Scalar<double>(0)});
 }
 
+// Row j of a multi-tap initial value is the state at time j - m: unrolled
+// steps read its first m rows, as the loop does. They read its last m rows
+// before this test, a different result when it has more rows than m.
+TEST(ScanRewriteTest, UnrolledStepsReadTheInitialValueAsTheLoopDoes) {
+  Var x0 = tensor(DType::kFloat64, {3, 1}, "x0");
+  Var ys = scan([](const Args& in) { return StepResult{{in[0] * in[1]}}; },
+                {.outputs_info = {OutputInfo(x0, {-2, -1})}, .n_steps = 2})
+               .outputs[0];
+  Function f = function({x0}, {ys});
+  EXPECT_TRUE(Scans(f).empty()) << debugprint(f);
+  // y0 = 1 * 2, y1 = 2 * y0; the third row (30) is not read.
+  const Tensor init(std::vector<double>{1, 2, 30}, {3, 1});
+  EXPECT_TRUE(AllClose(f({init})[0], {2, 4}));
+  ExpectSameAsUnrewritten({x0}, {ys}, {init});
+}
+
 // An LSTM cell over (T, B, I) with hidden size 4, in float64.
 struct Lstm {
   static constexpr int hidden = 4;

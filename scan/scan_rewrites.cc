@@ -349,7 +349,8 @@ bool Unroll(FunctionGraph& graph) {
           } else if (q >= 0) {
             value = history[o][q];
           } else {
-            value = index(init, shape_i(init, 0) + constant(q, DType::kInt64));
+            // Row j of the initial value is the state at time j - m.
+            value = index(init, constant(out.m() + q, DType::kInt64));
           }
           bind.push_back({spec.inner_inputs[first + k], value});
         }
