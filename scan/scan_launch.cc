@@ -23,7 +23,10 @@ struct InputSource {
   int64_t step = 1;  // kSequence: rows per iteration (+1 or -1)
   int tap = 0;       // kTap: the tap k (< 0)
   int m = 0;         // kTap: rows of the initial state
-  int output = 0;    // kLastState: which output
+  // kTap: rows of the output array before step 0's row (m when the array
+  // stores the initial rows: every tap then reads the array).
+  int64_t rows_before = 0;
+  int output = 0;  // kLastState: which output
 };
 
 struct OutputTarget {
@@ -32,9 +35,10 @@ struct OutputTarget {
   // the same row of a buffer of the launch, which stays in cache, and the
   // output array is left unwritten.
   enum Kind { kRow, kReversedRow, kLast, kUntil, kScratch } kind;
-  int array = -1;    // output array
-  int output = 0;    // ScanOutput index
-  int scratch = -1;  // kScratch: index in scratch_rows_
+  int array = -1;           // output array
+  int output = 0;           // ScanOutput index
+  int scratch = -1;         // kScratch: index in scratch_rows_
+  int64_t rows_before = 0;  // kRow: rows of the array before step 0's row
 };
 
 class ScanLaunch : public EarlyStopLaunch {
@@ -42,6 +46,7 @@ class ScanLaunch : public EarlyStopLaunch {
   ScanLaunch(const Scan& op, Executable* body) : op_(op), body_(body) {}
 
   absl::Status Prepare(LaunchContext& ctx);
+  absl::Status PrepareOutputs(LaunchContext& ctx, int first_output_array);
   absl::Status PrepareEarlyStop(LaunchContext& ctx);
   absl::Status Run(const ExecContext& ctx) override;
   absl::Status FinishEarlyStop(const ExecContext& ctx);
@@ -90,6 +95,14 @@ class ScanLaunch : public EarlyStopLaunch {
     backends::Buffer buffer;
   };
   std::vector<InitCopy> init_copies_;
+  // Outputs that store their initial rows: the initial value's first m rows
+  // are copied into the array's first m rows on each run.
+  struct InitialRows {
+    int init;    // arrays_ index of the initial value
+    int output;  // arrays_ index of the output
+    Dims shape;  // m rows of one step's shape
+  };
+  std::vector<InitialRows> initial_rows_;
   // kLast outputs alternate between two buffers until the last step.
   std::vector<std::array<backends::Buffer, 2>> ping_pong_;
   std::vector<backends::Buffer> scratch_rows_;
@@ -170,6 +183,7 @@ absl::Status ScanLaunch::Prepare(LaunchContext& ctx) {
                       first_output_array + static_cast<int>(o), init};
       src.tap = tap;
       src.m = out.m();
+      src.rows_before = out.rows_before_steps();
       src.output = static_cast<int>(o);
       inputs_.push_back(src);
       Dims row = out.kind == ScanOutputKind::kLast ? a.shape : Dims();
@@ -198,6 +212,38 @@ absl::Status ScanLaunch::Prepare(LaunchContext& ctx) {
     }
     ++inner;
   }
+  THETA_RETURN_IF_ERROR(PrepareOutputs(ctx, first_output_array));
+  if (s.has_until) {
+    THETA_RETURN_IF_ERROR(PrepareEarlyStop(ctx));
+  }
+  base_.assign(arrays_.size(), nullptr);
+  row_bytes_.assign(arrays_.size(), 0);
+  for (size_t a = 0; a < arrays_.size(); ++a) {
+    if (arrays_[a].shape.size() > 0) {
+      row_bytes_[a] = arrays_[a].strides[0] *
+                      static_cast<int64_t>(DTypeSize(arrays_[a].dtype));
+    }
+  }
+  ext_in_.assign(inputs_.size(), nullptr);
+  fixed_inputs_ = std::make_unique<bool[]>(inputs_.size());
+  for (size_t i = 0; i < inputs_.size(); ++i) {
+    fixed_inputs_[i] = inputs_[i].kind == InputSource::kNonSequence;
+  }
+  for (const auto& [inner, slot] : host_inputs_) fixed_inputs_[inner] = false;
+  writable_inputs_ = std::make_unique<bool[]>(inputs_.size());
+  for (size_t i = 0; i < inputs_.size(); ++i) {
+    writable_inputs_[i] =
+        i < writable_sequences_.size() && writable_sequences_[i];
+  }
+  ext_out_.assign(outputs_.size(), nullptr);
+  // Plan the body now, so that shape errors surface when planning.
+  return GetBodyPlan().status();
+}
+
+// Where each step writes each output (see OutputTarget).
+absl::Status ScanLaunch::PrepareOutputs(LaunchContext& ctx,
+                                        int first_output_array) {
+  const ScanSpec& s = op_.spec();
   ping_pong_.resize(s.outputs.size());
   for (size_t o = 0; o < s.outputs.size(); ++o) {
     const ScanOutput& out = s.outputs[o];
@@ -225,33 +271,20 @@ absl::Status ScanLaunch::Prepare(LaunchContext& ctx) {
       outputs_.push_back({out.reverse_storage ? OutputTarget::kReversedRow
                                               : OutputTarget::kRow,
                           array, static_cast<int>(o)});
+      outputs_.back().rows_before = out.rows_before_steps();
+      if (out.stores_initial_rows) {
+        if (s.has_until) {
+          return absl::InternalError(
+              "scan: a loop that may stop early cannot store initial rows");
+        }
+        const int init = s.initial_input_of_output(static_cast<int>(o));
+        Dims rows = arrays_[init].shape;
+        rows[0] = out.m();
+        initial_rows_.push_back({init, array, rows});
+      }
     }
   }
-  if (s.has_until) {
-    THETA_RETURN_IF_ERROR(PrepareEarlyStop(ctx));
-  }
-  base_.assign(arrays_.size(), nullptr);
-  row_bytes_.assign(arrays_.size(), 0);
-  for (size_t a = 0; a < arrays_.size(); ++a) {
-    if (arrays_[a].shape.size() > 0) {
-      row_bytes_[a] = arrays_[a].strides[0] *
-                      static_cast<int64_t>(DTypeSize(arrays_[a].dtype));
-    }
-  }
-  ext_in_.assign(inputs_.size(), nullptr);
-  fixed_inputs_ = std::make_unique<bool[]>(inputs_.size());
-  for (size_t i = 0; i < inputs_.size(); ++i) {
-    fixed_inputs_[i] = inputs_[i].kind == InputSource::kNonSequence;
-  }
-  for (const auto& [inner, slot] : host_inputs_) fixed_inputs_[inner] = false;
-  writable_inputs_ = std::make_unique<bool[]>(inputs_.size());
-  for (size_t i = 0; i < inputs_.size(); ++i) {
-    writable_inputs_[i] =
-        i < writable_sequences_.size() && writable_sequences_[i];
-  }
-  ext_out_.assign(outputs_.size(), nullptr);
-  // Plan the body now, so that shape errors surface when planning.
-  return GetBodyPlan().status();
+  return absl::OkStatus();
 }
 
 // Steps may end early: rows go to buffers for all N steps, and the rows
@@ -299,6 +332,19 @@ absl::Status ScanLaunch::Run(const ExecContext& ctx) {
         ctx.backend->api().copy(ctx.backend->stream(), &args), "copy"));
     base_[copy.array] = copy.buffer.data();
   }
+  for (const InitialRows& r : initial_rows_) {
+    const ArrayRef& from = arrays_[r.init];
+    const ArrayRef& to = arrays_[r.output];
+    theta_copy_args args;
+    args.struct_size = sizeof(args);
+    args.source = theta_array{base_[r.init], ToAbi(from.dtype), r.shape.size(),
+                              r.shape.data(), from.strides.data()};
+    args.destination =
+        theta_array{base_[r.output], ToAbi(to.dtype), r.shape.size(),
+                    r.shape.data(), to.strides.data()};
+    THETA_RETURN_IF_ERROR(ctx.backend->Check(
+        ctx.backend->api().copy(ctx.backend->stream(), &args), "copy"));
+  }
   for (UntilRows& r : until_rows_) {
     r.planned_base = base_[r.array];
     base_[r.array] = r.buffer.data();
@@ -334,7 +380,7 @@ absl::Status ScanLaunch::Run(const ExecContext& ctx) {
           ext_in_[i] = base + (src.row0 + src.step * u) * row_bytes_[src.array];
           break;
         case InputSource::kTap: {
-          const int64_t q = u + src.tap;
+          const int64_t q = src.rows_before + u + src.tap;
           ext_in_[i] = q >= 0 ? base + q * row_bytes_[src.array]
                               : static_cast<char*>(base_[src.init]) +
                                     (src.m + q) * row_bytes_[src.init];
@@ -353,8 +399,8 @@ absl::Status ScanLaunch::Run(const ExecContext& ctx) {
       const OutputTarget& t = outputs_[o];
       switch (t.kind) {
         case OutputTarget::kRow:
-          ext_out_[o] =
-              static_cast<char*>(base_[t.array]) + u * row_bytes_[t.array];
+          ext_out_[o] = static_cast<char*>(base_[t.array]) +
+                        (t.rows_before + u) * row_bytes_[t.array];
           break;
         case OutputTarget::kReversedRow:
           ext_out_[o] = static_cast<char*>(base_[t.array]) +

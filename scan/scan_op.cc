@@ -103,7 +103,8 @@ std::string Scan::name() const {
         kinds.push_back(o.reverse_storage ? "map_rev" : "map");
         break;
       case ScanOutputKind::kRecurrent:
-        kinds.push_back(absl::StrCat("taps(", absl::StrJoin(o.taps, ","), ")"));
+        kinds.push_back(absl::StrCat("taps(", absl::StrJoin(o.taps, ","), ")",
+                                     o.stores_initial_rows ? "+initial" : ""));
         break;
       case ScanOutputKind::kLast:
         kinds.push_back("last");
@@ -152,7 +153,9 @@ absl::StatusOr<std::vector<TensorType>> Scan::OutputTypes(
         return InvalidArg(
             absl::StrCat("output ", o, " would exceed the maximum rank"));
       }
-      types.emplace_back(row.dtype(), WithRows(n, row.shape()));
+      const int64_t rows =
+          n == kUnknownDim ? n : n + s.outputs[o].rows_before_steps();
+      types.emplace_back(row.dtype(), WithRows(rows, row.shape()));
     }
   }
   return types;
@@ -253,7 +256,9 @@ absl::Status Scan::InferShapesForRows(ShapeContext& ctx,
     const int64_t rows =
         s.has_until && rows_run.has_value() ? std::min(*rows_run, n) : n;
     ctx.output_shapes[o] =
-        s.outputs[o].kind == ScanOutputKind::kLast ? row : WithRows(rows, row);
+        s.outputs[o].kind == ScanOutputKind::kLast
+            ? row
+            : WithRows(rows + s.outputs[o].rows_before_steps(), row);
   }
   return absl::OkStatus();
 }

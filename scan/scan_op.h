@@ -46,7 +46,15 @@ struct ScanOutput {
   // iteration u). Used by gradients, whose loops run backwards but whose
   // results are wanted in forward order.
   bool reverse_storage = false;
+  // kRecurrent only: the output array begins with the initial value's m
+  // rows (the states at times -m .. -1), then the N step rows: m + N rows.
+  // Set when compiling (scan_store_initial_rows) where the output is also
+  // read joined after its initial rows, as a gradient's backward loop reads
+  // the states: that reader then takes the array itself, not a copy.
+  bool stores_initial_rows = false;
   int m() const;  // rows of the initial state (max |tap|; 0 for kMap)
+  // Rows of the output array before the first step's row.
+  int rows_before_steps() const { return stores_initial_rows ? m() : 0; }
 };
 
 // Everything that defines a loop besides its node inputs.

@@ -379,6 +379,55 @@ TEST(ScanRewriteTest, LstmGradientSavesNoArrayForSizesAndReadsNoUnusedRows) {
   ExpectSameAsUnrewritten(lstm.inputs(), g, Lstm::Values());
 }
 
+int FloatJoins(const Function& f) {
+  int n = 0;
+  for (Node* node : f.graph().TopologicalOrder()) {
+    n += node->op().name().rfind("Join", 0) == 0 &&
+         IsFloat(node->output_variable(0)->type().dtype());
+  }
+  return n;
+}
+
+// The backward loop reads h_{t-1} and c_{t-1}: the forward loop's outputs
+// joined after their initial rows. The forward loop stores those rows in
+// front of its steps' rows, so no Join copies the T+1 rows.
+TEST(ScanRewriteTest, LstmStatesReadByTheGradientNeedNoJoin) {
+  Lstm lstm;
+  Var cost = sum(lstm.r.outputs[0]) + sum(lstm.r.outputs[1]);
+  std::vector<Var> g = grad(cost, {lstm.w, lstm.u, lstm.b});
+  const std::vector<Var> outputs = {cost, lstm.r.outputs[0], g[0], g[1], g[2]};
+  Function f = function(lstm.inputs(), outputs);
+  EXPECT_EQ(FloatJoins(f), 0) << debugprint(f);
+  int stored = 0;
+  for (const Node* n : Scans(f)) {
+    for (const ScanOutput& out : AsScan(n)->spec().outputs) {
+      stored += out.stores_initial_rows;
+    }
+  }
+  EXPECT_EQ(stored, 2) << debugprint(f);
+  ExpectSameAsUnrewritten(lstm.inputs(), outputs, Lstm::Values());
+}
+
+// Two taps (m = 2) and an initial value with a row more than m: the array
+// starts with the first two rows. Zero steps: the array is those rows.
+TEST(ScanRewriteTest, MultiTapStatesStoredAfterTheirInitialRows) {
+  Var x = dmatrix("x"), y0 = dmatrix("y0");
+  Var ys =
+      scan([](const Args& in) { return StepResult{{in[1] * in[2] + in[0]}}; },
+           {.sequences = {x}, .outputs_info = {OutputInfo(y0, {-2, -1})}})
+          .outputs[0];
+  std::vector<Var> g = grad(sum(ys * ys), {x, y0});
+  const std::vector<Var> outputs = {ys, g[0], g[1]};
+  Function f = function({x, y0}, outputs);
+  EXPECT_EQ(FloatJoins(f), 0) << debugprint(f);
+  ExpectSameAsUnrewritten(
+      {x, y0}, outputs,
+      {Random(DType::kFloat64, {4, 2}, 1), Random(DType::kFloat64, {3, 2}, 2)});
+  ExpectSameAsUnrewritten(
+      {x, y0}, outputs,
+      {Random(DType::kFloat64, {0, 2}, 3), Random(DType::kFloat64, {3, 2}, 4)});
+}
+
 // An output of which only the shape is used is still right where its
 // shape is taken, and the outputs beside it keep their values (the loop
 // writes its rows into one scratch row instead of the output array).

@@ -8,6 +8,9 @@
 //   state) is kept in a two-row buffer instead of N rows.
 // - scan_unroll: a loop of a few constant steps with a small body becomes
 //   straight-line code (no per-step dispatch at all).
+// - scan_store_initial_rows: an output that is also read joined after its
+//   initial rows (the states a gradient's backward loop reads) stores those
+//   rows in front of its steps' rows, and the join becomes the array itself.
 //
 // Hoisting loop-invariant work and pushing sequence-only work out happen
 // when a loop is built (loop_builder.cc), so every loop gets them.
@@ -19,6 +22,7 @@
 #include "graph/function_graph.h"
 #include "graph/rewrite.h"
 #include "ops/ops.h"
+#include "ops/shape_ops.h"
 #include "ops/subtensor_ops.h"
 #include "scan/scan_op.h"
 
@@ -102,6 +106,7 @@ std::pair<std::vector<Var>, std::vector<Var>> MergeLoops(Node& a, Node& b) {
       const ScanOutput& y = sb.outputs[o];
       if (inner_outputs[i].is(b_outputs[o]) && x.kind == y.kind &&
           x.taps == y.taps && x.reverse_storage == y.reverse_storage &&
+          x.stores_initial_rows == y.stores_initial_rows &&
           (x.kind == ScanOutputKind::kMap ||
            a.input(sa.initial_input_of_output(static_cast<int>(i)))
                .is(b.input(sb.initial_input_of_output(static_cast<int>(o)))))) {
@@ -305,7 +310,13 @@ bool Unroll(FunctionGraph& graph) {
   for (Node* node : scans) {
     const ScanSpec& spec = AsScan(node)->spec();
     const Var& n_var = node->input(0);
-    if (spec.has_until || n_var->kind() != VarKind::kConstant) continue;
+    bool stores_initial_rows = false;
+    for (const ScanOutput& out : spec.outputs)
+      stores_initial_rows |= out.stores_initial_rows;
+    if (spec.has_until || stores_initial_rows ||
+        n_var->kind() != VarKind::kConstant) {
+      continue;
+    }
     const int64_t n =
         static_cast<int64_t>(n_var->constant_value().GetAsDouble(0));
     if (n < 1 || n > kMaxUnrolledSteps ||
@@ -383,10 +394,102 @@ bool Unroll(FunctionGraph& graph) {
   return changed;
 }
 
+// Whether `rows` is the first m rows of `init`: init itself when it has m
+// rows, or init[:m].
+bool IsFirstRows(const Var& rows, const Var& init, int m) {
+  if (rows.is(init)) return init.type().dim(0) == m;
+  const Node* node = rows.owner();
+  const auto* sub =
+      node != nullptr ? dynamic_cast<const Subtensor*>(&node->op()) : nullptr;
+  if (sub == nullptr || !node->input(0).is(init) ||
+      sub->entries().size() != 1) {
+    return false;
+  }
+  const IndexEntry& e = sub->entries()[0];
+  return !e.is_index && e.start_input < 0 && e.stop_input < 0 &&
+         (e.start == kNone || e.start == 0) && e.stop == m && e.step == 1;
+}
+
+// Join(init[:m], y) of a loop output y: the states a gradient's backward
+// loop reads.
+bool IsJoinAfterInitialRows(const Node* node, const Node& loop, int o) {
+  const auto* join =
+      node != nullptr ? dynamic_cast<const Join*>(&node->op()) : nullptr;
+  if (join == nullptr || join->axis() != 0 || node->num_inputs() != 2 ||
+      node->input(1).get() != loop.output_variable(o)) {
+    return false;
+  }
+  const ScanSpec& spec = AsScan(&loop)->spec();
+  return IsFirstRows(node->input(0),
+                     loop.input(spec.initial_input_of_output(o)),
+                     spec.outputs[o].m());
+}
+
+// An output read joined after its initial rows stores them itself, so the
+// join is the output array (no copy of all N + m rows); its other readers
+// take the view of its last N rows.
+bool StoreInitialRows(FunctionGraph& graph) {
+  bool changed = false;
+  std::vector<Node*> scans;
+  for (Node* n : graph.TopologicalOrder()) {
+    if (AsScan(n) != nullptr && !AsScan(n)->spec().has_until) {
+      scans.push_back(n);
+    }
+  }
+  for (Node* node : scans) {
+    const ScanSpec& spec = AsScan(node)->spec();
+    std::vector<int> convert;
+    for (size_t o = 0; o < spec.outputs.size(); ++o) {
+      const ScanOutput& out = spec.outputs[o];
+      if (out.kind != ScanOutputKind::kRecurrent || out.stores_initial_rows) {
+        continue;
+      }
+      for (const auto& c :
+           graph.clients(node->output_variable(static_cast<int>(o)))) {
+        if (IsJoinAfterInitialRows(c.node, *node, static_cast<int>(o))) {
+          convert.push_back(static_cast<int>(o));
+          break;
+        }
+      }
+    }
+    if (convert.empty()) continue;
+    auto changed_spec = std::make_shared<ScanSpec>(spec);
+    for (int o : convert) changed_spec->outputs[o].stores_initial_rows = true;
+    std::vector<Var> outs = MakeScanNode(
+        changed_spec,
+        std::vector<Var>(node->inputs().begin(), node->inputs().end()));
+    std::shared_ptr<Node> keep = node->shared_from_this();
+    for (size_t o = 0; o < spec.outputs.size(); ++o) {
+      Var old_out = node->output(static_cast<int>(o));
+      if (std::find(convert.begin(), convert.end(), static_cast<int>(o)) ==
+          convert.end()) {
+        graph.Replace(old_out, outs[o], "scan_store_initial_rows");
+        continue;
+      }
+      std::vector<Node*> joins;
+      for (const auto& c : graph.clients(old_out.get())) {
+        if (IsJoinAfterInitialRows(c.node, *node, static_cast<int>(o))) {
+          joins.push_back(c.node);
+        }
+      }
+      for (Node* join : joins) {
+        graph.Replace(join->output(0), outs[o], "scan_store_initial_rows");
+      }
+      graph.Replace(old_out,
+                    slice(outs[o], {Slice(spec.outputs[o].m(), kNone)}),
+                    "scan_store_initial_rows");
+    }
+    changed = true;
+  }
+  return changed;
+}
+
 }  // namespace
 
 THETA_REGISTER_GRAPH_REWRITE(kLoops, "scan_merge", 10, MergeScans);
 THETA_REGISTER_GRAPH_REWRITE(kLoops, "scan_save_memory", 20, SaveMemory);
 THETA_REGISTER_GRAPH_REWRITE(kLoops, "scan_unroll", 30, Unroll);
+THETA_REGISTER_GRAPH_REWRITE(kLoops, "scan_store_initial_rows", 40,
+                             StoreInitialRows);
 
 }  // namespace theta
