@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "autodiff/grad.h"
 #include "backends/registry.h"
 #include "backends/testing/faulty_plugin.h"
 #include "compile/function.h"
@@ -115,6 +116,21 @@ TEST_F(ScanInPlaceSequenceTest, ASequenceAlsoReadWholeIsNotWritten) {
                            {.backend = FaultyPath()});
   EXPECT_EQ(on_faulty(values_)[0].to_vector<float>(),
             kept(values_)[0].to_vector<float>());
+}
+
+// In a training step the backward loop reads the saved gates, not the
+// sequence's rows, so it does not keep the sequence alive: the forward
+// loop still accumulates into it in place.
+TEST_F(ScanInPlaceSequenceTest, GradientLeavesTheForwardLoopInPlace) {
+  std::vector<Var> g = grad(sum(loop_.outputs[0]), {u_, h0_});
+  Function dying = function({x_, h0_, u_}, g, {.backend = FaultyPath()});
+  Function kept = function({x_, h0_, u_}, {g[0], g[1], sequence_},
+                           {.backend = FaultyPath()});
+  EXPECT_EQ(OperationsPerCall(kept) - OperationsPerCall(dying), kSteps + 1);
+  const std::vector<Tensor> a = dying(values_);
+  const std::vector<Tensor> b = kept(values_);
+  EXPECT_EQ(a[0].to_vector<float>(), b[0].to_vector<float>());
+  EXPECT_EQ(a[1].to_vector<float>(), b[1].to_vector<float>());
 }
 
 // A sequence read at two taps is read again a step later: never written.
