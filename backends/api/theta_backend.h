@@ -459,7 +459,8 @@ typedef struct theta_reduce_args {
  * Accuracy of the CPU plugin: exp(x - max) within 1 ulp (measured maximum
  * 0.89 ulp for F32 and F64 by backends/cpu/vec_math_test; results below the
  * smallest normal number flush to 0), the row sum in double (F32: partial
- * sums of 8 terms in float), so each output within a few ulp. */
+ * sums of 16 terms in float, two of 8 added), so each output within a few
+ * ulp. */
 typedef struct theta_softmax_args {
   size_t struct_size;
   int32_t log;

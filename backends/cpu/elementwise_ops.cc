@@ -282,12 +282,13 @@ __attribute__((noinline)) void VecUnary(T* d, const T* a, int64_t n, T lo, T hi,
 }
 
 // exp on [kExpLo, kExpHi] (within 1 ulp); below (results that would be
-// subnormal or 0), above (overflow) and NaN by the reference.
+// subnormal or 0), above (overflow) and NaN by the reference, so the vector
+// path needs no flush (ExpAboveLo).
 template <typename T>
 void Exp(T* d, const T* a, int64_t n) {
   using V = simd::Vec<T>;
   VecUnary<T, THETA_EW_EXP>(d, a, n, V::kExpLo, V::kExpHi,
-                            [](typename V::Reg x) { return V::Exp(x); });
+                            [](typename V::Reg x) { return V::ExpAboveLo(x); });
 }
 
 // log of positive normal numbers; 0, negatives, subnormals, inf and NaN by

@@ -21,40 +21,66 @@ constexpr int64_t kParallelWork = 1 << 15;
 
 constexpr int64_t kChunk = 256;
 
-// The largest element of x[0, n). A NaN may be dropped: the row still comes
-// out NaN, since exp(NaN - m) makes the sum NaN.
+// The largest and the smallest element of x[0, n). A NaN may be dropped
+// from either: the row still comes out NaN, since exp(NaN - m) makes the
+// sum NaN.
 template <typename T>
-T RowMax(const T* x, int64_t n) {
+struct Range {
+  T max, min;
+};
+template <typename T>
+Range<T> RowRange(const T* x, int64_t n) {
   using V = simd::Vec<T>;
   constexpr int64_t kW = V::kWidth;
   constexpr T kInf = std::numeric_limits<T>::infinity();
-  typename V::Reg m0 = V::Set(-kInf), m1 = m0;
+  typename V::Reg hi0 = V::Set(-kInf), hi1 = hi0, lo0 = V::Set(kInf), lo1 = lo0;
   int64_t i = 0;
   for (; i + 2 * kW <= n; i += 2 * kW) {
-    m0 = V::Max(m0, V::Load(x + i));
-    m1 = V::Max(m1, V::Load(x + i + kW));
+    const typename V::Reg a = V::Load(x + i), b = V::Load(x + i + kW);
+    hi0 = V::Max(hi0, a);
+    hi1 = V::Max(hi1, b);
+    lo0 = V::Min(a, lo0);
+    lo1 = V::Min(b, lo1);
   }
-  for (; i + kW <= n; i += kW) m0 = V::Max(m0, V::Load(x + i));
-  if (i < n) m1 = V::Max(m1, V::LoadFirst(x + i, V::FirstLanes(n - i), -kInf));
-  return V::MaxLane(V::Max(m0, m1));
+  for (; i + kW <= n; i += kW) {
+    const typename V::Reg a = V::Load(x + i);
+    hi0 = V::Max(hi0, a);
+    lo0 = V::Min(a, lo0);
+  }
+  if (i < n) {
+    const typename V::Mask mask = V::FirstLanes(n - i);
+    hi1 = V::Max(hi1, V::LoadFirst(x + i, mask, -kInf));
+    lo1 = V::Min(V::LoadFirst(x + i, mask, kInf), lo1);
+  }
+  return {V::MaxLane(V::Max(hi0, hi1)), V::MinLane(V::Min(lo0, lo1))};
 }
 
 // Returns the sum of e = exp(x[i] - m) over [0, n), and writes e to y when
-// kStore (y may equal x). Prefetches `next` (n elements, or NULL: the row
-// after this one) into cache while it computes, so that memory works while
-// the core does. Each lane sums 8 terms in T (two accumulators over
-// blocks of 8 vectors), and the blocks' sums add up in double: for float the
-// relative error stays within a few ulp at any n. Lanes past the row are
-// loaded as -inf, whose exp adds 0.
-template <typename T, bool kStore>
+// kStore (y may equal x). kFlush: some x[i] - m may be below kExpLo (Exp);
+// otherwise none is (ExpAboveLo, two operations fewer a vector). Prefetches
+// `next` (n elements, or NULL: the row after this one) into cache while it
+// computes, so that memory works while the core does. Each lane sums 8
+// terms in T (blocks of 8 vectors), the two halves of a block add once more
+// in T, and the blocks' sums add up in double: for float the relative error
+// stays within a few ulp at any n. Lanes past the row are loaded as -inf,
+// whose exp adds 0.
+template <typename T, bool kStore, bool kFlush>
 double ExpSum(const T* x, T* y, int64_t n, T m, const T* next) {
   using V = simd::Vec<T>;
   using Reg = typename V::Reg;
   constexpr int64_t kW = V::kWidth;
   constexpr int64_t kBlock = 8 * kW;
-  const Reg mv = V::Set(m);
+  // x + (-m) is x - m; written so, the load folds into the addition.
+  const Reg neg_m = V::Set(-m);
+  auto exp = [](Reg t) {
+    if constexpr (kFlush) {
+      return V::Exp(t);
+    } else {
+      return V::ExpAboveLo(t);
+    }
+  };
   auto exp_at = [&](int64_t i) {
-    const Reg e = V::Exp(V::Sub(V::Load(x + i), mv));
+    const Reg e = exp(V::Add(V::Load(x + i), neg_m));
     if constexpr (kStore) V::Store(y + i, e);
     return e;
   };
@@ -66,19 +92,16 @@ double ExpSum(const T* x, T* y, int64_t n, T m, const T* next) {
         _mm_prefetch(reinterpret_cast<const char*>(next + i + j), _MM_HINT_T0);
       }
     }
-    Reg a0 = exp_at(i), a1 = exp_at(i + kW);
-    for (int64_t j = 2 * kW; j < kBlock; j += 2 * kW) {
-      a0 = V::Add(a0, exp_at(i + j));
-      a1 = V::Add(a1, exp_at(i + j + kW));
-    }
-    sum = V::AddToDouble(sum, V::Add(a0, a1));
+    Reg a = exp_at(i);
+    for (int64_t j = kW; j < kBlock; j += kW) a = V::Add(a, exp_at(i + j));
+    sum = V::AddHalvesToDouble(sum, a);
   }
   Reg a = V::Zero();
   for (; i + kW <= n; i += kW) a = V::Add(a, exp_at(i));
   if (i < n) {
     const typename V::Mask mask = V::FirstLanes(n - i);
-    const Reg e = V::Exp(V::Sub(
-        V::LoadFirst(x + i, mask, -std::numeric_limits<T>::infinity()), mv));
+    const Reg e = V::Exp(V::Add(
+        V::LoadFirst(x + i, mask, -std::numeric_limits<T>::infinity()), neg_m));
     if constexpr (kStore) V::StoreFirst(y + i, mask, e);
     a = V::Add(a, e);
   }
@@ -86,6 +109,17 @@ double ExpSum(const T* x, T* y, int64_t n, T m, const T* next) {
   const __m128d h =
       _mm_add_pd(_mm256_castpd256_pd128(sum), _mm256_extractf128_pd(sum, 1));
   return _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
+}
+
+// ExpSum with kFlush chosen from the row's range: no x[i] - m is below
+// kExpLo when min - m is not (rounding is monotonic). A NaN range (a row of
+// -inf: -inf - -inf) takes the flushing path.
+template <typename T, bool kStore>
+double ExpSum(const T* x, T* y, int64_t n, Range<T> range, const T* next) {
+  if (range.min - range.max >= simd::Vec<T>::kExpLo) {
+    return ExpSum<T, kStore, false>(x, y, n, range.max, next);
+  }
+  return ExpSum<T, kStore, true>(x, y, n, range.max, next);
 }
 
 // y[i] = log ? (x[i] - m) - c : x[i] * c over [0, n); y may equal x.
@@ -116,12 +150,13 @@ void Finish(const T* x, T* y, int64_t n, bool log, T m, T c) {
 // `next` is the row after this one (or NULL), prefetched meanwhile.
 template <typename T>
 void SoftmaxRow(const T* x, T* y, int64_t n, bool log, const T* next) {
-  const T m = RowMax(x, n);
+  const Range<T> range = RowRange(x, n);
+  const T m = range.max;
   if (log) {
-    const double s = ExpSum<T, false>(x, nullptr, n, m, next);
+    const double s = ExpSum<T, false>(x, nullptr, n, range, next);
     Finish(x, y, n, true, m, static_cast<T>(std::log(s)));
   } else {
-    const double s = ExpSum<T, true>(x, y, n, m, next);
+    const double s = ExpSum<T, true>(x, y, n, range, next);
     Finish(y, y, n, false, m, static_cast<T>(1.0 / s));
   }
 }
@@ -197,18 +232,22 @@ void StridedSoftmaxRow(const T* x, int64_t sx, T* y, int64_t sy, int64_t n,
     for (int64_t t = 0; t < n; ++t) y[t * sy] = e[t];
     return;
   }
-  T m = -std::numeric_limits<T>::infinity();
+  Range<T> range = {-std::numeric_limits<T>::infinity(),
+                    std::numeric_limits<T>::infinity()};
   for (int64_t i = 0; i < n; i += kChunk) {
     const int64_t len = std::min(kChunk, n - i);
     load(i, len);
-    m = std::max(m, RowMax(e, len));  // a NaN dropped still poisons the sum
+    // A NaN dropped still poisons the sum.
+    const Range<T> r = RowRange(e, len);
+    range = {std::max(range.max, r.max), std::min(range.min, r.min)};
   }
   double s = 0;
   for (int64_t i = 0; i < n; i += kChunk) {
     const int64_t len = std::min(kChunk, n - i);
     load(i, len);
-    s += ExpSum<T, false>(e, nullptr, len, m, nullptr);
+    s += ExpSum<T, false>(e, nullptr, len, range, nullptr);
   }
+  const T m = range.max;
   const T c = static_cast<T>(log ? std::log(s) : 1.0 / s);
   for (int64_t i = 0; i < n; i += kChunk) {
     const int64_t len = std::min(kChunk, n - i);
@@ -216,7 +255,7 @@ void StridedSoftmaxRow(const T* x, int64_t sx, T* y, int64_t sy, int64_t n,
     if (log) {
       Finish(e, e, len, true, m, c);
     } else {
-      ExpSum<T, true>(e, e, len, m, nullptr);
+      ExpSum<T, true>(e, e, len, range, nullptr);
       Finish(e, e, len, false, m, c);
     }
     for (int64_t t = 0; t < len; ++t) y[(i + t) * sy] = e[t];

@@ -144,6 +144,23 @@ TEST_P(SoftmaxTest, InfinitiesAndNans) {
   }
 }
 
+// Rows spanning more than exp's range (x - max below kExpLo, -87.33 for
+// float), which take the flushing exp, beside rows that do not; long enough
+// for whole blocks of vectors, with elements around the flush threshold.
+TEST_P(SoftmaxTest, RowsWiderThanExpsRange) {
+  for (bool log : {false, true}) {
+    for (int64_t n : {64, 100, 1000}) {
+      std::vector<float> x = Random<float>(3 * n, -100, 10, 17);
+      for (int64_t i = 0; i < n; i += 7) x[n + i] = 10 - 87.33f;  // row 1
+      x[n + 1] = 10;
+      for (int64_t i = 0; i < n; ++i) x[2 * n + i] = x[2 * n + i] / 20;
+      Check(log, Contiguous({3, n}), x, Contiguous({3, n}), x);
+      std::vector<double> x64 = Random<double>(2 * n, -800, 10, 17);
+      Check(log, Contiguous({2, n}), x64, Contiguous({2, n}), x64);
+    }
+  }
+}
+
 // Rows whose last element is the last before an inaccessible page, in and
 // out (and in place): the vector tails must touch nothing past a row.
 TEST_P(SoftmaxTest, TailsStayInsideTheRow) {

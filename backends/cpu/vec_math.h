@@ -65,6 +65,14 @@ struct Vec<float> {
     h = _mm_max_ss(h, _mm_movehdup_ps(h));
     return _mm_cvtss_f32(h);
   }
+  // The smallest lane; likewise.
+  static float MinLane(Reg v) {
+    __m128 h =
+        _mm_min_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    h = _mm_min_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_min_ss(h, _mm_movehdup_ps(h));
+    return _mm_cvtss_f32(h);
+  }
   static Reg Add(Reg a, Reg b) { return _mm256_add_ps(a, b); }
   static Reg Div(Reg a, Reg b) { return _mm256_div_ps(a, b); }
   static Reg Fma(Reg a, Reg b, Reg c) { return _mm256_fmadd_ps(a, b, c); }
@@ -112,36 +120,52 @@ struct Vec<float> {
     sum = _mm256_add_pd(sum, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
     return _mm256_add_pd(sum, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
   }
+  // sum + (lanes 0-3 + lanes 4-7 in float), widened: one rounding more
+  // than AddToDouble, and half its conversions (which share the FMA pipes).
+  static __m256d AddHalvesToDouble(__m256d sum, Reg v) {
+    return _mm256_add_pd(
+        sum, _mm256_cvtps_pd(_mm_add_ps(_mm256_castps256_ps128(v),
+                                        _mm256_extractf128_ps(v, 1))));
+  }
 
   // exp(t) - 1 for 0 <= t <= 40 and NaN (NaN), as Tanh uses it (its
   // accuracy is measured through Tanh): Exp's reduction and polynomial less
   // its constant term, so that it stays relative to t near 0.
   static Reg Expm1(Reg t) {
-    const Reg magic = _mm256_set1_ps(0x1.8p23f);
+    // n 2^23 as in ExpAboveLo.
+    const Reg magic = _mm256_set1_ps(0x1.8p46f);
     const Reg n = _mm256_sub_ps(
-        _mm256_fmadd_ps(t, _mm256_set1_ps(0x1.715476p+0f), magic), magic);
-    Reg r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0x1.62e430p-1f), t);
-    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-0x1.05c610p-29f), r);
+        _mm256_fmadd_ps(t, _mm256_set1_ps(0x1.715476p+23f), magic), magic);
+    Reg r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0x1.62e430p-24f), t);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-0x1.05c610p-52f), r);
     Reg p = _mm256_set1_ps(0x1.6a15fap-10f);
     p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0x1.1239b0p-7f));
     p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0x1.555906p-5f));
     p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0x1.555492p-3f));
     p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0x1.fffffcp-2f));
     p = _mm256_fmadd_ps(_mm256_mul_ps(r, r), p, r);  // exp(r) - 1
-    // 2^n (exponent field of 1.0 plus n; NaN's n adds 0).
-    const Reg scale = _mm256_castsi256_ps(
-        _mm256_add_epi32(_mm256_slli_epi32(_mm256_cvtps_epi32(n), 23),
-                         _mm256_castps_si256(_mm256_set1_ps(1.0f))));
+    // 2^n (exponent field of 1.0 plus n; for NaN, n converts to 0x80000000
+    // and the scale to -1, and p is NaN).
+    const Reg scale = _mm256_castsi256_ps(_mm256_add_epi32(
+        _mm256_cvtps_epi32(n), _mm256_castps_si256(_mm256_set1_ps(1.0f))));
     return _mm256_fmadd_ps(scale, p,
                            _mm256_sub_ps(scale, _mm256_set1_ps(1.0f)));
   }
 
-  static Reg Exp(Reg t) {
-    const Reg magic = _mm256_set1_ps(0x1.8p23f);  // adding it rounds to int
+  // Exp(t) for t >= kExpLo or NaN, and unspecified below kExpLo (-inf
+  // included): Exp less its flush, two operations of fifteen, for callers
+  // that know their arguments' range (softmax, from a row's minimum) or
+  // recompute the lanes outside it (the elementwise kernels).
+  static Reg ExpAboveLo(Reg t) {
+    // n 2^23 = round(t / ln2) 2^23: adding 1.5 2^46 rounds to a multiple of
+    // 2^23 as adding 1.5 2^23 rounds to an integer. So scaled, n needs no
+    // shift to reach the exponent field, and as the constants are scaled by
+    // powers of two, r is bitwise that of the unscaled n.
+    const Reg magic = _mm256_set1_ps(0x1.8p46f);
     const Reg n = _mm256_sub_ps(
-        _mm256_fmadd_ps(t, _mm256_set1_ps(0x1.715476p+0f), magic), magic);
-    Reg r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0x1.62e430p-1f), t);
-    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-0x1.05c610p-29f), r);
+        _mm256_fmadd_ps(t, _mm256_set1_ps(0x1.715476p+23f), magic), magic);
+    Reg r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0x1.62e430p-24f), t);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-0x1.05c610p-52f), r);
     // 1 + r + c2 r^2 + ... + c6 r^6, c_k minimax for relative error (Horner:
     // Estrin's scheme was slower here and less accurate).
     Reg p = _mm256_set1_ps(0x1.6a15fap-10f);
@@ -151,15 +175,17 @@ struct Vec<float> {
     p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0x1.fffffcp-2f));
     p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
     p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
-    // 2^n: n from a conversion, not from the bits of the rounded sum, so that
-    // a NaN p stays NaN (NaN converts to 0x80000000, whose shift is 0).
-    // Lanes below kExpLo (whose exponent would wrap) and -inf (whose r is
-    // NaN) are cleared by the mask.
-    const __m256i e = _mm256_slli_epi32(_mm256_cvtps_epi32(n), 23);
-    const Reg y =
-        _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(p), e));
+    // 2^n from a conversion, not from the bits of the rounded sum, so that a
+    // NaN p stays NaN (NaN converts to 0x80000000, which flips only its
+    // sign bit).
+    return _mm256_castsi256_ps(
+        _mm256_add_epi32(_mm256_castps_si256(p), _mm256_cvtps_epi32(n)));
+  }
+  // Lanes below kExpLo (whose exponent would wrap) and -inf (whose r is
+  // NaN) are cleared by the mask.
+  static Reg Exp(Reg t) {
     return _mm256_andnot_ps(
-        _mm256_cmp_ps(t, _mm256_set1_ps(kExpLo), _CMP_LT_OQ), y);
+        _mm256_cmp_ps(t, _mm256_set1_ps(kExpLo), _CMP_LT_OQ), ExpAboveLo(t));
   }
 };
 
@@ -196,8 +222,15 @@ struct Vec<double> {
     h = _mm_max_sd(h, _mm_unpackhi_pd(h, h));
     return _mm_cvtsd_f64(h);
   }
+  static double MinLane(Reg v) {
+    __m128d h =
+        _mm_min_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+    h = _mm_min_sd(h, _mm_unpackhi_pd(h, h));
+    return _mm_cvtsd_f64(h);
+  }
   static Reg Add(Reg a, Reg b) { return _mm256_add_pd(a, b); }
   static __m256d AddToDouble(__m256d sum, Reg v) { return Add(sum, v); }
+  static __m256d AddHalvesToDouble(__m256d sum, Reg v) { return Add(sum, v); }
   static Reg Div(Reg a, Reg b) { return _mm256_div_pd(a, b); }
   static Reg Fma(Reg a, Reg b, Reg c) { return _mm256_fmadd_pd(a, b, c); }
   static Reg Abs(Reg a) { return _mm256_andnot_pd(_mm256_set1_pd(-0.0), a); }
@@ -273,7 +306,8 @@ struct Vec<double> {
     return _mm256_fmadd_pd(scale, p, _mm256_sub_pd(scale, _mm256_set1_pd(1.0)));
   }
 
-  static Reg Exp(Reg t) {
+  // As for float.
+  static Reg ExpAboveLo(Reg t) {
     const Reg magic = _mm256_set1_pd(0x1.8p52);
     const Reg n = _mm256_sub_pd(
         _mm256_fmadd_pd(t, _mm256_set1_pd(0x1.71547652b82fep+0), magic), magic);
@@ -283,14 +317,15 @@ struct Vec<double> {
     for (int k = 1; k < 14; ++k) {
       p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(kInverseFactorial[k]));
     }
-    // As for float; the int32 lane of NaN (0x80000000) widens to a value
-    // whose shift by 52 is 0.
+    // The int32 lane of NaN (0x80000000) widens to a value whose shift by
+    // 52 is 0.
     const __m256i e =
         _mm256_slli_epi64(_mm256_cvtepi32_epi64(_mm256_cvtpd_epi32(n)), 52);
-    const Reg y =
-        _mm256_castsi256_pd(_mm256_add_epi64(_mm256_castpd_si256(p), e));
+    return _mm256_castsi256_pd(_mm256_add_epi64(_mm256_castpd_si256(p), e));
+  }
+  static Reg Exp(Reg t) {
     return _mm256_andnot_pd(
-        _mm256_cmp_pd(t, _mm256_set1_pd(kExpLo), _CMP_LT_OQ), y);
+        _mm256_cmp_pd(t, _mm256_set1_pd(kExpLo), _CMP_LT_OQ), ExpAboveLo(t));
   }
 };
 

@@ -107,6 +107,38 @@ void CheckSpecialValues() {
   EXPECT_TRUE(std::isfinite(got[9]));
 }
 
+// ExpAboveLo is Exp less its flush: the same bits from kExpLo up, and NaN
+// for NaN.
+template <typename T>
+void CheckExpAboveLo(int64_t count) {
+  using V = Vec<T>;
+  std::vector<T> t;
+  const long double lo = V::kExpLo, hi = V::kExpHi;
+  for (int64_t k = 0; k <= count; ++k) {
+    t.push_back(static_cast<T>(lo + (hi - lo) * k / count));
+  }
+  t.push_back(std::numeric_limits<T>::quiet_NaN());
+  t.push_back(-std::numeric_limits<T>::quiet_NaN());
+  while (t.size() % V::kWidth != 0) t.push_back(T(0));
+  for (size_t i = 0; i < t.size(); i += V::kWidth) {
+    T a[V::kWidth], b[V::kWidth];
+    V::Store(a, V::Exp(V::Load(t.data() + i)));
+    V::Store(b, V::ExpAboveLo(V::Load(t.data() + i)));
+    for (int j = 0; j < V::kWidth; ++j) {
+      if (std::isnan(t[i + j])) {
+        EXPECT_TRUE(std::isnan(b[j]));
+      } else {
+        EXPECT_EQ(std::memcmp(&a[j], &b[j], sizeof(T)), 0) << t[i + j];
+      }
+    }
+  }
+}
+
+TEST(VecExpTest, ExpAboveLoIsExpInItsRange) {
+  CheckExpAboveLo<float>(int64_t{1} << 20);
+  CheckExpAboveLo<double>(int64_t{1} << 18);
+}
+
 TEST(VecExpTest, SpecialValues) {
   CheckSpecialValues<float>();
   CheckSpecialValues<double>();
