@@ -40,9 +40,15 @@ absl::StatusOr<Plan*> Executable::GetPlan(
         return false;
       }
     }
-    if (!std::equal(plan.writable_inputs_.begin(), plan.writable_inputs_.end(),
-                    writable_inputs.begin(), writable_inputs.end())) {
-      return false;
+    // A missing flag is false: an empty span asks for the same plan as
+    // all-false flags (a loop's shape inference and its launch).
+    const size_t flags =
+        std::max(plan.writable_inputs_.size(), writable_inputs.size());
+    for (size_t i = 0; i < flags; ++i) {
+      const bool planned =
+          i < plan.writable_inputs_.size() && plan.writable_inputs_[i];
+      const bool asked = i < writable_inputs.size() && writable_inputs[i];
+      if (planned != asked) return false;
     }
     for (size_t s = 0; s < shared_vars_.size(); ++s) {
       if (plan.shared_shapes_[s] != shared_vars_[s]->shared()->shape()) {

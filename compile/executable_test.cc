@@ -92,6 +92,23 @@ std::vector<double> ExpectedTwoBlocks(const Tensor& g) {
   return expected;
 }
 
+// Writable-input flags are part of a plan's key, a missing flag counting as
+// false: a loop's shape inference (no flags) and its launch (all false) share
+// one plan, and a flag set asks for another.
+TEST(ExecutableTest, MissingWritableFlagsAreFalseInThePlanKey) {
+  Var x = dmatrix("x"), y = dmatrix("y");
+  std::unique_ptr<Executable> exe = WithExternalArrays({x, y}, {exp(x) + y});
+  const std::vector<Dims> shapes = {Dims{3, 2}, Dims{3, 2}};
+  const bool none[] = {false, false}, first[] = {true, false};
+  ASSERT_TRUE(exe->GetPlan(shapes, {}, {}).ok());
+  ASSERT_TRUE(exe->GetPlan(shapes, {}, {}, none).ok());
+  EXPECT_EQ(exe->plans_built(), 1);
+  ASSERT_TRUE(exe->GetPlan(shapes, {}, {}, first).ok());
+  EXPECT_EQ(exe->plans_built(), 2);
+  ASSERT_TRUE(exe->GetPlan(shapes, {}, {}, none).ok());
+  EXPECT_EQ(exe->plans_built(), 2);
+}
+
 TEST(ExecutableTest, AnOutputBuiltInPlaceIsBuiltInTheCallersArray) {
   Var g = dmatrix("g");
   // The increments stay a chain (merged, they would be one PlaceInZeros).
