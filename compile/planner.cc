@@ -583,11 +583,7 @@ void Planner::PlaceOverDyingInputOrAllocate(const Node& node, int k, int idx) {
   for (int i = 0; i < node.num_inputs(); ++i) {
     if (!node.op().CanRunInPlace(i)) continue;
     const int in_idx = Index(node.input(i).get());
-    if (root_[in_idx] != in_idx ||
-        (arena_offset_[in_idx] < 0 && !writable_[in_idx]) ||
-        last_use_[in_idx] != k) {
-      continue;
-    }
+    if (!OwnsBlockDyingAt(in_idx, k)) continue;
     if (shape_[in_idx] != shape_[idx] || node.input(i).dtype() != dtype ||
         !ref_[in_idx].contiguous()) {
       continue;
@@ -605,12 +601,14 @@ void Planner::PlaceOverDyingInputOrAllocate(const Node& node, int k, int idx) {
   Allocate(idx, dtype);
 }
 
+bool Planner::OwnsBlockDyingAt(int idx, int k) const {
+  return root_[idx] == idx && last_use_[idx] == k &&
+         (arena_offset_[idx] >= 0 || writable_[idx]);
+}
+
 bool Planner::InputDiesAt(const Node& node, int k, int i) const {
   const int idx = Index(node.input(i).get());
-  if (root_[idx] != idx || last_use_[idx] != k || exe_.vars_[idx].host_known ||
-      (arena_offset_[idx] < 0 && !writable_[idx])) {
-    return false;
-  }
+  if (!OwnsBlockDyingAt(idx, k) || exe_.vars_[idx].host_known) return false;
   // Not read through another input too (itself, or a view of it).
   for (int j = 0; j < node.num_inputs(); ++j) {
     if (j != i && root_[Index(node.input(j).get())] == idx) return false;

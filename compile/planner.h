@@ -83,6 +83,9 @@ class Planner {
   absl::Status PlaceView(const Node& node, int idx);
   void PlaceUpdate(const Node& node, int idx, int u);
   void PlaceOverDyingInputOrAllocate(const Node& node, int k, int idx);
+  // Whether variable idx is a root whose block (of the arena, or a
+  // writable external input) dies at schedule index k.
+  bool OwnsBlockDyingAt(int idx, int k) const;
   // Whether node k's input i may be overwritten by its launch: its own
   // block, read last by this node, through input i only.
   bool InputDiesAt(const Node& node, int k, int i) const;
