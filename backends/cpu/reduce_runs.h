@@ -86,13 +86,7 @@ int64_t Extreme(const T* p, int64_t n, T* extreme) {
     nan = V::Or(nan, V::IsNan(x));
   }
   if (V::MaskBits(nan) != 0) return -1;
-  T lane[kW];
-  V::Store(lane, e);
-  T best = lane[0];
-  for (int64_t j = 1; j < kW; ++j) {
-    best = (kMax ? lane[j] > best : lane[j] < best) ? lane[j] : best;
-  }
-  *extreme = best;
+  *extreme = kMax ? V::MaxLane(e) : V::MinLane(e);
   return whole;
 }
 

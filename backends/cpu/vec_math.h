@@ -128,22 +128,36 @@ struct Vec<float> {
                                         _mm256_extractf128_ps(v, 1))));
   }
 
-  // exp(t) - 1 for 0 <= t <= 40 and NaN (NaN), as Tanh uses it (its
-  // accuracy is measured through Tanh): Exp's reduction and polynomial less
-  // its constant term, so that it stays relative to t near 0.
-  static Reg Expm1(Reg t) {
-    // n 2^23 as in ExpAboveLo.
+  // Exp's argument reduction: t = n ln2 + r with |r| <= ln2 / 2; returns r,
+  // and n 2^23 in *n. Adding 1.5 2^46 rounds t / ln2 2^23 to a multiple of
+  // 2^23 as adding 1.5 2^23 rounds t / ln2 to an integer. So scaled, n
+  // needs no shift to reach the exponent field, and as the constants are
+  // scaled by powers of two, r is bitwise that of the unscaled n.
+  static Reg ExpReduce(Reg t, Reg* n) {
     const Reg magic = _mm256_set1_ps(0x1.8p46f);
-    const Reg n = _mm256_sub_ps(
+    *n = _mm256_sub_ps(
         _mm256_fmadd_ps(t, _mm256_set1_ps(0x1.715476p+23f), magic), magic);
-    Reg r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0x1.62e430p-24f), t);
-    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-0x1.05c610p-52f), r);
+    const Reg r = _mm256_fnmadd_ps(*n, _mm256_set1_ps(0x1.62e430p-24f), t);
+    return _mm256_fnmadd_ps(*n, _mm256_set1_ps(-0x1.05c610p-52f), r);
+  }
+  // c2 + c3 r + ... + c6 r^4, so that exp(r) = 1 + r + r^2 (this), c_k
+  // minimax for relative error (Horner: Estrin's scheme was slower here and
+  // less accurate).
+  static Reg ExpTail(Reg r) {
     Reg p = _mm256_set1_ps(0x1.6a15fap-10f);
     p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0x1.1239b0p-7f));
     p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0x1.555906p-5f));
     p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0x1.555492p-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0x1.fffffcp-2f));
-    p = _mm256_fmadd_ps(_mm256_mul_ps(r, r), p, r);  // exp(r) - 1
+    return _mm256_fmadd_ps(p, r, _mm256_set1_ps(0x1.fffffcp-2f));
+  }
+
+  // exp(t) - 1 for 0 <= t <= 40 and NaN (NaN), as Tanh uses it (its
+  // accuracy is measured through Tanh): Exp's reduction and polynomial less
+  // its constant term, so that it stays relative to t near 0.
+  static Reg Expm1(Reg t) {
+    Reg n;
+    const Reg r = ExpReduce(t, &n);
+    const Reg p = _mm256_fmadd_ps(_mm256_mul_ps(r, r), ExpTail(r), r);
     // 2^n (exponent field of 1.0 plus n; for NaN, n converts to 0x80000000
     // and the scale to -1, and p is NaN).
     const Reg scale = _mm256_castsi256_ps(_mm256_add_epi32(
@@ -157,23 +171,9 @@ struct Vec<float> {
   // that know their arguments' range (softmax, from a row's minimum) or
   // recompute the lanes outside it (the elementwise kernels).
   static Reg ExpAboveLo(Reg t) {
-    // n 2^23 = round(t / ln2) 2^23: adding 1.5 2^46 rounds to a multiple of
-    // 2^23 as adding 1.5 2^23 rounds to an integer. So scaled, n needs no
-    // shift to reach the exponent field, and as the constants are scaled by
-    // powers of two, r is bitwise that of the unscaled n.
-    const Reg magic = _mm256_set1_ps(0x1.8p46f);
-    const Reg n = _mm256_sub_ps(
-        _mm256_fmadd_ps(t, _mm256_set1_ps(0x1.715476p+23f), magic), magic);
-    Reg r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0x1.62e430p-24f), t);
-    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-0x1.05c610p-52f), r);
-    // 1 + r + c2 r^2 + ... + c6 r^6, c_k minimax for relative error (Horner:
-    // Estrin's scheme was slower here and less accurate).
-    Reg p = _mm256_set1_ps(0x1.6a15fap-10f);
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0x1.1239b0p-7f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0x1.555906p-5f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0x1.555492p-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0x1.fffffcp-2f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+    Reg n;
+    const Reg r = ExpReduce(t, &n);
+    Reg p = _mm256_fmadd_ps(ExpTail(r), r, _mm256_set1_ps(1.0f));
     p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
     // 2^n from a conversion, not from the bits of the rounded sum, so that a
     // NaN p stays NaN (NaN converts to 0x80000000, which flips only its
