@@ -4,6 +4,8 @@
 #include <random>
 
 #include "absl/strings/str_cat.h"
+#include "graph/function_graph.h"
+#include "graph/op.h"
 #include "gtest/gtest.h"
 
 namespace theta::testing {
@@ -80,6 +82,32 @@ std::string ErrorOf(const std::function<void()>& fn) {
   }
   ADD_FAILURE() << "expected theta::Error, nothing was thrown";
   return "";
+}
+
+int CountOps(const Function& f, const std::string& text) {
+  int n = 0;
+  for (Node* node : f.graph().TopologicalOrder()) {
+    n += node->op().name().find(text) != std::string::npos;
+  }
+  return n;
+}
+
+int TimesApplied(const Function& f, const std::string& rewrite) {
+  int n = 0;
+  for (const std::string& r : f.stats().rewrites_applied) n += r == rewrite;
+  return n;
+}
+
+void ExpectSameAsUnrewritten(const std::vector<Var>& inputs,
+                             const std::vector<Var>& outputs,
+                             const std::vector<Tensor>& values, double tol) {
+  const std::vector<Tensor> rewritten = Run(inputs, outputs, values);
+  const std::vector<Tensor> plain =
+      Run(inputs, outputs, values, {.rewrite = false});
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    EXPECT_TRUE(AllClose(rewritten[i], Values(plain[i]), tol, tol))
+        << "output " << i;
+  }
 }
 
 }  // namespace theta::testing

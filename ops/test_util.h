@@ -43,6 +43,17 @@ std::vector<double> Map(const Tensor& t,
 // The message of the Error `fn` throws ("" and a failure when none).
 std::string ErrorOf(const std::function<void()>& fn);
 
+// For rewrite tests. Nodes of f's rewritten graph whose op name contains
+// `text`; times the rewrite named `rewrite` applied when f was compiled.
+int CountOps(const Function& f, const std::string& text);
+int TimesApplied(const Function& f, const std::string& rewrite);
+// Runs outputs(inputs) with and without rewrites and expects the same
+// values within `tol` (relative and absolute).
+void ExpectSameAsUnrewritten(const std::vector<Var>& inputs,
+                             const std::vector<Var>& outputs,
+                             const std::vector<Tensor>& values,
+                             double tol = 1e-12);
+
 }  // namespace theta::testing
 
 #endif  // THETA_OPS_TEST_UTIL_H_

@@ -20,6 +20,7 @@ namespace theta {
 namespace {
 
 using testing::AllClose;
+using testing::ExpectSameAsUnrewritten;
 using ::testing::HasSubstr;
 using testing::Random;
 using testing::Values;
@@ -31,17 +32,6 @@ std::vector<const Node*> Scans(const Function& f) {
     if (AsScan(n) != nullptr) out.push_back(n);
   }
   return out;
-}
-
-void ExpectSameAsUnrewritten(const std::vector<Var>& inputs,
-                             const std::vector<Var>& outputs,
-                             const std::vector<Tensor>& values) {
-  std::vector<Tensor> a = testing::Run(inputs, outputs, values);
-  std::vector<Tensor> b =
-      testing::Run(inputs, outputs, values, {.rewrite = false});
-  for (size_t i = 0; i < a.size(); ++i) {
-    EXPECT_TRUE(AllClose(a[i], Values(b[i]), 1e-12, 1e-12)) << "output " << i;
-  }
 }
 
 TEST(ScanRewriteTest, LoopsOverTheSameSequencesMerge) {
