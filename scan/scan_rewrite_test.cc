@@ -418,6 +418,31 @@ TEST(ScanRewriteTest, MultiTapStatesStoredAfterTheirInitialRows) {
       {Random(DType::kFloat64, {0, 2}, 3), Random(DType::kFloat64, {3, 2}, 4)});
 }
 
+// Only a loop that runs all its steps stores initial rows (the rewrite
+// never flags a loop with until); a spec that asks otherwise is refused
+// when planned, naming what is wrong.
+TEST(ScanRewriteTest, ALoopThatMayStopEarlyCannotStoreInitialRows) {
+  Var x0 = dscalar("x0"), limit = dscalar("limit");
+  ScanResult r = scan(
+      [&](const Args& in) {
+        Var next = in[0] * 2.0;
+        return StepResult({next}, {}, next > in[1]);
+      },
+      {.outputs_info = {x0}, .non_sequences = {limit}, .n_steps = 10});
+  const Node* loop = r.outputs[0].owner();
+  auto spec = std::make_shared<ScanSpec>(AsScan(loop)->spec());
+  ASSERT_TRUE(spec->has_until);
+  spec->outputs[0].stores_initial_rows = true;
+  std::vector<Var> outs = MakeScanNode(
+      spec, std::vector<Var>(loop->inputs().begin(), loop->inputs().end()));
+  Function f = function({x0, limit}, {outs[0]});
+  EXPECT_THAT(
+      testing::ErrorOf([&] {
+        f({Tensor::Scalar(1.0), Tensor::Scalar(10.0)});
+      }),
+      HasSubstr("a loop that may stop early cannot store initial rows"));
+}
+
 // An output of which only the shape is used is still right where its
 // shape is taken, and the outputs beside it keep their values (the loop
 // writes its rows into one scratch row instead of the output array).
